@@ -1,0 +1,76 @@
+"""The signed-in person: profile, password, personal access tokens."""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import session
+from flask_login import current_user, login_required, logout_user
+from flask_smorest import Blueprint
+
+from hall.models.types import utcnow
+from hall.services import accounts, sessions
+from schemas.accounts import ApiTokenCreatedOut, ApiTokenIn, ApiTokenOut, PasswordChangeIn, ProfileIn, UserOut
+
+blp = Blueprint("me", __name__, url_prefix="/me", description="The signed-in person")
+
+
+def _me() -> Any:
+    return current_user._get_current_object()
+
+
+@blp.route("", methods=["GET"])
+@login_required
+@blp.response(200, UserOut)
+def read_me() -> Any:
+    """Who is signed in, with their institution and role."""
+    return _me()
+
+
+@blp.route("", methods=["PATCH"])
+@login_required
+@blp.arguments(ProfileIn)
+@blp.response(200, UserOut)
+def update_me(data: dict[str, Any]) -> Any:
+    """Change display name or language."""
+    return accounts.update_profile(_me(), data)
+
+
+@blp.route("/password", methods=["POST"])
+@login_required
+@blp.arguments(PasswordChangeIn)
+@blp.response(204)
+def change_password(data: dict[str, Any]) -> None:
+    """Change the password; every session (this one too) and every token ends: sign in again."""
+    accounts.change_password(_me(), data["current_password"], data["new_password"])
+    logout_user()
+    session.clear()
+
+
+@blp.route("/tokens", methods=["GET"])
+@login_required
+@blp.response(200, ApiTokenOut(many=True))
+def list_tokens() -> Any:
+    """Your personal access tokens that still work."""
+    return sessions.list_api_tokens(_me())
+
+
+@blp.route("/tokens", methods=["POST"])
+@login_required
+@blp.arguments(ApiTokenIn)
+@blp.response(201, ApiTokenCreatedOut)
+def create_token(data: dict[str, Any]) -> Any:
+    """Create a token for API clients; its secret is shown in this answer only."""
+    days = data.get("expires_in_days")
+    expires_at = utcnow() + timedelta(days=days) if days else None
+    token, secret = sessions.create_api_token(_me(), data["name"], expires_at)
+    token.token = secret  # type: ignore[attr-defined]
+    return token
+
+
+@blp.route("/tokens/<int:token_id>", methods=["DELETE"])
+@login_required
+@blp.response(204)
+def revoke_token(token_id: int) -> None:
+    """Revoke one of your tokens at once."""
+    sessions.revoke_api_token(_me(), token_id)

@@ -1,0 +1,93 @@
+"""The publishing hall and trading platform for future-industry achievements.
+
+``create_app`` builds the Flask application from small ``register_*`` steps.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+from hall.config import load_settings
+from hall.db import configure_engine, engine_options
+
+
+def create_app(config: Any = None) -> Flask:
+    """Build the application. ``config`` is None (read HALL_ENV), a name, a config class, or a dict of overrides."""
+    app = Flask(__name__)
+    settings = load_settings(config)
+    settings.setdefault("SQLALCHEMY_ENGINE_OPTIONS",
+                        engine_options(settings["SQLALCHEMY_DATABASE_URI"], settings))
+    app.config.from_mapping(settings)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese as UTF-8, not \u escapes
+    configure_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_request_hooks(app)
+    register_commands(app)
+    return app
+
+
+def configure_logging(app: Flask) -> None:
+    """Log lines carry the request id (ERR-01) so a 500's correlation id can be found in the log."""
+    from hall.logging_setup import install_request_id_logging
+
+    install_request_id_logging(app)
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the extension objects and set up the database engine."""
+    from hall import auth, models  # noqa: F401  (models: every table on the metadata)
+    from hall.extensions import api, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=_migrations_dir(), render_as_batch=True)
+    login_manager.init_app(app)
+    auth.configure_login_manager(login_manager)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    api.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+
+def _migrations_dir() -> str:
+    from pathlib import Path
+
+    return str(Path(__file__).resolve().parents[2] / "migrations")
+
+
+def register_blueprints(app: Flask) -> None:
+    """Mount the JSON API under /api/v1 and the health checks."""
+    from blueprints import api as api_blueprints
+    from blueprints.health import health
+    from hall.extensions import api, csrf
+
+    app.register_blueprint(health)
+    api_blueprints.register(api, csrf)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Every error answers a JSON problem document (ERR-01)."""
+    from hall.errors import install_error_handlers
+
+    install_error_handlers(app)
+
+
+def register_request_hooks(app: Flask) -> None:
+    """Request ids, the transaction per request, CSRF for cookie-authenticated API calls, security headers."""
+    from hall.request_hooks import install_request_hooks
+
+    install_request_hooks(app)
+
+
+def register_commands(app: Flask) -> None:
+    """The ``flask hall …`` commands."""
+    from hall.cli import hall_cli
+
+    app.cli.add_command(hall_cli)
+
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -1,0 +1,45 @@
+"""How a request is tied to a person: a session cookie naming a server-side session, or a Bearer token."""
+from __future__ import annotations
+
+from flask import g, request
+from flask_login import LoginManager
+
+from hall.models import User
+from hall.services import sessions
+from hall.services.errors import Unauthorized
+
+
+def bearer_token() -> str | None:
+    """The token of an ``Authorization: Bearer …`` header, or None."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+def configure_login_manager(login_manager: LoginManager) -> None:
+    """Install the loaders: a Bearer header, when present, is the only credential that counts."""
+
+    @login_manager.user_loader
+    def load_from_session(key: str) -> User | None:
+        if request and bearer_token() is not None:
+            return None
+        user = sessions.user_for_session(key)
+        if user is not None:
+            g.auth_method = "session"
+        return user
+
+    @login_manager.request_loader
+    def load_from_bearer(_request: object) -> User | None:
+        token = bearer_token()
+        if token is None:
+            return None
+        user = sessions.user_for_api_token(token)
+        if user is not None:
+            g.auth_method = "token"
+        return user
+
+    @login_manager.unauthorized_handler
+    def unauthorized() -> None:
+        raise Unauthorized("Sign in first, or send a valid personal access token as 'Authorization: Bearer …'.")

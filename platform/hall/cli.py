@@ -1,0 +1,115 @@
+"""``flask hall …``: create-admin, seed-demo, verify-audit, suspend-user, deliver-mail."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from hall.extensions import db
+from hall.services.errors import ServiceError
+
+hall_cli = AppGroup("hall", help="Platform administration commands.")
+
+
+def _commit() -> None:
+    """Commit the command's one transaction, then deliver any mail it queued."""
+    db.session.commit()
+    if db.session.info.pop("mail_queued", False):
+        from hall.services.mailer import deliver_pending
+
+        deliver_pending()
+
+
+def _fail(error: ServiceError) -> None:
+    db.session.rollback()
+    detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in error.errors.items())
+    raise click.ClickException(error.message + (f" ({detail})" if detail else ""))
+
+
+@hall_cli.command("create-admin")
+@click.option("--email", required=True, help="The admin's e-mail address.")
+@click.option("--display-name", default=None, help="Name shown in the console.")
+@click.option("--password", default=None, help="Omit to be prompted (or to grant the flag to an existing account).")
+def create_admin(email: str, display_name: str | None, password: str | None) -> None:
+    """Create a platform admin, or grant the admin flag to an existing account (the only way to grant it)."""
+    from hall.services import accounts
+
+    if password is None and accounts.find_user_by_email(email) is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = accounts.grant_admin(email, display_name=display_name, password=password)
+    except ServiceError as error:
+        _fail(error)
+        return
+    _commit()
+    click.echo(f"{user.email} is a platform admin.")
+
+
+@hall_cli.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Only seed when the database holds no institution or person.")
+@click.option("--credentials", "credentials_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Where to write the demo accounts (default: instance/demo-credentials.txt).")
+def seed_demo_command(if_empty: bool, credentials_path: Path | None) -> None:
+    """Add the demo institutions, people and admin (idempotent); print the accounts created with their passwords."""
+    from hall.demo import database_is_empty, seed_demo
+
+    if if_empty and not database_is_empty():
+        click.echo("The database already holds data; demo data not added.")
+        return
+    created = seed_demo()
+    _commit()
+    if not created:
+        click.echo("Demo data already present; nothing added.")
+        return
+    path = credentials_path or Path(current_app.instance_path) / "demo-credentials.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = ["# Demo accounts created by `flask hall seed-demo` (e-mail, password, role)"]
+    lines += [f"{account.email}\t{account.password}\t{account.role}" for account in created]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.chmod(0o600)
+    click.echo(f"Demo accounts (also in {path}):")
+    for account in created:
+        click.echo(f"  {account.email:24} {account.password:18} {account.role}")
+
+
+@hall_cli.command("verify-audit")
+def verify_audit() -> None:
+    """Check the audit trail's hash chain; name the first broken event and exit 1 if there is one."""
+    from hall.services.audit import verify_chain
+
+    verdict = verify_chain()
+    if verdict.intact:
+        click.echo(f"Audit chain intact: {verdict.events_checked} events checked.")
+        return
+    click.echo(f"Audit chain BROKEN at event {verdict.broken_event_id}: {verdict.problem} "
+               f"({verdict.events_checked} events before it are intact).", err=True)
+    sys.exit(1)
+
+
+@hall_cli.command("suspend-user")
+@click.argument("email")
+@click.option("--reason", required=True, help="Why (kept in the audit trail).")
+def suspend_user(email: str, reason: str) -> None:
+    """Suspend a person: every session and token ends at once."""
+    from hall.services import accounts
+
+    user = accounts.find_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No account for {email}.")
+    try:
+        accounts.suspend_user(None, user, reason)
+    except ServiceError as error:
+        _fail(error)
+    _commit()
+    click.echo(f"{user.email} is suspended; its sessions and tokens have ended.")
+
+
+@hall_cli.command("deliver-mail")
+def deliver_mail() -> None:
+    """Deliver queued mail that has not been sent yet (retries after SMTP failures)."""
+    from hall.services.mailer import deliver_pending
+
+    click.echo(f"{deliver_pending()} message(s) delivered.")

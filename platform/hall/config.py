@@ -1,0 +1,199 @@
+"""Settings read from the environment (12-factor), with safe local defaults.
+
+``create_app`` picks a class by ``HALL_ENV`` (development, production, testing) unless a config is passed in.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+INSTANCE_DIR = Path(os.environ.get("HALL_INSTANCE_DIR", Path(__file__).resolve().parents[2] / "instance"))
+
+
+class ConfigError(RuntimeError):
+    """Raised when the configuration cannot run safely (for example production without a secret key)."""
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL whichever spelling of the URL was given."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def local_secret_key(instance_dir: Path = INSTANCE_DIR) -> str:
+    """Return the development secret key, generating it once into ``instance/secret_key``."""
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    path = instance_dir / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def env_flag(name: str, default: bool = False) -> bool:
+    """Read a yes/no environment variable."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class BaseConfig:
+    """Settings shared by every environment."""
+
+    ENV_NAME = "base"
+    DEBUG = False
+    TESTING = False
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI = ""
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLITE_BUSY_TIMEOUT_MS = 10_000
+    PG_LOCK_TIMEOUT_MS = 5_000
+    PG_STATEMENT_TIMEOUT_MS = 30_000
+
+    # Sessions (SESS-02): server-side session rows; the cookie only names one.
+    SESSION_COOKIE_NAME = "hall_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=2)  # idle timeout, refreshed on each request
+    SESSION_ABSOLUTE_LIFETIME = timedelta(hours=12)
+    REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
+
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session it is bound to
+    WTF_CSRF_HEADERS = ["X-CSRFToken", "X-CSRF-Token"]
+
+    PASSWORD_HASH_METHOD = "scrypt"  # Werkzeug's scrypt: n=2**15, r=8, p=1
+    TOKEN_MAX_AGE = {"confirm": 3 * 24 * 3600, "reset": 3600, "invite": 7 * 24 * 3600}
+
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    SIGN_IN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"  # failed attempts only (AUTHN-01)
+    SIGN_IN_LIMIT_PER_IP = "30 per 15 minutes"
+    REGISTRATION_LIMIT = "20 per hour"
+    MAIL_REQUEST_LIMIT = "10 per hour"
+
+    MAIL_BACKEND = "log"  # "log": written to the log and kept in the outbox; "smtp": sent after commit
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_USE_TLS = False
+    MAIL_DEFAULT_SENDER = "未来产业成果发布大厅 <noreply@hall.localhost>"
+    PUBLIC_BASE_URL = "http://127.0.0.1:8000"
+
+    STRIPE_SECRET_KEY: str | None = None
+    STRIPE_WEBHOOK_SECRET: str | None = None
+
+    API_TITLE = "Future-industry achievements hall"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "/docs"
+    OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+
+    @classmethod
+    def from_environment(cls, database_url: str | None = None, secret_key: str | None = None) -> dict[str, Any]:
+        """Return the settings of this class overlaid with what the environment says.
+
+        ``database_url`` and ``secret_key``, when the caller already has them, take precedence.
+        """
+        settings = {key: getattr(cls, key) for key in dir(cls) if key.isupper()}
+        env = os.environ
+        settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
+            database_url or env.get("DATABASE_URL") or cls.default_database_url()
+        )
+        settings["SECRET_KEY"] = secret_key or env.get("SECRET_KEY") or cls.default_secret_key()
+        for key in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "RATELIMIT_STORAGE_URI", "MAIL_BACKEND",
+                    "MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER", "PUBLIC_BASE_URL"):
+            if env.get(key):
+                settings[key] = env[key]
+        if env.get("MAIL_PORT"):
+            settings["MAIL_PORT"] = int(env["MAIL_PORT"])
+        settings["MAIL_USE_TLS"] = env_flag("MAIL_USE_TLS", cls.MAIL_USE_TLS)
+        return settings
+
+    @classmethod
+    def default_database_url(cls) -> str:
+        """SQLite file under instance/ unless DATABASE_URL says otherwise."""
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{INSTANCE_DIR / 'hall.sqlite'}"
+
+    @classmethod
+    def default_secret_key(cls) -> str | None:
+        """Locally a key generated once into instance/; subclasses may refuse."""
+        return local_secret_key()
+
+
+class DevelopmentConfig(BaseConfig):
+    """Local use: SQLite in instance/, mail to the log, rate limits in memory."""
+
+    ENV_NAME = "development"
+
+
+class TestingConfig(BaseConfig):
+    """The test suite: cheap password hashing, no generated files."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+    PROPAGATE_EXCEPTIONS = False  # tests see the JSON 500 a client would see
+    PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
+
+    @classmethod
+    def default_secret_key(cls) -> str | None:
+        return "testing-secret-key-not-for-production"
+
+
+class ProductionConfig(BaseConfig):
+    """Behind a reverse proxy: secure cookies, Redis for rate limits, a real secret key required."""
+
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379/0"
+
+    @classmethod
+    def default_secret_key(cls) -> str | None:
+        raise ConfigError("SECRET_KEY must be set in production (a long random string).")
+
+    @classmethod
+    def default_database_url(cls) -> str:
+        raise ConfigError("DATABASE_URL must be set in production (postgresql://user@host/db).")
+
+
+CONFIGS: dict[str, type[BaseConfig]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def load_settings(config: Any = None) -> dict[str, Any]:
+    """Resolve ``create_app``'s argument: None (from HALL_ENV), a name, a config class, or a mapping of overrides."""
+    overrides: dict[str, Any] = {}
+    if isinstance(config, dict):
+        overrides = dict(config)
+        config = overrides.pop("HALL_ENV", None)
+    if config is None:
+        config = os.environ.get("HALL_ENV", "development")
+    if isinstance(config, str):
+        if config not in CONFIGS:
+            raise ConfigError(f"HALL_ENV must be one of {', '.join(CONFIGS)}, not {config!r}.")
+        config = CONFIGS[config]
+    if "DATABASE_URL" in overrides:
+        overrides["SQLALCHEMY_DATABASE_URI"] = overrides.pop("DATABASE_URL")
+    settings = config.from_environment(
+        database_url=overrides.get("SQLALCHEMY_DATABASE_URI"), secret_key=overrides.get("SECRET_KEY")
+    )
+    settings.update(overrides)
+    settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(settings["SQLALCHEMY_DATABASE_URI"])
+    if not settings.get("SECRET_KEY"):
+        raise ConfigError("SECRET_KEY is empty.")
+    return settings

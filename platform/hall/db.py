@@ -1,0 +1,69 @@
+"""Engine setup (DB-01, DB-02): SQLite pragmas and BEGIN IMMEDIATE; PostgreSQL pre-ping and timeouts."""
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+# SQLite takes its write lock at BEGIN IMMEDIATE, so a read-then-write transaction never fails half-way with
+# "database is locked". Requests that cannot write (GET, HEAD, OPTIONS) begin DEFERRED so readers do not queue.
+_sqlite_begin = contextvars.ContextVar("sqlite_begin", default="BEGIN IMMEDIATE")
+
+
+def engine_options(database_uri: str, settings: dict[str, Any]) -> dict[str, Any]:
+    """Return ``SQLALCHEMY_ENGINE_OPTIONS`` for the configured database."""
+    if database_uri.startswith("postgresql"):
+        options = (
+            f"-c lock_timeout={settings['PG_LOCK_TIMEOUT_MS']} "
+            f"-c statement_timeout={settings['PG_STATEMENT_TIMEOUT_MS']} "
+            "-c idle_in_transaction_session_timeout=60000 -c timezone=UTC"
+        )
+        return {"pool_pre_ping": True, "connect_args": {"options": options, "application_name": "hall"}}
+    if database_uri.startswith("sqlite"):
+        return {"connect_args": {"timeout": settings["SQLITE_BUSY_TIMEOUT_MS"] / 1000}}
+    return {}
+
+
+def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
+    """Attach the per-connection setup for SQLite; PostgreSQL needs nothing beyond its engine options."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event emit BEGIN itself (the pysqlite driver's own handling is broken).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin_transaction(connection: Any) -> None:
+        connection.exec_driver_sql(_sqlite_begin.get())
+
+
+@contextmanager
+def read_only_transactions() -> Iterator[None]:
+    """Within this block, SQLite transactions begin DEFERRED (for requests that do not write)."""
+    token = _sqlite_begin.set("BEGIN")
+    try:
+        yield
+    finally:
+        _sqlite_begin.reset(token)
+
+
+def set_read_only_transactions(read_only: bool) -> contextvars.Token[str]:
+    """Choose how SQLite transactions begin for the current context; returns a token for ``reset``."""
+    return _sqlite_begin.set("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def reset_transaction_mode(token: contextvars.Token[str]) -> None:
+    """Undo ``set_read_only_transactions``."""
+    _sqlite_begin.reset(token)

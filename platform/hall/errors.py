@@ -1,0 +1,113 @@
+"""JSON problem documents for every error (ERR-01): status, title, message, field errors, request id."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from hall.context import current_request_id
+from hall.services.errors import ServiceError
+
+log = logging.getLogger("hall.errors")
+
+_FRIENDLY = {
+    400: "The request could not be read; check that the body is valid JSON and the parameters are right.",
+    404: "There is nothing at this address.",
+    405: "This address does not accept that method.",
+    413: "The request body is too large.",
+    415: "Send the body as JSON with 'Content-Type: application/json'.",
+    422: "Fix the fields named in errors.",
+    428: "Send an If-Match header with the ETag you last read, so that changes made since are not lost.",
+    412: "The object changed since you read it; read it again and retry with the new ETag.",
+}
+
+
+def problem(status: int, message: str, *, errors: dict[str, Any] | None = None, title: str | None = None,
+            headers: dict[str, str] | None = None) -> Response:
+    """Build a JSON error response."""
+    from werkzeug.http import HTTP_STATUS_CODES
+
+    body: dict[str, Any] = {
+        "status": status,
+        "title": title or HTTP_STATUS_CODES.get(status, "Error"),
+        "message": message,
+        "request_id": current_request_id(),
+    }
+    if errors:
+        body["errors"] = errors
+    response = jsonify(body)
+    response.status_code = status
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def field_errors(data: Any) -> dict[str, Any] | None:
+    """Flatten webargs' ``{"json": {...}, "query": {...}}`` messages into one field → messages mapping."""
+    messages = (data or {}).get("messages") if isinstance(data, dict) else None
+    if not isinstance(messages, dict):
+        return None
+    flat: dict[str, Any] = {}
+    for location, fields in messages.items():
+        if isinstance(fields, dict):
+            flat.update(fields)
+        else:
+            flat[location] = fields
+    return flat or None
+
+
+def http_error(error: HTTPException) -> Response:
+    """Any HTTP error (unknown route, wrong method, validation, CSRF, rate limit)."""
+    status = error.code or 500
+    if status >= 500:
+        return server_error(error)
+    errors = field_errors(getattr(error, "data", None))
+    message = error.description or ""
+    if status in _FRIENDLY and (not message or message == type(error).description):
+        message = _FRIENDLY[status]
+    if status == 422 and errors:
+        message = _FRIENDLY[422] + " " + "; ".join(
+            f"{name}: {' '.join(map(str, msgs)) if isinstance(msgs, list) else msgs}" for name, msgs in errors.items())
+    headers = {}
+    if status == 405 and error.valid_methods:  # type: ignore[attr-defined]
+        headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
+    response = problem(status, message, errors=errors, headers=headers)
+    return response
+
+
+def service_error(error: ServiceError) -> Response:
+    """A rule the request broke, as the service said."""
+    return problem(error.status, error.message, errors=error.errors or None, title=error.title)
+
+
+def database_error(error: SQLAlchemyError) -> Response:
+    """Constraint violations become 409; an unreachable or locked database 503 (fail closed, ERR-02)."""
+    if isinstance(error, IntegrityError):
+        log.info("integrity error: %s", error.orig)
+        return problem(409, "This conflicts with data that already exists; reload and try again.")
+    if isinstance(error, OperationalError):
+        log.error("database unavailable: %s", error.orig)
+        return problem(503, "The database is busy or unavailable; try again shortly.", headers={"Retry-After": "5"})
+    return server_error(error)
+
+
+def server_error(error: BaseException) -> Response:
+    """Log the traceback with the request id; the client gets the id and nothing else."""
+    original = getattr(error, "original_exception", None) or error
+    if isinstance(original, SQLAlchemyError):
+        return database_error(original)
+    log.error("unhandled error", exc_info=original if isinstance(original, BaseException) else None)
+    return problem(500, f"Something went wrong on our side. Quote request id {current_request_id()} "
+                        "when you report it.")
+
+
+def install_error_handlers(app: Flask) -> None:
+    """Register the handlers on the application (the API's own handler defers to ``http_error``)."""
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(ServiceError, service_error)
+    app.register_error_handler(SQLAlchemyError, database_error)
+    app.register_error_handler(InternalServerError, server_error)
+    app.register_error_handler(Exception, server_error)

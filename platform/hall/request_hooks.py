@@ -1,0 +1,102 @@
+"""What happens around every request: request id, transaction mode, one commit, CSRF for cookie-authenticated
+API calls, and security headers (HDR-01)."""
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+
+from flask import Flask, Response, g, request
+from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
+
+from hall.context import request_id_var
+from hall.db import reset_transaction_mode, set_read_only_transactions
+from hall.errors import database_error, problem
+from hall.extensions import csrf, db
+
+log = logging.getLogger("hall.requests")
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+API_PREFIX = "/api/"
+DOCS_CSP = ("default-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://cdn.jsdelivr.net; "
+            "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; script-src 'self' 'unsafe-inline' "
+            "https://cdn.jsdelivr.net; frame-ancestors 'none'")
+
+
+def begin_request() -> Response | None:
+    """Name the request, choose how SQLite transactions begin, and refuse bodies the API cannot read."""
+    incoming = request.headers.get("X-Request-ID", "")
+    g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    g._request_id_token = request_id_var.set(g.request_id)
+    g._txn_mode_token = set_read_only_transactions(request.method in SAFE_METHODS)
+    if request.path.startswith(API_PREFIX) and request.method not in SAFE_METHODS:
+        has_body = bool(request.content_length) or request.headers.get("Transfer-Encoding") == "chunked"
+        if has_body and not request.is_json:
+            return problem(415, "Send the body as JSON with 'Content-Type: application/json'.")
+        if current_user.is_authenticated and g.get("auth_method") == "session":
+            csrf.protect()  # cookie-authenticated API writes need the X-CSRFToken header; Bearer calls do not
+    return None
+
+
+def finish_request(response: Response) -> Response:
+    """Commit the request's one transaction when it succeeded (roll back otherwise), then add headers."""
+    if response.status_code < 400:
+        try:
+            db.session.commit()
+        except SQLAlchemyError as exc:
+            db.session.rollback()
+            response = database_error(exc)
+        else:
+            _deliver_queued_mail()
+    else:
+        db.session.rollback()
+    _add_security_headers(response)
+    response.headers["X-Request-ID"] = g.get("request_id", "")
+    return response
+
+
+def _deliver_queued_mail() -> None:
+    if not db.session.info.pop("mail_queued", False):
+        return
+    from hall.services.mailer import deliver_pending
+
+    try:
+        deliver_pending()
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.exception("mail delivery bookkeeping failed; `flask hall deliver-mail` will retry")
+
+
+def _add_security_headers(response: Response) -> None:
+    from flask import current_app
+
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    docs = request.path.startswith("/api/v1/docs")
+    headers.setdefault("Content-Security-Policy",
+                       DOCS_CSP if docs else "default-src 'none'; frame-ancestors 'none'")
+    if current_app.config["SESSION_COOKIE_SECURE"]:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if request.path.startswith(API_PREFIX) and not docs:
+        headers.setdefault("Cache-Control", "no-store")
+
+
+def end_request(_error: BaseException | None) -> None:
+    """Undo the per-request context variables."""
+    token = g.pop("_txn_mode_token", None)
+    if token is not None:
+        reset_transaction_mode(token)
+    token = g.pop("_request_id_token", None)
+    if token is not None:
+        request_id_var.reset(token)
+
+
+def install_request_hooks(app: Flask) -> None:
+    """Register the hooks; ``begin_request`` runs before CSRFProtect's check and the rate limiter's."""
+    app.before_request_funcs.setdefault(None, []).insert(0, begin_request)
+    app.after_request(finish_request)
+    app.teardown_request(end_request)

@@ -1,0 +1,73 @@
+"""Checks of Chinese identifiers and of passwords, shared by schemas and services."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+# GB 32100-2015: the unified social credit code's alphabet (no I, O, S, V, Z) and the weights of positions 1–17.
+CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+# Province-level prefixes of GB/T 2260 administrative division codes.
+PROVINCE_PREFIXES = frozenset(
+    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 71 81 82".split()
+)
+PASSWORD_MIN_LENGTH = 8
+PASSWORD_MAX_LENGTH = 128
+
+
+def credit_code_check_character(first17: str) -> str:
+    """The check character (position 18) for the first 17 characters of a unified social credit code."""
+    total = sum(CREDIT_CODE_ALPHABET.index(ch) * weight for ch, weight in zip(first17, CREDIT_CODE_WEIGHTS))
+    return CREDIT_CODE_ALPHABET[(31 - total % 31) % 31]
+
+
+def credit_code_problem(code: str) -> str | None:
+    """Why ``code`` is not a valid unified social credit code, or None when it is."""
+    if len(code) != 18:
+        return f"must be 18 characters long, not {len(code)}"
+    if code != code.upper():
+        return "must be written in capital letters"
+    bad = sorted({ch for ch in code if ch not in CREDIT_CODE_ALPHABET})
+    if bad:
+        return f"contains characters not used in credit codes: {''.join(bad)} (I, O, S, V and Z are never used)"
+    if not re.fullmatch(r"\d{6}", code[2:8]):
+        return "characters 3–8 must be the administrative division code (six digits)"
+    expected = credit_code_check_character(code[:17])
+    if code[17] != expected:
+        return "the check character (the last one) is wrong: re-check the code for a typing error"
+    return None
+
+
+def region_code_problem(code: str) -> str | None:
+    """Why ``code`` is not a six-digit administrative division code, or None when it is."""
+    if not re.fullmatch(r"\d{6}", code):
+        return "must be a six-digit administrative division code, e.g. 110108"
+    if code[:2] not in PROVINCE_PREFIXES:
+        return f"{code[:2]} is not a province-level division code"
+    return None
+
+
+@lru_cache(maxsize=1)
+def _common_passwords() -> frozenset[str]:
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def password_problem(password: str, *, email: str | None = None) -> str | None:
+    """Why ``password`` may not be used (AUTHN-02), or None when it may."""
+    if len(password) < PASSWORD_MIN_LENGTH:
+        return f"must be at least {PASSWORD_MIN_LENGTH} characters long"
+    if len(password) > PASSWORD_MAX_LENGTH:
+        return f"must be at most {PASSWORD_MAX_LENGTH} characters long"
+    lowered = password.lower()
+    if lowered in _common_passwords() or len(set(password)) < 3:
+        return "is too common or too easy to guess; choose another"
+    if email and lowered in {email.lower(), email.split("@")[0].lower()}:
+        return "must not be your e-mail address"
+    return None
+
+
+def normalise_email(email: str) -> str:
+    """E-mail addresses are compared case-insensitively: store them trimmed and in lower case."""
+    return email.strip().lower()

@@ -1,0 +1,1 @@
+"""Marshmallow schemas: separate In (load, validate) and Out (dump) schemas per resource."""
