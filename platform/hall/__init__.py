@@ -9,13 +9,13 @@ from typing import Any
 
 from flask import Flask
 
-from hall.config import load_settings
+from hall.config import INSTANCE_DIR, load_settings
 from hall.db import configure_engine, engine_options
 
 
 def create_app(config: Any = None) -> Flask:
     """Build the application. ``config`` is None (read HALL_ENV), a name, a config class, or a dict of overrides."""
-    app = Flask(__name__)
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR))
     settings = load_settings(config)
     settings.setdefault("SQLALCHEMY_ENGINE_OPTIONS",
                         engine_options(settings["SQLALCHEMY_DATABASE_URI"], settings))
