@@ -1,7 +1,9 @@
 """Institutions through the API: the public profile, owner edits guarded by If-Match, tenant isolation
-(AUTHZ-01), refusal of fields nobody may set (AUTHZ-03), identity fields fixed after verification, invitations,
-roles and resubmission after rejection. Every refused write also checks that the database did not change."""
+(AUTHZ-01), refusal of fields nobody may set (AUTHZ-03), identity fields fixed after verification,
+invitations, roles, and resubmission after rejection. Refused writes also check the database is unchanged."""
 from __future__ import annotations
+
+import json
 
 from typing import Any
 
@@ -29,6 +31,10 @@ COLUMNS = ("kind", "name_zh", "name_en", "credit_code", "region_code", "address"
 
 def url(org_id: int, suffix: str = "") -> str:
     return f"/api/v1/institutions/{org_id}{suffix}"
+
+
+def member_url(org_id: int, user_id: int) -> str:
+    return url(org_id, f"/members/{user_id}")
 
 
 class Caller:
@@ -75,14 +81,12 @@ def make_org(app: Flask, status: str, **values: Any) -> dict[str, Any]:
 def org_state(app: Flask, org_id: int) -> dict[str, Any]:
     with app.app_context():
         org = db.session.get(Institution, org_id)
-        assert org is not None
         return {column: getattr(org, column) for column in COLUMNS}
 
 
 def membership(app: Flask, user_id: int) -> tuple[int | None, str | None]:
     with app.app_context():
         user = db.session.get(User, user_id)
-        assert user is not None
         return user.institution_id, user.institution_role
 
 
@@ -107,7 +111,7 @@ def assert_problem(response: Any, status: int, field: str | None = None) -> dict
     return body
 
 
-# --- public profile -----------------------------------------------------------------------------------------
+# --- public profile
 
 
 def test_verified_institution_is_public_with_raw_utf8_chinese(app: Flask, client: FlaskClient) -> None:
@@ -126,8 +130,8 @@ def test_verified_institution_is_public_with_raw_utf8_chinese(app: Flask, client
     assert response.headers.get("ETag")
 
 
-def test_pending_institution_is_hidden_from_anonymous_and_outsiders(app: Flask, client: FlaskClient,
-                                                                    people: dict[str, Any]) -> None:
+def test_pending_and_unknown_institutions_are_404_to_anonymous_and_outsiders(
+        app: Flask, client: FlaskClient, people: dict[str, Any]) -> None:
     pending = make_org(app, "pending")
     unknown = assert_problem(client.get(url(999_999)), 404)
     anonymous = assert_problem(client.get(url(pending["org"])), 404)
@@ -138,11 +142,7 @@ def test_pending_institution_is_hidden_from_anonymous_and_outsiders(app: Flask, 
     assert own.get_json()["id"] == pending["org"] and own.get_json()["verification_status"] == "pending"
 
 
-def test_unknown_institution_is_404_problem_document(client: FlaskClient) -> None:
-    assert_problem(client.get(url(424_242)), 404)
-
-
-# --- owner edits with If-Match ---------------------------------------------------------------------------------
+# --- owner edits with If-Match
 
 
 def test_patch_without_if_match_is_428(app: Flask, people: dict[str, Any]) -> None:
@@ -151,6 +151,15 @@ def test_patch_without_if_match_is_428(app: Flask, people: dict[str, Any]) -> No
     assert_problem(owner.write("PATCH", url(people["org"]), json={"description": "新简介"}), 428)
     assert org_state(app, people["org"]) == before
     assert audit(app, "institution.profile_updated") == []
+
+
+def test_cookie_patch_without_csrf_header_is_refused(app: Flask, people: dict[str, Any]) -> None:
+    before = org_state(app, people["org"])
+    owner = Caller(app, people["owner"])
+    response = owner.client.patch(url(people["org"]), json={"description": "跨站请求"},
+                                  headers={"If-Match": owner.etag(people["org"])})
+    assert_problem(response, 400)
+    assert org_state(app, people["org"]) == before
 
 
 def test_patch_with_current_etag_updates_and_is_audited(app: Flask, people: dict[str, Any]) -> None:
@@ -181,7 +190,7 @@ def test_patch_with_stale_etag_is_412(app: Flask, people: dict[str, Any]) -> Non
     assert len(audit(app, "institution.profile_updated")) == 1
 
 
-# --- AUTHZ-01: tenant isolation and owner-only writes ------------------------------------------------------------
+# --- AUTHZ-01: tenant isolation and owner-only writes
 
 
 def test_owner_cannot_patch_another_institution(app: Flask, people: dict[str, Any]) -> None:
@@ -193,14 +202,15 @@ def test_owner_cannot_patch_another_institution(app: Flask, people: dict[str, An
     assert audit(app, "institution.profile_updated") == []
 
 
-def test_owner_cannot_see_or_manage_members_of_another_institution(app: Flask, people: dict[str, Any]) -> None:
+def test_owner_cannot_see_or_manage_members_of_another_institution(app: Flask,
+                                                                   people: dict[str, Any]) -> None:
     owner_a = Caller(app, people["owner"])
     b, b_owner = people["other_org"], people["other_owner_id"]
     assert_problem(owner_a.get(url(b, "/members")), 404)
-    assert_problem(owner_a.write("PATCH", url(b, f"/members/{b_owner}"), json={"role": "member"}), 404)
-    assert_problem(owner_a.write("DELETE", url(b, f"/members/{b_owner}")), 404)
+    assert_problem(owner_a.write("PATCH", member_url(b, b_owner), json={"role": "member"}), 404)
+    assert_problem(owner_a.write("DELETE", member_url(b, b_owner)), 404)
     # B's person addressed through A's own institution id is no member of A either
-    assert_problem(owner_a.write("DELETE", url(people["org"], f"/members/{b_owner}")), 404)
+    assert_problem(owner_a.write("DELETE", member_url(people["org"], b_owner)), 404)
     assert_problem(owner_a.get(url(b, "/invitations")), 404)
     assert_problem(owner_a.write("POST", url(b, "/invitations"), json={"email": "spy@example.cn"}), 404)
     assert membership(app, b_owner) == (b, "owner")
@@ -215,10 +225,11 @@ def test_member_cannot_patch_own_institution(app: Flask, people: dict[str, Any])
     assert audit(app, "institution.profile_updated") == []
 
 
-# --- AUTHZ-03: fields nobody may set ------------------------------------------------------------------------------
+# --- AUTHZ-03: fields nobody may set
 
 
-@pytest.mark.parametrize(("field", "value"), [("verification_status", "verified"), ("id", 999), ("is_admin", True)])
+@pytest.mark.parametrize(("field", "value"),
+                         [("verification_status", "verified"), ("id", 999), ("is_admin", True)])
 def test_patch_refuses_protected_fields(app: Flask, field: str, value: Any) -> None:
     pending = make_org(app, "pending")
     before = org_state(app, pending["org"])
@@ -230,17 +241,29 @@ def test_patch_refuses_protected_fields(app: Flask, field: str, value: Any) -> N
     assert count(app, User, User.is_admin.is_(True)) == 0
 
 
-# --- identity fields and code checks --------------------------------------------------------------------------------
+# --- identity fields and code checks
 
-IDENTITY_CHANGES = [("kind", "university"), ("name_zh", "更名后的研究院"), ("credit_code", valid_credit_code(77_777))]
+IDENTITY_CHANGES = [("kind", "university"), ("name_zh", "更名后的研究院"),
+                    ("credit_code", valid_credit_code(77_777))]
 
 
 @pytest.mark.parametrize(("field", "value"), IDENTITY_CHANGES)
-def test_identity_field_is_fixed_once_verified(app: Flask, people: dict[str, Any], field: str, value: str) -> None:
+def test_identity_field_is_fixed_once_verified(app: Flask, people: dict[str, Any], field: str,
+                                               value: str) -> None:
     before = org_state(app, people["org"])
     owner = Caller(app, people["owner"])
     assert_problem(owner.patch_org(people["org"], {field: value}), 422, field)
     assert org_state(app, people["org"]) == before
+
+
+def test_whole_profile_sent_back_unchanged_is_accepted_once_verified(app: Flask, people: dict[str, Any]) -> None:
+    owner = Caller(app, people["owner"])
+    profile = owner.get(url(people["org"])).get_json()
+    body = {key: profile[key] for key in ("kind", "name_zh", "credit_code", "region_code")}
+    body["address"] = "北京市海淀区中关村南大街"
+    response = owner.patch_org(people["org"], body)
+    assert response.status_code == 200 and response.get_json()["address"] == body["address"]
+    assert json.loads(audit(app, "institution.profile_updated")[-1].details)["fields"] == ["address"]
 
 
 @pytest.mark.parametrize(("field", "value"), IDENTITY_CHANGES)
@@ -271,7 +294,7 @@ def test_invalid_codes_are_refused(app: Flask, field: str, value: str) -> None:
     assert org_state(app, pending["org"]) == before
 
 
-# --- invitations ---------------------------------------------------------------------------------------------------
+# --- invitations
 
 
 def test_owner_invites_and_new_person_joins_once(app: Flask, people: dict[str, Any]) -> None:
@@ -325,47 +348,51 @@ def test_revoked_invitation_cannot_be_accepted(app: Flask, people: dict[str, Any
     assert count(app, User, User.email == "later@example.cn") == 0
 
 
-# --- roles and leaving ----------------------------------------------------------------------------------------------
+# --- roles and leaving
 
 
 def test_owner_promotes_member_to_owner(app: Flask, people: dict[str, Any]) -> None:
     owner = Caller(app, people["owner"])
-    response = owner.write("PATCH", url(people["org"], f"/members/{people['member_id']}"), json={"role": "owner"})
+    response = owner.write("PATCH", member_url(people["org"], people["member_id"]), json={"role": "owner"})
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["role"] == "owner"
     assert membership(app, people["member_id"]) == (people["org"], "owner")
     assert len(audit(app, "member.role_changed")) == 1
     # with a second owner in place, the first may step down
-    demoted = owner.write("PATCH", url(people["org"], f"/members/{people['owner_id']}"), json={"role": "member"})
+    demoted = owner.write("PATCH", member_url(people["org"], people["owner_id"]), json={"role": "member"})
     assert demoted.status_code == 200, demoted.get_json()
     assert membership(app, people["owner_id"]) == (people["org"], "member")
 
 
 def test_last_owner_cannot_be_demoted_or_removed(app: Flask, people: dict[str, Any]) -> None:
     owner = Caller(app, people["owner"])
-    own = url(people["org"], f"/members/{people['owner_id']}")
+    own = member_url(people["org"], people["owner_id"])
     assert_problem(owner.write("PATCH", own, json={"role": "member"}), 409)
     assert_problem(owner.write("DELETE", own), 409)
     assert membership(app, people["owner_id"]) == (people["org"], "owner")
     assert audit(app, "member.role_changed") == [] and audit(app, "member.removed") == []
 
 
-def test_member_cannot_remove_someone_else(app: Flask, people: dict[str, Any]) -> None:
+def test_member_cannot_promote_themselves_or_remove_others(app: Flask, people: dict[str, Any]) -> None:
     member = Caller(app, people["member"])
-    assert_problem(member.write("DELETE", url(people["org"], f"/members/{people['owner_id']}")), 403)
+    response = member.write("PATCH", member_url(people["org"], people["member_id"]), json={"role": "owner"})
+    assert_problem(response, 403)
+    assert_problem(member.write("DELETE", member_url(people["org"], people["owner_id"])), 403)
+    assert membership(app, people["member_id"]) == (people["org"], "member")
     assert membership(app, people["owner_id"]) == (people["org"], "owner")
+    assert audit(app, "member.role_changed") == [] and audit(app, "member.removed") == []
 
 
 def test_member_can_leave(app: Flask, people: dict[str, Any]) -> None:
     member = Caller(app, people["member"])
-    response = member.write("DELETE", url(people["org"], f"/members/{people['member_id']}"))
+    response = member.write("DELETE", member_url(people["org"], people["member_id"]))
     assert response.status_code == 204
     assert membership(app, people["member_id"]) == (None, None)
     assert len(audit(app, "member.removed")) == 1
     assert_problem(member.get(url(people["org"], "/members")), 404)
 
 
-# --- rejected institution ------------------------------------------------------------------------------------------
+# --- rejected institution
 
 
 def test_owner_resubmits_rejected_institution(app: Flask) -> None:

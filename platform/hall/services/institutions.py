@@ -126,6 +126,7 @@ def resubmit_institution(actor: User, institution_id: int) -> Institution:
 def update_institution(actor: User, institution_id: int, changes: dict[str, Any]) -> Institution:
     """The owner edits the profile; kind, Chinese name and credit code are fixed once verified."""
     org = institution_for_member(actor, institution_id, owner=True)
+    changes = {key: value for key, value in changes.items() if getattr(org, key) != value}
     locked = IDENTITY_FIELDS & changes.keys()
     if locked and org.verification_status not in ("pending", "rejected"):
         raise InvalidInput("These fields are fixed once the institution is verified; contact the platform.",
@@ -133,14 +134,12 @@ def update_institution(actor: User, institution_id: int, changes: dict[str, Any]
     _check_codes(changes)
     if "credit_code" in changes:
         _ensure_credit_code_free(changes["credit_code"], org.id)
-    before = {key: getattr(org, key) for key in changes}
     for key, value in changes.items():
         setattr(org, key, value)
     db.session.flush()
-    changed = sorted(key for key in changes if before[key] != changes[key])
-    if changed:
+    if changes:
         record_event("institution.profile_updated", "institution", org.id, actor=actor,
-                     details={"fields": changed})
+                     details={"fields": sorted(changes)})
     return org
 
 
