@@ -25,6 +25,10 @@ def create_append_only_triggers(table):
         for operation in ("UPDATE", "DELETE"):
             op.execute(f"CREATE TRIGGER {table}_no_{operation.lower()} BEFORE {operation} ON {table} "
                        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {operation} refused'); END")
+        # INSERT OR REPLACE deletes the old row without firing DELETE triggers: refuse reusing an id.
+        op.execute(f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} "
+                   f"WHEN EXISTS (SELECT 1 FROM {table} WHERE id = NEW.id) "
+                   f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: REPLACE refused'); END")
 
 
 def drop_append_only_triggers(table):
@@ -32,8 +36,9 @@ def drop_append_only_triggers(table):
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
         op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
+        op.execute("DROP FUNCTION IF EXISTS refuse_change_to_append_only()")
     else:
-        for operation in ("update", "delete"):
+        for operation in ("update", "delete", "replace"):
             op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{operation}")
 
 

@@ -92,15 +92,15 @@ def verify_chain(batch_size: int = 1000) -> ChainVerdict:
     """Walk the events in id order; name the first whose link or hash does not hold."""
     expected_prev = GENESIS_HASH
     checked = 0
-    rows = db.session.execute(
+    with db.session.execute(
         select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=batch_size)
-    ).scalars()
-    for event in rows:
-        if event.prev_hash != expected_prev:
-            return ChainVerdict(checked, event.id, "does not link to the event before it (a row was removed or "
-                                                   "inserted out of order)")
-        if event_digest(event) != event.hash:
-            return ChainVerdict(checked, event.id, "its content does not match its hash (the row was altered)")
-        expected_prev = event.hash
-        checked += 1
+    ) as result:
+        for event in result.scalars():
+            if event.prev_hash != expected_prev:
+                return ChainVerdict(checked, event.id, "does not link to the event before it (a row was removed "
+                                                       "or inserted out of order)")
+            if event_digest(event) != event.hash:
+                return ChainVerdict(checked, event.id, "its content does not match its hash (the row was altered)")
+            expected_prev = event.hash
+            checked += 1
     return ChainVerdict(checked)
