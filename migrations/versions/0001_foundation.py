@@ -1,7 +1,7 @@
 """accounts, institutions, audit trail, mail outbox
 
 Revision ID: e406fecf906e
-Revises: 
+Revises:
 Create Date: 2026-11-29 00:38:07.881791
 
 """

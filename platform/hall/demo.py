@@ -20,10 +20,12 @@ def demo_credit_code(first17: str) -> str:
 
 # kind, Chinese name, English name, first 17 characters of the credit code, region, owner and member e-mails
 DEMO_INSTITUTIONS = (
-    ("research_institute", "中国科学院未来材料研究所", "CAS Institute of Future Materials", "12" + "110108" + "MB0A12345",
-     "110108", "Beijing Haidian", "https://ifm.example.cn", "owner@ifm.demo", "researcher@ifm.demo"),
-    ("university", "华东理工科技大学", "East China University of Science and Technology (demo)", "12" + "310104" + "MB0B56781",
-     "310104", "上海市徐汇区梅陇路 130 号", "https://ecust.example.cn", "owner@univ.demo", "tto@univ.demo"),
+    ("research_institute", "中国科学院未来材料研究所", "CAS Institute of Future Materials",
+     "12" + "110108" + "MB0A12345", "110108", "北京市海淀区中关村北二条 1 号", "https://ifm.example.cn",
+     "owner@ifm.demo", "researcher@ifm.demo"),
+    ("university", "华东理工科技大学", "East China University of Science and Technology (demo)",
+     "12" + "310104" + "MB0B56781", "310104", "上海市徐汇区梅陇路 130 号", "https://ecust.example.cn",
+     "owner@univ.demo", "tto@univ.demo"),
     ("enterprise", "深圳固态电池科技有限公司", "Shenzhen Solid-State Battery Technology Co., Ltd.",
      "91" + "440305" + "MA5C90123", "440305", "深圳市南山区科技园", "https://ssb.example.cn", "owner@ssb.demo",
      "sales@ssb.demo"),

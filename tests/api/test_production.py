@@ -22,7 +22,8 @@ def production_app(database_url: str) -> Iterator[Flask]:
     except redis.exceptions.ConnectionError:
         pytest.skip("Redis is not running on 127.0.0.1:6379")
     application = make_app(database_url, HALL_ENV="production", SECRET_KEY=uuid.uuid4().hex,
-                           RATELIMIT_STORAGE_URI=REDIS_URL, PASSWORD_HASH_METHOD="scrypt:1024:8:1", PROPAGATE_EXCEPTIONS=False)
+                           RATELIMIT_STORAGE_URI=REDIS_URL, PASSWORD_HASH_METHOD="scrypt:1024:8:1",
+                           PROPAGATE_EXCEPTIONS=False)
     yield application
     with application.app_context():
         db.engine.dispose()
