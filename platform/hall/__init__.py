@@ -21,6 +21,7 @@ def create_app(config: Any = None) -> Flask:
                         engine_options(settings["SQLALCHEMY_DATABASE_URI"], settings))
     app.config.from_mapping(settings)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese as UTF-8, not \u escapes
+    trust_reverse_proxies(app)
     configure_logging(app)
     register_extensions(app)
     register_blueprints(app)
@@ -28,6 +29,16 @@ def create_app(config: Any = None) -> Flask:
     register_request_hooks(app)
     register_commands(app)
     return app
+
+
+def trust_reverse_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES proxies, take the client address and scheme from X-Forwarded-* (rate limits and
+    session records need the real client, not the proxy)."""
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
 
 def configure_logging(app: Flask) -> None:

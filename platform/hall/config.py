@@ -99,6 +99,7 @@ class BaseConfig:
     OPENAPI_SWAGGER_UI_PATH = "/docs"
     OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    TRUSTED_PROXIES = 0  # how many reverse proxies set X-Forwarded-For/-Proto in front of the app
 
     @classmethod
     def from_environment(cls, database_url: str | None = None, secret_key: str | None = None) -> dict[str, Any]:
@@ -116,8 +117,9 @@ class BaseConfig:
                     "MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER", "PUBLIC_BASE_URL"):
             if env.get(key):
                 settings[key] = env[key]
-        if env.get("MAIL_PORT"):
-            settings["MAIL_PORT"] = int(env["MAIL_PORT"])
+        for key in ("MAIL_PORT", "TRUSTED_PROXIES"):
+            if env.get(key):
+                settings[key] = int(env[key])
         settings["MAIL_USE_TLS"] = env_flag("MAIL_USE_TLS", cls.MAIL_USE_TLS)
         return settings
 
@@ -158,6 +160,7 @@ class ProductionConfig(BaseConfig):
     ENV_NAME = "production"
     SESSION_COOKIE_SECURE = True
     RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379/0"
+    TRUSTED_PROXIES = 1  # nginx in front: client addresses come from X-Forwarded-For
 
     @classmethod
     def default_secret_key(cls) -> str | None:
