@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 
 from hall.config import INSTANCE_DIR, load_settings
-from hall.db import configure_engine, engine_options
+from hall.db import configure_engine, engine_options, include_in_autogenerate
 
 
 def create_app(config: Any = None) -> Flask:
@@ -54,7 +54,8 @@ def register_extensions(app: Flask) -> None:
     from hall.extensions import api, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=_migrations_dir(), render_as_batch=True)
+    migrate.init_app(app, db, directory=_migrations_dir(), render_as_batch=True,
+                     include_object=include_in_autogenerate)
     login_manager.init_app(app)
     auth.configure_login_manager(login_manager)
     csrf.init_app(app)

@@ -67,3 +67,13 @@ def set_read_only_transactions(read_only: bool) -> contextvars.Token[str]:
 def reset_transaction_mode(token: contextvars.Token[str]) -> None:
     """Undo ``set_read_only_transactions``."""
     _sqlite_begin.reset(token)
+
+
+# Full-text search structures made by hand in migration 0002 (an FTS5 table and its shadow tables on SQLite,
+# a generated tsvector column and its GIN index on PostgreSQL); the models do not describe them.
+HAND_MADE_SEARCH_OBJECTS = ("hall_fts", "search_vector", "ix_hall_index_search_vector")
+
+
+def include_in_autogenerate(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Alembic ``include_object`` hook: leave the hand-made full-text structures out of model comparison."""
+    return not (name or "").startswith(HAND_MADE_SEARCH_OBJECTS)

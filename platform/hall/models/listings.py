@@ -1,0 +1,187 @@
+"""Listings: achievements and first-of-kind products, their reviewed versions and attachments."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hall.extensions import db
+from hall.models.types import UtcDateTime, check_in, utcnow
+
+LISTING_KINDS = ("achievement", "first_of_kind")
+LISTING_STATUSES = ("draft", "submitted", "published", "changes_requested", "rejected", "withdrawn", "suspended",
+                    "expired")
+VERSION_STATUSES = ("draft", "submitted", "approved", "changes_requested", "rejected", "superseded")
+DEAL_MODES = ("transfer", "exclusive_license", "sole_license", "non_exclusive_license", "equity", "joint_development",
+              "technical_service", "purchase")
+PRICE_MODES = ("fixed", "negotiable", "starting")
+PRODUCT_KINDS = ("equipment", "material", "software")
+RECOGNITION_LEVELS = ("international", "national", "provincial")
+ATTACHMENT_ROLES = ("attachment", "cover")
+TEXT_FIELDS = ("title", "summary", "description", "benefit", "scenarios")
+LANGUAGES = ("zh", "en")
+
+
+def deal_modes_mask(modes: list[str]) -> int:
+    """The deal modes as a bit mask (one bit per mode), so they can be filtered and counted in SQL."""
+    return sum(1 << DEAL_MODES.index(mode) for mode in set(modes))
+
+
+class Listing(db.Model):
+    """A listing's identity and lifecycle; its content lives in versions (the public one and the one being edited)."""
+
+    __tablename__ = "listings"
+    __table_args__ = (
+        CheckConstraint(check_in("kind", LISTING_KINDS), name="kind"),
+        CheckConstraint(check_in("status", LISTING_STATUSES), name="status"),
+        Index("ix_listings_institution_status", "institution_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    # Bumped on every change of content or state: the ETag and the admin console's stale-page check.
+    lock_version: Mapped[int] = mapped_column(default=1)
+    working_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("listing_versions.id", use_alter=True, name="fk_listings_working_version"))
+    published_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("listing_versions.id", use_alter=True, name="fk_listings_published_version"))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+
+    working_version: Mapped[ListingVersion | None] = relationship(foreign_keys=[working_version_id],
+                                                                  post_update=True)
+    published_version: Mapped[ListingVersion | None] = relationship(foreign_keys=[published_version_id],
+                                                                    post_update=True)
+    institution = relationship("Institution")
+
+    @property
+    def has_pending_revision(self) -> bool:
+        """True when a published listing has an edited version that is not yet public."""
+        return (self.published_version_id is not None and self.working_version_id is not None
+                and self.working_version_id != self.published_version_id)
+
+
+class ListingVersion(db.Model):
+    """One reviewed-as-a-whole copy of a listing's content. The public sees the approved one."""
+
+    __tablename__ = "listing_versions"
+    __table_args__ = (
+        CheckConstraint(check_in("review_status", VERSION_STATUSES), name="review_status"),
+        CheckConstraint("trl IS NULL OR (trl BETWEEN 1 AND 9)", name="trl_range"),
+        CheckConstraint("price_amount IS NULL OR price_amount >= 0", name="price_not_negative"),
+        CheckConstraint("price_mode IS NULL OR " + check_in("price_mode", PRICE_MODES), name="price_mode"),
+        CheckConstraint("product_kind IS NULL OR " + check_in("product_kind", PRODUCT_KINDS), name="product_kind"),
+        CheckConstraint("recognition_level IS NULL OR " + check_in("recognition_level", RECOGNITION_LEVELS),
+                        name="recognition_level"),
+        Index("ix_listing_versions_listing_number", "listing_id", "number", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id"))
+    number: Mapped[int] = mapped_column(default=1)
+    review_status: Mapped[str] = mapped_column(String(20), default="draft")
+    review_reason: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+    title_zh: Mapped[str | None] = mapped_column(String(200))
+    title_en: Mapped[str | None] = mapped_column(String(300))
+    summary_zh: Mapped[str | None] = mapped_column(Text)
+    summary_en: Mapped[str | None] = mapped_column(Text)
+    description_zh: Mapped[str | None] = mapped_column(Text)
+    description_en: Mapped[str | None] = mapped_column(Text)
+    benefit_zh: Mapped[str | None] = mapped_column(Text)
+    benefit_en: Mapped[str | None] = mapped_column(Text)
+    scenarios_zh: Mapped[str | None] = mapped_column(Text)
+    scenarios_en: Mapped[str | None] = mapped_column(Text)
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    direction_code: Mapped[str | None] = mapped_column(ForeignKey("industry_directions.code"))
+    field_code: Mapped[str | None] = mapped_column(ForeignKey("industry_fields.code"))
+    region_code: Mapped[str | None] = mapped_column(String(6))
+    trl: Mapped[int | None] = mapped_column()
+    evaluation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    ip_assets: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    inventors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    deal_modes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    price_mode: Mapped[str | None] = mapped_column(String(16))
+    price_amount: Mapped[int | None] = mapped_column(BigInteger)  # minor units (fen for CNY)
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    state_funded: Mapped[bool] = mapped_column(default=False)
+    funding_source: Mapped[str | None] = mapped_column(String(300))
+
+    # First-of-kind products (首台套 / 首批次 / 首版次); the two filterable facts are columns.
+    product_kind: Mapped[str | None] = mapped_column(String(16))
+    recognition_level: Mapped[str | None] = mapped_column(String(16))
+    first_of_kind: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    attachments: Mapped[list[ListingAttachment]] = relationship(
+        back_populates="version", order_by="ListingAttachment.id", cascade="all, delete-orphan")
+
+    def text(self, name: str, lang: str) -> str | None:
+        """One text field in one language (``name`` from TEXT_FIELDS, ``lang`` zh or en)."""
+        return getattr(self, f"{name}_{lang}")
+
+
+class ListingAttachment(db.Model):
+    """A PDF or image of a version, stored under a generated name outside the static files (FILE-01)."""
+
+    __tablename__ = "listing_attachments"
+    __table_args__ = (CheckConstraint(check_in("role", ATTACHMENT_ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("listing_versions.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16), default="attachment")
+    filename: Mapped[str] = mapped_column(String(200))
+    storage_name: Mapped[str] = mapped_column(String(80))
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column()
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    version: Mapped[ListingVersion] = relationship(back_populates="attachments")
+
+
+class HallIndexEntry(db.Model):
+    """A published listing as the public hall finds it: filter columns and segmented text for full-text search.
+
+    A row exists exactly while the listing is published; it is written in the same transaction as the
+    listing's state, so nothing unpublished can be found, counted or exported.
+    """
+
+    __tablename__ = "hall_index"
+    __table_args__ = (
+        Index("ix_hall_index_direction_field", "direction_code", "field_code"),
+        Index("ix_hall_index_published_at", "published_at"),
+        Index("ix_hall_index_price", "price_amount"),
+        Index("ix_hall_index_institution", "institution_id"),
+    )
+
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id"), primary_key=True, autoincrement=False)
+    version_id: Mapped[int] = mapped_column(ForeignKey("listing_versions.id"))
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    direction_code: Mapped[str | None] = mapped_column(String(40))
+    field_code: Mapped[str | None] = mapped_column(String(60))
+    region_code: Mapped[str | None] = mapped_column(String(6))
+    trl: Mapped[int | None] = mapped_column()
+    deal_modes_mask: Mapped[int] = mapped_column(default=0)
+    price_mode: Mapped[str | None] = mapped_column(String(16))
+    price_amount: Mapped[int | None] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    state_funded: Mapped[bool] = mapped_column(default=False)
+    product_kind: Mapped[str | None] = mapped_column(String(16))
+    recognition_level: Mapped[str | None] = mapped_column(String(16))
+    published_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    title_tokens: Mapped[str] = mapped_column(Text, default="")
+    body_tokens: Mapped[str] = mapped_column(Text, default="")
