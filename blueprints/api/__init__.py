@@ -5,10 +5,12 @@ from flask_smorest import Api
 from flask_wtf.csrf import CSRFProtect
 
 from blueprints.api.auth import blp as auth_blp
+from blueprints.api.hall import blp as hall_blp
 from blueprints.api.institutions import blp as institutions_blp
+from blueprints.api.listings import blp as listings_blp
 from blueprints.api.me import blp as me_blp
 
-API_BLUEPRINTS = (auth_blp, me_blp, institutions_blp)
+API_BLUEPRINTS = (auth_blp, me_blp, institutions_blp, listings_blp, hall_blp)
 
 
 def register(api: Api, csrf: CSRFProtect) -> None:

@@ -21,6 +21,7 @@ def create_app(config: Any = None) -> Flask:
                         engine_options(settings["SQLALCHEMY_DATABASE_URI"], settings))
     app.config.from_mapping(settings)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese as UTF-8, not \u escapes
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # field errors may mix list indexes and names
     trust_reverse_proxies(app)
     configure_logging(app)
     register_extensions(app)

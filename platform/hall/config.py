@@ -99,6 +99,11 @@ class BaseConfig:
     OPENAPI_SWAGGER_UI_PATH = "/docs"
     OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    UPLOAD_MAX_BYTES = 10 * 1024 * 1024  # per file (FILE-01); bigger requests get 413
+    UPLOAD_DIR: str | None = None  # default: instance/uploads, outside the static files
+    LISTING_TERM_DAYS = 365  # a published listing expires after this and must be renewed
+    HALL_MAX_PAGE_SIZE = 50
+    EXPORT_MAX_ROWS = 100_000
     TRUSTED_PROXIES = 0  # how many reverse proxies set X-Forwarded-For/-Proto in front of the app
 
     @classmethod
@@ -113,7 +118,7 @@ class BaseConfig:
             database_url or env.get("DATABASE_URL") or cls.default_database_url()
         )
         settings["SECRET_KEY"] = secret_key or env.get("SECRET_KEY") or cls.default_secret_key()
-        for key in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "RATELIMIT_STORAGE_URI", "MAIL_BACKEND",
+        for key in ("UPLOAD_DIR", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "RATELIMIT_STORAGE_URI", "MAIL_BACKEND",
                     "MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER", "PUBLIC_BASE_URL"):
             if env.get(key):
                 settings[key] = env[key]

@@ -20,6 +20,7 @@ log = logging.getLogger("hall.requests")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 API_PREFIX = "/api/"
+UPLOAD_ENDPOINTS = frozenset({"listings.add_attachment"})  # the only API routes that take multipart/form-data
 DOCS_CSP = ("default-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://cdn.jsdelivr.net; "
             "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; script-src 'self' 'unsafe-inline' "
             "https://cdn.jsdelivr.net; frame-ancestors 'none'")
@@ -33,7 +34,7 @@ def begin_request() -> Response | None:
     g._txn_mode_token = set_read_only_transactions(request.method in SAFE_METHODS)
     if request.path.startswith(API_PREFIX) and request.method not in SAFE_METHODS:
         has_body = bool(request.content_length) or request.headers.get("Transfer-Encoding") == "chunked"
-        if has_body and not request.is_json:
+        if has_body and not request.is_json and request.endpoint not in UPLOAD_ENDPOINTS:
             return problem(415, "Send the body as JSON with 'Content-Type: application/json'.")
         if current_user.is_authenticated and g.get("auth_method") == "session":
             csrf.protect()  # cookie-authenticated API writes need the X-CSRFToken header; Bearer calls do not

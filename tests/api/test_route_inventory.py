@@ -24,6 +24,12 @@ PUBLIC = frozenset({
     ("GET", "/api/v1/institutions/<int:institution_id>"),
     ("GET", "/api/v1/openapi.json"),
     ("GET", "/api/v1/docs"),
+    ("GET", "/api/v1/hall/listings"),
+    ("GET", "/api/v1/hall/listings/<int:listing_id>"),
+    ("GET", "/api/v1/hall/listings/<int:listing_id>/attachments/<int:attachment_id>"),
+    ("GET", "/api/v1/hall/institutions/<int:institution_id>"),
+    ("GET", "/api/v1/hall/taxonomy"),
+    ("GET", "/api/v1/hall/directory"),
 })
 DOCS_BLUEPRINT = "api-docs."  # flask-smorest's documentation blueprint
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})

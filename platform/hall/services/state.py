@@ -9,17 +9,18 @@ from hall.extensions import db
 from hall.services.errors import Conflict
 
 
-def compare_and_set(obj: Any, column: str, from_state: str, to_state: str, **values: Any) -> None:
+def compare_and_set(obj: Any, column: str, from_state: Any, to_state: Any, *, conditions: tuple[Any, ...] = (),
+                    **values: Any) -> None:
     """Move ``obj`` from ``from_state`` to ``to_state`` only if the row is still in ``from_state``.
 
-    Runs ``UPDATE … SET column=:to WHERE id=:id AND column=:from`` and raises ``Conflict`` when another
-    transaction moved the row first; the in-session object is refreshed to what was written.
+    Runs ``UPDATE … SET column=:to WHERE id=:id AND column=:from [AND conditions]`` and raises ``Conflict`` when
+    another transaction moved the row first; the in-session object is refreshed to what was written.
     """
     model = type(obj)
     db.session.flush()
     result = db.session.execute(
         update(model)
-        .where(model.id == obj.id, getattr(model, column) == from_state)
+        .where(model.id == obj.id, getattr(model, column) == from_state, *conditions)
         .values({column: to_state, **values})
         .execution_options(synchronize_session=False)
     )

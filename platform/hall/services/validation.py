@@ -71,3 +71,38 @@ def password_problem(password: str, *, email: str | None = None) -> str | None:
 def normalise_email(email: str) -> str:
     """E-mail addresses are compared case-insensitively: store them trimmed and in lower case."""
     return email.strip().lower()
+
+
+# Chinese patent application numbers: CN + year (4) + type (1) + serial (7) + "." + check, or the pre-2003 form
+# CN + 8 digits + "." + check. The check character is the weighted digit sum mod 11 (10 is written X).
+_PATENT_APPLICATION = re.compile(r"^(?:CN|ZL)(\d{8}|\d{12})\.([0-9X])$")
+_PATENT_PUBLICATION = re.compile(r"^CN\d{9}[ABCUSY]\d?$")
+_PATENT_TYPE_DIGIT = {"invention_patent": "18", "utility_model": "29", "design": "3"}
+
+
+def patent_check_character(digits: str) -> str:
+    """The check character of a CN patent application number's digits (8 or 12 of them)."""
+    weights = (2, 3, 4, 5, 6, 7, 8, 9) * 2
+    remainder = sum(int(d) * w for d, w in zip(digits, weights)) % 11
+    return "X" if remainder == 10 else str(remainder)
+
+
+def patent_number_problem(number: str, ip_type: str) -> str | None:
+    """Why ``number`` is not a valid CN patent number of ``ip_type``, or None when it is.
+
+    Accepts an application number (CN202310123456.7, ZL… for granted patents) whose check character must agree,
+    or a publication number (CN115123456A).
+    """
+    if _PATENT_PUBLICATION.match(number):
+        return None
+    match = _PATENT_APPLICATION.match(number)
+    if not match:
+        return "must look like CN202310123456.7 (application number) or CN115123456A (publication number)"
+    digits, check = match.groups()
+    if patent_check_character(digits) != check:
+        return "the check character after the dot is wrong: re-check the number for a typing error"
+    if len(digits) == 12:
+        allowed = _PATENT_TYPE_DIGIT.get(ip_type)
+        if allowed and digits[4] not in allowed:
+            return f"the fifth digit ({digits[4]}) says another kind of patent than {ip_type}"
+    return None

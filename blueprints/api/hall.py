@@ -1,0 +1,127 @@
+"""The public hall: search, listing detail, institution profiles, the taxonomy, the downloadable directory."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app, request
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from blueprints.api.listings import send_attachment
+from hall.services import attachments, directory, hall
+from hall.services.hall import HallFilter
+from schemas.common import StrictSchema
+from schemas.hall import (
+    DirectionOut,
+    DirectoryQueryIn,
+    HallListingDetailOut,
+    HallPageOut,
+    HallQueryIn,
+    PublicInstitutionOut,
+    present_version,
+)
+
+blp = Blueprint("hall", __name__, url_prefix="/hall", description="The public hall: find published listings")
+
+FILTER_KEYS = ("q", "kind", "direction", "field", "trl_min", "trl_max", "deal_mode", "price_min", "price_max",
+               "currency", "region", "product_kind", "recognition_level", "state_funded")
+
+
+class LangIn(StrictSchema):
+    """The language to answer in."""
+
+    lang = fields.String(validate=validate.OneOf(("zh", "en")))
+
+
+def _lang(explicit: str | None) -> str:
+    """?lang= wins, then Accept-Language, then Chinese."""
+    if explicit:
+        return explicit
+    return "en" if request.accept_languages.best_match(["zh", "en"]) == "en" else "zh"
+
+
+def _filter(args: dict[str, Any]) -> HallFilter:
+    return HallFilter(institution_id=args.get("institution"), **{key: args.get(key) for key in FILTER_KEYS})
+
+
+def _page(result: hall.HallPage, lang: str, page: int, per_page: int) -> dict[str, Any]:
+    items = []
+    for entry, version, score in result.rows:
+        item = present_version(version, lang, result.terms)
+        item.update(id=entry.listing_id, kind=entry.kind, institution_id=entry.institution_id,
+                    published_at=entry.published_at, score=score)
+        items.append(item)
+    return {"items": items, "total": result.total, "page": page, "per_page": per_page, "terms": result.terms,
+            "facets": result.facets}
+
+
+@blp.route("/listings", methods=["GET"])
+@blp.arguments(HallQueryIn, location="query")
+@blp.response(200, HallPageOut)
+def search(args: dict[str, Any]) -> dict[str, Any]:
+    """Search and filter published listings; sorted by relevance (with q), newest or price; facet counts for the
+    current filter. Text comes in the caller's language (?lang= or Accept-Language), else the other one."""
+    result = hall.search_hall(_filter(args), sort=args["sort"], page=args["page"], per_page=args["per_page"],
+                              with_facets=args["facets"])
+    return _page(result, _lang(args.get("lang")), args["page"], args["per_page"])
+
+
+@blp.route("/listings/<int:listing_id>", methods=["GET"])
+@blp.arguments(LangIn, location="query")
+@blp.response(200, HallListingDetailOut)
+def listing_detail(args: dict[str, Any], listing_id: int) -> dict[str, Any]:
+    """A published listing; anything not published is 404."""
+    listing, version = hall.published_listing(listing_id)
+    data = present_version(version, _lang(args.get("lang")))
+    org = listing.institution
+    data.update(id=listing.id, kind=listing.kind, institution_id=listing.institution_id,
+                published_at=listing.published_at,
+                institution={"id": org.id, "name_zh": org.name_zh, "name_en": org.name_en, "kind": org.kind})
+    return data
+
+
+@blp.route("/listings/<int:listing_id>/attachments/<int:attachment_id>", methods=["GET"])
+@blp.response(200, {"format": "binary", "type": "string"}, content_type="application/octet-stream")
+def public_attachment(listing_id: int, attachment_id: int) -> Any:
+    """A file of a published listing, as a download."""
+    attachment, path = attachments.public_attachment(listing_id, attachment_id)
+    return send_attachment(attachment, path)
+
+
+@blp.route("/institutions/<int:institution_id>", methods=["GET"])
+@blp.arguments(HallQueryIn, location="query")
+@blp.response(200, PublicInstitutionOut)
+def institution_profile(args: dict[str, Any], institution_id: int) -> dict[str, Any]:
+    """A verified institution's public profile with its published listings (filterable like the search)."""
+    org = hall.public_institution(institution_id)
+    f = _filter(args)
+    f.institution_id = org.id
+    result = hall.search_hall(f, sort=args["sort"], page=args["page"], per_page=args["per_page"],
+                              with_facets=args["facets"])
+    return {"id": org.id, "kind": org.kind, "name_zh": org.name_zh, "name_en": org.name_en,
+            "region_code": org.region_code, "website": org.website, "description": org.description,
+            "listings": _page(result, _lang(args.get("lang")), args["page"], args["per_page"])}
+
+
+@blp.route("/taxonomy", methods=["GET"])
+@blp.response(200, DirectionOut(many=True))
+def taxonomy() -> Any:
+    """The six future-industry directions and their fields, with the codes listings use."""
+    return hall.taxonomy()
+
+
+@blp.route("/directory", methods=["GET"])
+@blp.arguments(DirectoryQueryIn, location="query")
+@blp.response(200, {"format": "binary", "type": "string"}, content_type="text/csv")
+@blp.alt_response(200, success=True, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                  schema={"format": "binary", "type": "string"})
+def download_directory(args: dict[str, Any]) -> Response:
+    """The directory of published listings matching the filter, as CSV (UTF-8 with BOM) or XLSX."""
+    limit = int(current_app.config["EXPORT_MAX_ROWS"])
+    if args["format"] == "xlsx":
+        body = directory.directory_xlsx(_filter(args), limit)
+        mimetype, name = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "directory.xlsx"
+    else:
+        body = directory.directory_csv(_filter(args), limit)
+        mimetype, name = "text/csv; charset=utf-8", "directory.csv"
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})

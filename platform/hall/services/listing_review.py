@@ -1,0 +1,132 @@
+"""Platform admins decide on listings: approve, request changes, reject, suspend, reinstate; and expiry.
+
+Used by the admin console and the tests. When two decisions race on one listing, the compare-and-set lets one
+win and the other gets a Conflict.
+"""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import select
+
+from hall.extensions import db
+from hall.models import Listing, User
+from hall.models.types import utcnow
+from hall.search import index_listing, unindex_listing
+from hall.services.audit import record_event
+from hall.services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from hall.services.listings import bump_lock_version, listing_term_days, transition_listing, transition_version
+from hall.services.state import compare_and_set
+
+REASON_REQUIRED = frozenset({"request_changes", "reject", "suspend"})
+
+
+def _admin_listing(admin: User, listing_id: int, expected_lock_version: int | None) -> Listing:
+    if not admin.is_admin:
+        raise Forbidden("Only platform admins review listings.")
+    listing = db.session.get(Listing, listing_id)
+    if listing is None:
+        raise NotFound("No such listing.")
+    if expected_lock_version is not None and listing.lock_version != expected_lock_version:
+        raise Conflict("The listing changed after you opened it; reload the page and decide again.")
+    return listing
+
+
+def _reason(action: str, reason: str | None) -> str | None:
+    reason = (reason or "").strip() or None
+    if action in REASON_REQUIRED and reason is None:
+        raise InvalidInput.field("reason", f"a reason is required to {action.replace('_', ' ')}")
+    return reason
+
+
+def _expiry(listing: Listing, now: datetime) -> datetime:
+    expires = now + timedelta(days=listing_term_days())
+    details = listing.working_version.first_of_kind if listing.working_version else None
+    if listing.kind == "first_of_kind" and details and details.get("valid_until"):
+        valid_until = date.fromisoformat(details["valid_until"])
+        if valid_until < now.date():
+            raise InvalidInput.field("first_of_kind.valid_until", "the recognition has already lapsed")
+        expires = min(expires, datetime.combine(valid_until, time.max, tzinfo=UTC))
+    return expires
+
+
+def pending_submission(listing: Listing) -> str:
+    """'listing' when the listing itself awaits review, 'revision' when an edit of a published one does."""
+    version = listing.working_version
+    if listing.status == "submitted":
+        return "listing"
+    if listing.status == "published" and listing.has_pending_revision and version and \
+            version.review_status == "submitted":
+        return "revision"
+    raise Conflict(f"Nothing awaits review on this listing (it is {listing.status}).")
+
+
+def decide(admin: User, listing_id: int, action: str, reason: str | None = None,
+           expected_lock_version: int | None = None) -> Listing:
+    """Approve, request changes on, or reject what awaits review (the listing or a revision of it)."""
+    if action not in ("approve", "request_changes", "reject"):
+        raise InvalidInput.field("action", "must be approve, request_changes or reject")
+    listing = _admin_listing(admin, listing_id, expected_lock_version)
+    reason = _reason(action, reason)
+    what = pending_submission(listing)
+    version = listing.working_version
+    assert version is not None
+    previous = listing.published_version
+    now = utcnow()
+    if what == "listing":
+        extra = {"published_version_id": version.id, "published_at": now,
+                 "expires_at": _expiry(listing, now)} if action == "approve" else {}
+        transition_listing(listing, action, admin, reason=reason, expected_lock_version=listing.lock_version,
+                           **extra)
+        transition_version(version, action, reason=reason)
+    else:
+        transition_version(version, action, reason=reason)
+        if action == "approve":
+            compare_and_set(listing, "published_version_id", previous.id if previous else None, version.id,
+                            lock_version=Listing.lock_version + 1, expires_at=_expiry(listing, now))
+        else:
+            bump_lock_version(listing)
+        record_event(f"listing.revision_{action}", "listing", listing.id, actor=admin, reason=reason,
+                     details={"version": version.number})
+    if action == "approve":
+        if previous is not None and previous.id != version.id:
+            compare_and_set(previous, "review_status", "approved", "superseded")
+        db.session.refresh(listing)
+        index_listing(listing)
+    return listing
+
+
+def suspend_listing(admin: User, listing_id: int, reason: str | None,
+                    expected_lock_version: int | None = None) -> Listing:
+    """Take a published listing out of the hall (reason required); it can be reinstated."""
+    listing = _admin_listing(admin, listing_id, expected_lock_version)
+    transition_listing(listing, "suspend", admin, reason=_reason("suspend", reason),
+                       expected_lock_version=listing.lock_version)
+    unindex_listing(listing)
+    return listing
+
+
+def reinstate_listing(admin: User, listing_id: int, reason: str | None = None,
+                      expected_lock_version: int | None = None) -> Listing:
+    """Put a suspended listing back in the hall with its approved version."""
+    listing = _admin_listing(admin, listing_id, expected_lock_version)
+    transition_listing(listing, "reinstate", admin, reason=_reason("reinstate", reason),
+                       expected_lock_version=listing.lock_version)
+    db.session.refresh(listing)
+    index_listing(listing)
+    return listing
+
+
+def expire_due_listings(now: datetime | None = None) -> list[int]:
+    """Move published listings whose term or recognition has ended to expired; returns their ids."""
+    now = now or utcnow()
+    due = db.session.scalars(select(Listing).where(Listing.status == "published", Listing.expires_at < now)).all()
+    expired = []
+    for listing in due:
+        try:
+            transition_listing(listing, "expire", None, reason="listing term or recognition validity ended")
+        except Conflict:
+            continue
+        unindex_listing(listing)
+        expired.append(listing.id)
+    return expired
