@@ -59,10 +59,14 @@ def seed_demo_command(if_empty: bool, credentials_path: Path | None) -> None:
     if if_empty and not database_is_empty():
         click.echo("The database already holds data; demo data not added.")
         return
-    created = seed_demo()
+    created, listings_added = seed_demo()
     _commit()
-    if not created:
+    if not created and not listings_added:
         click.echo("Demo data already present; nothing added.")
+        return
+    if listings_added:
+        click.echo(f"{listings_added} demo listing(s) published.")
+    if not created:
         return
     path = credentials_path or Path(current_app.instance_path) / "demo-credentials.txt"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -113,3 +117,35 @@ def deliver_mail() -> None:
     from hall.services.mailer import deliver_pending
 
     click.echo(f"{deliver_pending()} message(s) delivered.")
+
+
+@hall_cli.command("expire-listings")
+def expire_listings() -> None:
+    """Move published listings whose term or recognition has ended to expired (run daily from cron)."""
+    from hall.services.listing_review import expire_due_listings
+
+    expired = expire_due_listings()
+    _commit()
+    click.echo(f"{len(expired)} listing(s) expired" + (f": {', '.join(map(str, expired))}" if expired else "."))
+
+
+@hall_cli.command("export-directory")
+@click.option("--format", "file_format", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="File to write.")
+@click.option("--q", default=None, help="Search words (Chinese or English).")
+@click.option("--kind", type=click.Choice(["achievement", "first_of_kind"]), default=None)
+@click.option("--direction", default=None, help="Direction code, e.g. energy.")
+@click.option("--field", default=None, help="Field code, e.g. energy.hydrogen.")
+@click.option("--region", default=None, help="Administrative division code; a province code covers its cities.")
+@click.option("--limit", type=int, default=None, help="At most this many rows (default: EXPORT_MAX_ROWS).")
+def export_directory(file_format: str, output: Path, q: str | None, kind: str | None, direction: str | None,
+                     field: str | None, region: str | None, limit: int | None) -> None:
+    """Write the directory of published listings matching the filter as CSV or XLSX."""
+    from hall.services.directory import directory_csv, directory_xlsx
+    from hall.services.hall import HallFilter
+
+    hall_filter = HallFilter(q=q, kind=kind, direction=direction, field=field, region=region)
+    cap = limit or int(current_app.config["EXPORT_MAX_ROWS"])
+    body = directory_xlsx(hall_filter, cap) if file_format == "xlsx" else directory_csv(hall_filter, cap)
+    output.write_bytes(body)
+    click.echo(f"Directory written to {output} ({len(body)} bytes).")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from hall.demo_listings import seed_demo_listings
 from hall.extensions import db
 from hall.models import Institution, User
 from hall.services import accounts, institutions
@@ -56,8 +57,9 @@ def database_is_empty() -> bool:
                 or db.session.scalar(select(func.count()).select_from(User)))
 
 
-def seed_demo() -> list[DemoAccount]:
-    """Create what is missing of the demo data (idempotent); returns the accounts created in this run."""
+def seed_demo() -> tuple[list[DemoAccount], int]:
+    """Create what is missing of the demo data (idempotent); returns the accounts created in this run and how
+    many demo listings were published."""
     created: list[DemoAccount] = []
     admin = accounts.find_user_by_email(DEMO_ADMIN_EMAIL)
     if admin is None:
@@ -81,4 +83,4 @@ def seed_demo() -> list[DemoAccount]:
             created.append(DemoAccount(email, password, f"{role} of {name_en}"))
         db.session.flush()
         institutions.review_institution(admin, org, "verify", "demo data")
-    return created
+    return created, seed_demo_listings(admin)

@@ -54,7 +54,7 @@ def test_draft_submit_changes_requested_publish_revise_withdraw_renew(app: Flask
     assert client.get(f"/api/v1/hall/listings/{listing_id}").status_code == 404
 
     assert owner.post(f"/api/v1/listings/{listing_id}/submit").get_json()["status"] == "submitted"
-    assert client.get(f"/api/v1/hall/listings?q=固态电池").get_json()["total"] == 0
+    assert client.get("/api/v1/hall/listings?q=固态电池").get_json()["total"] == 0
     admin_decides(app, listing_id, "request_changes", "请补充专利证书")
     body = owner.client.get(f"/api/v1/listings/{listing_id}").get_json()
     assert body["status"] == "changes_requested" and body["status_reason"] == "请补充专利证书"
