@@ -65,9 +65,10 @@ class Listing(db.Model):
 
     @property
     def has_pending_revision(self) -> bool:
-        """True when a published listing has an edited version that is not yet public."""
-        return (self.published_version_id is not None and self.working_version_id is not None
-                and self.working_version_id != self.published_version_id)
+        """True when a published listing has an edited version that is not public yet and not rejected."""
+        return (self.published_version_id is not None and self.working_version is not None
+                and self.working_version_id != self.published_version_id
+                and self.working_version.review_status in ("draft", "submitted", "changes_requested"))
 
 
 class ListingVersion(db.Model):
