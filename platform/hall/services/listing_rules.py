@@ -68,6 +68,8 @@ def missing_for_submission(listing: Listing, version: ListingVersion) -> dict[st
         missing["deal_modes"] = ["offer at least one deal mode"]
     if version.price_mode in ("fixed", "starting") and not version.price_amount:
         missing["price_amount"] = [f"required for a {version.price_mode} price"]
+    if version.price_mode == "negotiable" and version.price_amount is not None:
+        missing["price_amount"] = ["a negotiable price has no amount"]
     if listing.kind == "first_of_kind":
         details = version.first_of_kind or {}
         for name in FIRST_OF_KIND_REQUIRED:

@@ -104,8 +104,10 @@ def _apply_content(listing: Listing, version: ListingVersion, changes: dict[str,
         raise InvalidInput.field("first_of_kind", "only first-of-kind listings carry these details")
     for key, value in changes.items():
         setattr(version, key, jsonable(value) if key in JSON_FIELDS else value)
-    if "price_mode" in changes and changes["price_mode"] == "negotiable":
+    if "price_mode" in changes and changes["price_mode"] == "negotiable" and "price_amount" not in changes:
         version.price_amount = None
+    if version.price_mode == "negotiable" and version.price_amount is not None:
+        raise InvalidInput.field("price_amount", "a negotiable price has no amount; leave it out")
     details = version.first_of_kind or {}
     version.product_kind, version.recognition_level = details.get("product_kind"), details.get("recognition_level")
 
