@@ -5,7 +5,7 @@ from typing import Any
 
 from flask import current_app, request, session
 from flask_login import current_user, login_required, login_user, logout_user
-from flask_smorest import Blueprint
+from blueprints.api.base import ApiBlueprint
 from flask_wtf.csrf import generate_csrf
 
 from hall.extensions import limiter
@@ -25,7 +25,7 @@ from schemas.accounts import (
     UserOut,
 )
 
-blp = Blueprint("auth", __name__, url_prefix="/auth", description="Accounts: register, confirm, sign in and out")
+blp = ApiBlueprint("auth", __name__, url_prefix="/auth", description="Accounts: register, confirm, sign in and out")
 
 
 def _account_key() -> str:

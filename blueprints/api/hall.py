@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, current_app, request
-from flask_smorest import Blueprint
+from blueprints.api.base import ApiBlueprint
 from marshmallow import fields, validate
 
 from blueprints.api.listings import send_attachment
@@ -21,7 +21,7 @@ from schemas.hall import (
     present_version,
 )
 
-blp = Blueprint("hall", __name__, url_prefix="/hall", description="The public hall: find published listings")
+blp = ApiBlueprint("hall", __name__, url_prefix="/hall", description="The public hall: find published listings")
 
 FILTER_KEYS = ("q", "kind", "direction", "field", "trl_min", "trl_max", "deal_mode", "price_min", "price_max",
                "currency", "region", "product_kind", "recognition_level", "state_funded")

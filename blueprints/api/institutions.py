@@ -4,13 +4,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask_login import current_user, login_required
-from flask_smorest import Blueprint
+from blueprints.api.base import ApiBlueprint
 
 from hall.services import institutions
 from schemas.accounts import InvitationIn, InvitationOut, MemberOut, RoleIn
 from schemas.institutions import InstitutionOut, InstitutionUpdateIn
 
-blp = Blueprint("institutions", __name__, url_prefix="/institutions",
+blp = ApiBlueprint("institutions", __name__, url_prefix="/institutions",
                 description="Institutions, their members and invitations")
 
 

@@ -1,11 +1,12 @@
 """The owner's side of listings: drafts, edits with If-Match, attachments, submission, withdrawal, history."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import send_file
 from flask_login import current_user, login_required
-from flask_smorest import Blueprint
+from blueprints.api.base import ApiBlueprint
 from flask_smorest.fields import Upload
 from marshmallow import fields, validate
 
@@ -23,7 +24,7 @@ from schemas.listings import (
     ListingStatusQuery,
 )
 
-blp = Blueprint("listings", __name__, url_prefix="/listings",
+blp = ApiBlueprint("listings", __name__, url_prefix="/listings",
                 description="Your institution's listings: drafts, revisions, review")
 
 
@@ -51,14 +52,16 @@ def _with_etag(listing: Any) -> Any:
 @blp.route("", methods=["GET"])
 @login_required
 @blp.arguments(ListingStatusQuery, location="query")
-@blp.response(200, ListingOut(many=True))
-@blp.paginate(max_page_size=50)
-def list_listings(query: dict[str, Any], pagination_parameters: Any) -> Any:
-    """Your institution's listings, newest first, optionally by status and kind (X-Pagination header)."""
-    items, pagination_parameters.item_count = listings.list_own_listings(
-        _me(), query.get("status"), query.get("kind"), page=pagination_parameters.page,
-        per_page=pagination_parameters.page_size)
-    return items
+@blp.response(200, ListingOut(many=True), headers={"X-Pagination": {"description": "total, total_pages, page, "
+                                                                                  "page_size (JSON)",
+                                                                   "schema": {"type": "string"}}})
+def list_listings(query: dict[str, Any]) -> Any:
+    """Your institution's listings, newest first, optionally by status and kind (totals in X-Pagination)."""
+    items, total = listings.list_own_listings(_me(), query.get("status"), query.get("kind"), page=query["page"],
+                                              per_page=query["page_size"])
+    pages = -(-total // query["page_size"])
+    header = json.dumps({"total": total, "total_pages": pages, "page": query["page"], "page_size": query["page_size"]})
+    return items, {"X-Pagination": header}
 
 
 @blp.route("", methods=["POST"])

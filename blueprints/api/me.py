@@ -6,13 +6,13 @@ from typing import Any
 
 from flask import session
 from flask_login import current_user, login_required, logout_user
-from flask_smorest import Blueprint
+from blueprints.api.base import ApiBlueprint
 
 from hall.models.types import utcnow
 from hall.services import accounts, sessions
 from schemas.accounts import ApiTokenCreatedOut, ApiTokenIn, ApiTokenOut, PasswordChangeIn, ProfileIn, UserOut
 
-blp = Blueprint("me", __name__, url_prefix="/me", description="The signed-in person")
+blp = ApiBlueprint("me", __name__, url_prefix="/me", description="The signed-in person")
 
 
 def _me() -> Any:

@@ -46,12 +46,16 @@ def _stemmer() -> Any:
     return snowballstemmer.stemmer("english")
 
 
-def add_terms(terms: list[str]) -> None:
-    """Teach the segmenter more whole words (the taxonomy's field names, for example)."""
-    for term in terms:
-        for run in _CJK_RUN.findall(term):
-            if len(run) > 1:
-                _segmenter().add_word(run, None, None)
+@lru_cache(maxsize=1)
+def _terms_by_length() -> dict[int, frozenset[str]]:
+    chinese = [term for term in domain_terms() if _CJK_RUN.fullmatch(term)]
+    return {length: frozenset(t for t in chinese if len(t) == length) for length in {len(t) for t in chinese}}
+
+
+def _embedded_terms(run: str) -> list[str]:
+    """Every domain term that occurs inside ``run``."""
+    return [run[i:i + length] for length, terms in _terms_by_length().items()
+            for i in range(len(run) - length + 1) if run[i:i + length] in terms]
 
 
 def _latin_tokens(words: list[str]) -> list[str]:
@@ -68,6 +72,8 @@ def _tokens(text: str | None, *, for_index: bool) -> list[str]:
         if _CJK_RUN.fullmatch(run):
             pieces = jieba.cut_for_search(run, True) if for_index else jieba.cut(run, True)
             tokens.extend(piece for piece in pieces if piece not in stop_words())
+            if for_index:  # a term the segmenter split differently (高安|全固态电池) is still indexed whole
+                tokens.extend(_embedded_terms(run))
         else:
             tokens.extend(_latin_tokens([run]))
     return tokens

@@ -1,0 +1,342 @@
+"""The public hall search through GET /api/v1/hall/listings on both backends (SQLite FTS5, PostgreSQL tsvector):
+Chinese words and domain terms, long phrases, English stems, mixed queries, title-over-body ranking, highlighting;
+unpublished listings kept out of results, totals and facets; every filter, facets, sorting, paging and validation;
+the language of the answer; the listing detail, the taxonomy and institution profiles."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from hall.extensions import db
+from hall.models import User
+from hall.services import listing_review, listings
+from tests.factories import InstitutionFactory, UserFactory, make_people
+from tests.listing_data import achievement, first_of_kind
+
+TEXT_NAMES = ("title", "summary", "description")
+NEUTRAL = {"zh": ("降低成本，提升产线良率。", "工业园区示范应用。"),
+           "en": ("Lower cost and higher yield.", "Industrial park pilots.")}
+UNPUBLISHED = ("draft", "submitted", "withdrawn", "suspended")
+
+
+def topic(zh: tuple[str, str, str] | None, en: tuple[str, str, str] | None, **overrides: Any) -> dict[str, Any]:
+    """An achievement body whose only text is ``zh`` / ``en`` (title, summary, description) plus neutral filler."""
+    body = achievement(keywords=[], inventors=["张三"], ip_assets=[])
+    for lang, texts in (("zh", zh), ("en", en)):
+        for name, value in zip(TEXT_NAMES, texts or (None, None, None)):
+            body[f"{name}_{lang}"] = value
+        body[f"benefit_{lang}"], body[f"scenarios_{lang}"] = NEUTRAL[lang] if texts else (None, None)
+    body.update(overrides)
+    if body["price_mode"] == "negotiable":
+        body.pop("price_amount")
+    return body
+
+
+def add_listing(author: User, admin: User, body: dict[str, Any], status: str = "published") -> int:
+    """Inside an app context: create a listing through the services and bring it to ``status``; commits."""
+    content = dict(body)
+    kind = content.pop("kind")
+    listing_id = listings.create_draft(author, kind, content).id
+    if status != "draft":
+        listings.submit_listing(author, listing_id)
+    if status in ("published", "withdrawn", "suspended"):
+        listing_review.decide(admin, listing_id, "approve")
+    if status == "withdrawn":
+        listings.withdraw_listing(author, listing_id)
+    elif status == "suspended":
+        listing_review.suspend_listing(admin, listing_id, "虚假宣传")
+    db.session.commit()
+    return listing_id
+
+
+def hall_listings() -> dict[str, tuple[str, dict[str, Any]]]:
+    """name → (institution 'a' or 'b', body) for the eight published listings, in creation order."""
+    return {
+        "graphene": ("a", topic(
+            ("石墨烯增强铝基复合材料", "纳米片均匀分散于铝合金基体，抗拉强度提高一倍。",
+             "采用粉末冶金工艺，适合航空结构件。"),
+            ("Graphene reinforced aluminium composite", "Graphene in an aluminium alloy doubles the tensile strength.",
+             "Powder metallurgy route for aerospace parts."),
+            direction_code="materials", field_code="materials.advanced_basic", region_code="110108", trl=5,
+            deal_modes=["transfer"], price_amount=300_000_00, state_funded=False)),
+        "solid": ("a", topic(
+            ("高安全固态电池电解质", "硫化物电解质用于锂离子电池，不易燃。",
+             "负极采用石墨烯涂层集流体，石墨烯层使循环寿命超过两千次。"),
+            ("Safe solid-state battery electrolyte", "A sulfide electrolyte for lithium-ion cells that does not burn.",
+             "A coated current collector gives two thousand cycles."),
+            direction_code="energy", field_code="energy.storage", region_code="440305", trl=7,
+            deal_modes=["exclusive_license"], price_amount=800_000_00, state_funded=True)),
+        "perovskite": ("a", topic(
+            ("钙钛矿高效太阳能电池制备工艺", "钙钛矿叠层太阳能电池，光电转换效率超过百分之三十。",
+             "低温溶液法制备大面积组件。"),
+            None,  # Chinese only
+            direction_code="energy", field_code="energy.solar_cells", region_code="320102", trl=4,
+            deal_modes=["joint_development"], price_mode="negotiable", state_funded=True)),
+        "bci": ("b", topic(
+            ("无创脑机接口康复设备", "脑电信号解码驱动外骨骼，帮助中风患者康复。", "干电极头环佩戴方便。"),
+            ("Non-invasive brain-computer interface for rehabilitation",
+             "Decoded brain signals drive an exoskeleton for stroke patients.",
+             "A dry-electrode headband that is easy to wear."),
+            direction_code="health", field_code="health.high_end_medical_equipment", region_code="310115", trl=6,
+            deal_modes=["non_exclusive_license", "technical_service"], price_mode="starting",
+            price_amount=200_000_00, state_funded=False)),
+        "carbon": ("a", topic(
+            ("高模量碳纤维材料", "拉伸模量达到五百吉帕的碳纤维。", "湿法纺丝结合高温碳化处理。"),
+            ("High-modulus carbon fibre", "Carbon fibre with a tensile modulus of 500 GPa.",
+             "Wet spinning and high-temperature carbonisation."),
+            direction_code="materials", field_code="materials.key_strategic", region_code="440106", trl=8,
+            deal_modes=["transfer", "equity"], price_amount=1_500_000_00, state_funded=True)),
+        "quantum": ("b", topic(
+            ("城域量子通信网络", "基于量子密钥分发的城域保密通信网络。", "支持百公里光纤链路。"),
+            ("Metropolitan quantum communication network", "Secure city networks using quantum key distribution.",
+             "Supports fibre links of one hundred kilometres."),
+            direction_code="information", field_code="information.quantum", region_code="110105", trl=7,
+            deal_modes=["technical_service"], price_mode="negotiable", state_funded=True)),
+        "english": ("a", topic(
+            None,  # English only
+            ("Graphene batteries for fast charging", "Graphene electrodes let batteries charge in ten minutes.",
+             "Electrodes coated by chemical vapour deposition."),
+            direction_code="energy", field_code="energy.storage", region_code="330106", trl=5,
+            deal_modes=["transfer"], price_amount=50_000_00, state_funded=False)),
+        "product": ("a", first_of_kind()),  # 兆瓦级氢燃料电池发电系统, 440305, energy.hydrogen, 12 000 000 yuan
+    }
+
+
+def unpublished_body() -> dict[str, Any]:
+    """An achievement whose text holds every word the tests search for."""
+    return achievement(title_zh="石墨烯钙钛矿脑机接口碳纤维固态电池", title_en="Graphene batteries on perovskite",
+                       keywords=["量子通信", "graphene", "电池"])
+
+
+def build_hall(app: Flask) -> dict[str, int]:
+    """Publish the eight listings (and the four unpublished ones); name → id, plus the institutions."""
+    with app.app_context():
+        people = make_people()
+        admin = UserFactory(is_admin=True)
+        unverified = InstitutionFactory(verification_status="pending")
+        db.session.commit()
+        authors = {"a": db.session.get(User, people["member_id"]), "b": db.session.get(User, people["other_owner_id"])}
+        ids = {name: add_listing(authors[org], admin, body) for name, (org, body) in hall_listings().items()}
+        ids |= {status: add_listing(authors["a"], admin, unpublished_body(), status) for status in UNPUBLISHED}
+        ids |= {"org_a": people["org"], "org_b": people["other_org"], "unverified_org": unverified.id}
+        db.session.remove()
+    return ids
+
+
+@pytest.fixture
+def hall_ids(app: Flask) -> dict[str, int]:
+    return build_hall(app)
+
+
+PUBLISHED = tuple(hall_listings())
+
+
+def search(client: FlaskClient, query: str = "", **headers: str) -> dict[str, Any]:
+    response = client.get(f"/api/v1/hall/listings?{query}", headers=headers)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def names(ids: dict[str, int], page: dict[str, Any]) -> list[str]:
+    by_id = {ids[key]: key for key in (*PUBLISHED, *UNPUBLISHED)}
+    return [by_id[item["id"]] for item in page["items"]]
+
+
+@pytest.mark.parametrize(("q", "expected"), [
+    ("电池", {"solid", "perovskite", "product"}),
+    ("钙钛矿", {"perovskite"}), ("脑机接口", {"bci"}), ("碳纤维", {"carbon"}), ("量子通信", {"quantum"}),
+    ("固态电池", {"solid"}), ("锂离子电池", {"solid"}),
+    ("graphene", {"graphene", "english"}), ("batteries", {"solid", "english"}), ("battery", {"solid", "english"}),
+    ("Graph", {"graphene", "english"}), ("石墨烯 battery", {"solid"}), ("graphene 铝合金", {"graphene"}),
+])
+def test_queries_find_exactly_the_matching_published_listings(client: FlaskClient, hall_ids: dict[str, int], q: str,
+                                                              expected: set[str]) -> None:
+    page = search(client, f"q={q}")
+    assert set(names(hall_ids, page)) == expected
+    assert page["total"] == len(expected)
+
+
+def test_a_long_chinese_phrase_ranks_the_perovskite_listing_first(client: FlaskClient,
+                                                                  hall_ids: dict[str, int]) -> None:
+    page = search(client, "q=基于钙钛矿材料的高效太阳能电池制备")
+    assert page["terms"] == ["钙钛矿", "材料", "高效", "太阳能电池", "制备"]
+    found = names(hall_ids, page)
+    assert found[0] == "perovskite" and page["total"] == len(found) > 1
+    assert not set(found) & set(UNPUBLISHED)
+
+
+def test_a_title_match_ranks_above_a_description_match(client: FlaskClient, hall_ids: dict[str, int]) -> None:
+    """石墨烯 is once in the graphene listing's title and twice in the solid-state listing's description only."""
+    page = search(client, "q=石墨烯")
+    assert names(hall_ids, page) == ["graphene", "solid"]
+    assert page["items"][0]["score"] > page["items"][1]["score"]
+
+
+def test_results_carry_highlighted_titles_and_snippets(client: FlaskClient, hall_ids: dict[str, int]) -> None:
+    item = search(client, "q=钙钛矿")["items"][0]
+    assert item["title_highlighted"] == "<mark>钙钛矿</mark>高效太阳能电池制备工艺"
+    assert item["snippet"].startswith("<mark>钙钛矿</mark>叠层太阳能电池")
+    product = next(i for i in search(client, "q=电池")["items"] if i["id"] == hall_ids["product"])
+    assert product["title_highlighted"] == "兆瓦级氢燃料<mark>电池</mark>发电系统"
+    english = next(i for i in search(client, "q=batteries&lang=en")["items"] if i["id"] == hall_ids["english"])
+    assert english["title_highlighted"] == "Graphene <mark>batteries</mark> for fast charging"
+    assert english["snippet"] == "Graphene electrodes let <mark>batteries</mark> charge in ten minutes."
+
+
+def test_unpublished_listings_never_appear_in_results_totals_or_facets(client: FlaskClient,
+                                                                       hall_ids: dict[str, int]) -> None:
+    everything = search(client, "per_page=50")
+    assert sorted(names(hall_ids, everything)) == sorted(PUBLISHED) and everything["total"] == 8
+    assert everything["facets"]["kind"] == {"achievement": 7, "first_of_kind": 1}
+    assert everything["facets"]["direction_code"] == {"materials": 2, "energy": 4, "health": 1, "information": 1}
+    assert everything["facets"]["field_code"]["energy.storage"] == 2
+    for q in ("固态电池", "石墨烯", "脑机接口", "碳纤维", "量子通信", "perovskite", "电池", "graphene"):
+        page = search(client, f"q={q}&per_page=50")
+        assert not set(names(hall_ids, page)) & set(UNPUBLISHED), q
+        assert page["total"] == len(page["items"]) == sum(page["facets"]["kind"].values()), q
+    assert search(client, "q=perovskite")["total"] == 0
+    solid = search(client, "q=电解质")
+    assert names(hall_ids, solid) == ["solid"]
+    assert solid["facets"]["state_funded"] == {"true": 1} and solid["facets"]["trl"] == {"7": 1}
+    for status in UNPUBLISHED:
+        assert client.get(f"/api/v1/hall/listings/{hall_ids[status]}").status_code == 404
+    assert client.get("/api/v1/hall/listings/999999").status_code == 404
+    detail = client.get(f"/api/v1/hall/listings/{hall_ids['solid']}").get_json()
+    assert detail["title"] == "高安全固态电池电解质" and detail["institution"]["id"] == hall_ids["org_a"]
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("kind=first_of_kind", {"product"}),
+    ("kind=achievement", set(PUBLISHED) - {"product"}),
+    ("direction=energy", {"solid", "perovskite", "english", "product"}),
+    ("direction=materials", {"graphene", "carbon"}),
+    ("field=energy.storage", {"solid", "english"}),
+    ("field=information.quantum", {"quantum"}),
+    ("trl_min=6&trl_max=7", {"solid", "bci", "quantum"}),
+    ("trl_min=8", {"carbon"}), ("trl_max=4", {"perovskite"}),
+    ("deal_mode=transfer", {"graphene", "carbon", "english"}),
+    ("deal_mode=technical_service", {"bci", "quantum"}), ("deal_mode=purchase", {"product"}),
+    ("price_min=20000000&price_max=80000000", {"graphene", "solid", "bci"}),
+    ("price_min=100000000", {"carbon", "product"}), ("price_max=5000000", {"english"}),
+    ("region=440000", {"solid", "carbon", "product"}), ("region=440300", {"solid", "product"}),
+    ("region=440305", {"solid", "product"}), ("region=110000", {"graphene", "quantum"}),
+    ("region=110108", {"graphene"}), ("region=510000", set()),
+    ("product_kind=equipment", {"product"}), ("product_kind=material", set()),
+    ("recognition_level=national", {"product"}), ("recognition_level=provincial", set()),
+    ("state_funded=true", {"solid", "perovskite", "carbon", "quantum"}),
+    ("state_funded=false", {"graphene", "bci", "english", "product"}),
+    ("direction=energy&q=电池", {"solid", "perovskite", "product"}),
+    ("direction=energy&deal_mode=transfer&state_funded=false", {"english"}),
+])
+def test_filters_narrow_the_results(client: FlaskClient, hall_ids: dict[str, int], query: str,
+                                    expected: set[str]) -> None:
+    page = search(client, f"{query}&per_page=50")
+    assert set(names(hall_ids, page)) == expected and page["total"] == len(expected)
+
+
+def test_institution_filter(client: FlaskClient, hall_ids: dict[str, int]) -> None:
+    page = search(client, f"institution={hall_ids['org_b']}")
+    assert set(names(hall_ids, page)) == {"bci", "quantum"} and page["total"] == 2
+    page = search(client, f"institution={hall_ids['org_a']}&q=石墨烯")
+    assert names(hall_ids, page) == ["graphene", "solid"]
+
+
+def test_facets_reflect_the_current_filter(client: FlaskClient, hall_ids: dict[str, int]) -> None:
+    facets = search(client, "direction=energy")["facets"]
+    assert facets["kind"] == {"achievement": 3, "first_of_kind": 1}
+    assert facets["direction_code"] == {"energy": 4}
+    assert facets["field_code"] == {"energy.storage": 2, "energy.solar_cells": 1, "energy.hydrogen": 1}
+    assert facets["province"] == {"44": 2, "32": 1, "33": 1}
+    assert facets["price_mode"] == {"fixed": 3, "negotiable": 1}
+    assert facets["state_funded"] == {"true": 2, "false": 2}
+    assert facets["deal_mode"] == {"exclusive_license": 1, "joint_development": 1, "transfer": 1, "purchase": 1}
+    assert facets["product_kind"] == {"equipment": 1} and facets["recognition_level"] == {"national": 1}
+    facets = search(client, "q=graphene")["facets"]
+    assert facets["direction_code"] == {"materials": 1, "energy": 1} and facets["trl"] == {"5": 2}
+    everything = search(client)["facets"]
+    assert everything["deal_mode"] == {"transfer": 3, "exclusive_license": 1, "non_exclusive_license": 1, "equity": 1,
+                                       "joint_development": 1, "technical_service": 2, "purchase": 1}
+    assert everything["province"] == {"11": 2, "44": 3, "32": 1, "31": 1, "33": 1}
+    assert search(client, "direction=energy&facets=false")["facets"] == {}
+
+
+def test_sort_newest_and_by_price(client: FlaskClient, hall_ids: dict[str, int]) -> None:
+    assert names(hall_ids, search(client, "sort=newest")) == list(reversed(PUBLISHED))
+    assert names(hall_ids, search(client, "sort=price_asc")) == [
+        "english", "bci", "graphene", "solid", "carbon", "product", "quantum", "perovskite"]
+    assert names(hall_ids, search(client, "sort=price_desc")) == [
+        "product", "carbon", "solid", "graphene", "bci", "english", "quantum", "perovskite"]
+    assert names(hall_ids, search(client, "sort=price_asc&direction=energy")) == [
+        "english", "solid", "product", "perovskite"]
+    assert names(hall_ids, search(client, "q=电池&sort=newest")) == ["product", "perovskite", "solid"]
+    assert names(hall_ids, search(client)) == list(reversed(PUBLISHED))  # no text: newest first
+
+
+def test_pagination(client: FlaskClient, hall_ids: dict[str, int]) -> None:
+    seen: list[str] = []
+    for number in (1, 2, 3):
+        page = search(client, f"sort=newest&page={number}&per_page=3")
+        assert page["total"] == 8 and page["page"] == number and page["per_page"] == 3
+        assert len(page["items"]) == (3 if number < 3 else 2)
+        seen += names(hall_ids, page)
+    assert seen == list(reversed(PUBLISHED))
+    beyond = search(client, "sort=newest&page=4&per_page=3")
+    assert beyond["items"] == [] and beyond["total"] == 8
+    assert len(search(client, "per_page=50")["items"]) == 8
+    assert search(client)["per_page"] == 20
+
+
+@pytest.mark.parametrize("query", ["per_page=51", "per_page=0", "page=0", "trl_min=7&trl_max=3",
+                                   "price_min=500&price_max=100", "trl_min=10", "sort=cheapest", "kind=service",
+                                   "region=999999", "lang=fr", "colour=red", "q=" + "长" * 201])
+def test_invalid_queries_are_422(client: FlaskClient, query: str) -> None:
+    response = client.get(f"/api/v1/hall/listings?{query}")
+    assert response.status_code == 422, response.get_json()
+
+
+def test_language_of_the_answer(client: FlaskClient, hall_ids: dict[str, int]) -> None:
+    solid = hall_ids["solid"]
+    item = search(client, f"q=电解质&lang=en&institution={hall_ids['org_a']}")["items"][0]
+    assert item["title"] == "Safe solid-state battery electrolyte" and item["language"] == "en"
+    assert item["id"] == solid and search(client, "q=电解质")["items"][0]["title"] == "高安全固态电池电解质"
+    by_header = search(client, "q=电解质", **{"Accept-Language": "en-US,en;q=0.9"})["items"][0]
+    assert by_header["title"] == "Safe solid-state battery electrolyte" and by_header["language"] == "en"
+    explicit = search(client, "q=电解质&lang=zh", **{"Accept-Language": "en"})["items"][0]
+    assert explicit["language"] == "zh"
+    fallback = search(client, "q=钙钛矿&lang=en")["items"][0]
+    assert fallback["title"] == "钙钛矿高效太阳能电池制备工艺" and fallback["language"] == "zh"
+    english = next(i for i in search(client, "q=graphene")["items"] if i["id"] == hall_ids["english"])
+    assert english["title"] == "Graphene batteries for fast charging" and english["language"] == "en"
+    detail = client.get(f"/api/v1/hall/listings/{solid}?lang=en").get_json()
+    assert detail["description"] == "A coated current collector gives two thousand cycles."
+    detail = client.get(f"/api/v1/hall/listings/{hall_ids['perovskite']}", headers={"Accept-Language": "en"})
+    assert detail.get_json()["language"] == "zh" and detail.get_json()["summary"].startswith("钙钛矿叠层")
+
+
+def test_taxonomy_lists_six_directions_with_fields(client: FlaskClient) -> None:
+    response = client.get("/api/v1/hall/taxonomy")
+    assert response.status_code == 200
+    directions = response.get_json()
+    assert [d["code"] for d in directions] == ["manufacturing", "information", "materials", "energy", "space",
+                                               "health"]
+    assert all(d["fields"] and d["name_zh"] and d["name_en"] for d in directions)
+    energy = next(d for d in directions if d["code"] == "energy")
+    assert "energy.hydrogen" in [f["code"] for f in energy["fields"]]
+    assert all(f["code"].startswith(d["code"] + ".") for d in directions for f in d["fields"])
+
+
+def test_institution_profile_shows_only_its_published_listings(client: FlaskClient, hall_ids: dict[str, int]) -> None:
+    response = client.get(f"/api/v1/hall/institutions/{hall_ids['org_b']}")
+    assert response.status_code == 200
+    profile = response.get_json()
+    assert profile["id"] == hall_ids["org_b"]
+    assert set(names(hall_ids, profile["listings"])) == {"bci", "quantum"} and profile["listings"]["total"] == 2
+    mine = client.get(f"/api/v1/hall/institutions/{hall_ids['org_a']}?per_page=50").get_json()["listings"]
+    assert set(names(hall_ids, mine)) == set(PUBLISHED) - {"bci", "quantum"} and mine["total"] == 6
+    filtered = client.get(f"/api/v1/hall/institutions/{hall_ids['org_a']}?q=电池").get_json()["listings"]
+    assert set(names(hall_ids, filtered)) == {"solid", "perovskite", "product"}
+    assert client.get(f"/api/v1/hall/institutions/{hall_ids['unverified_org']}").status_code == 404
+    assert client.get("/api/v1/hall/institutions/999999").status_code == 404
