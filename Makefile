@@ -6,7 +6,7 @@ PORT ?= 8000
 WORKERS ?= 2
 export FLASK_APP := wsgi
 
-.PHONY: run test install install-dev migrate seed clean
+.PHONY: run test install install-dev migrate seed clean translations-update
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,11 +17,23 @@ $(VENV)/.installed: $(BIN)/python requirements.txt pyproject.toml
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+CATALOGS := $(wildcard platform/hall/translations/*/LC_MESSAGES/messages.po)
+
+# The console's translations are compiled by the build (the .mo files are not committed).
+$(VENV)/.translations: $(VENV)/.installed $(CATALOGS)
+	$(BIN)/pybabel compile --statistics -d platform/hall/translations
+	touch $@
+
+translations-update: install  ## extract new strings from code and templates into the catalogs
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		-o platform/hall/translations/messages.pot .
+	$(BIN)/pybabel update -i platform/hall/translations/messages.pot -d platform/hall/translations
+
+$(VENV)/.installed-dev: $(VENV)/.installed $(VENV)/.translations requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed $(VENV)/.translations
 
 install-dev: $(VENV)/.installed-dev
 

@@ -8,9 +8,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 from blueprints.api.base import ApiBlueprint
 from flask_wtf.csrf import generate_csrf
 
+from hall.auth import sign_in_account_key, sign_in_failed
 from hall.extensions import limiter
 from hall.services import accounts, sessions
-from hall.services.validation import normalise_email
 from schemas.accounts import (
     CsrfOut,
     EmailIn,
@@ -26,17 +26,6 @@ from schemas.accounts import (
 )
 
 blp = ApiBlueprint("auth", __name__, url_prefix="/auth", description="Accounts: register, confirm, sign in and out")
-
-
-def _account_key() -> str:
-    """Rate-limit key of the account named in a sign-in body (AUTHN-01: per account as well as per IP)."""
-    body = request.get_json(silent=True)
-    email = body.get("email") if isinstance(body, dict) else None
-    return "account:" + (normalise_email(email) if isinstance(email, str) else "-")
-
-
-def _failed(response: Any) -> bool:
-    return response.status_code in (401, 403)
 
 
 @blp.route("/register", methods=["POST"])
@@ -68,9 +57,9 @@ def resend_confirmation(data: dict[str, Any]) -> dict[str, str]:
 
 
 @blp.route("/sign-in", methods=["POST"])
-@limiter.limit(lambda: current_app.config["SIGN_IN_LIMIT_PER_ACCOUNT"], key_func=_account_key,
-               deduct_when=_failed, scope="sign-in-account")
-@limiter.limit(lambda: current_app.config["SIGN_IN_LIMIT_PER_IP"], deduct_when=_failed, scope="sign-in-ip")
+@limiter.limit(lambda: current_app.config["SIGN_IN_LIMIT_PER_ACCOUNT"], key_func=sign_in_account_key,
+               deduct_when=sign_in_failed, scope="sign-in-account")
+@limiter.limit(lambda: current_app.config["SIGN_IN_LIMIT_PER_IP"], deduct_when=sign_in_failed, scope="sign-in-ip")
 @blp.arguments(SignInIn)
 @blp.response(200, SignInOut)
 def sign_in(data: dict[str, Any]) -> dict[str, Any]:

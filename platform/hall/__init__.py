@@ -52,7 +52,10 @@ def configure_logging(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     """Bind the extension objects and set up the database engine."""
     from hall import auth, models  # noqa: F401  (models: every table on the metadata)
-    from hall.extensions import api, csrf, db, limiter, login_manager, migrate
+    from hall.extensions import api, babel, csrf, db, limiter, login_manager, migrate
+    from flask_babel import get_locale
+
+    from hall.i18n import money, select_locale
 
     db.init_app(app)
     migrate.init_app(app, db, directory=_migrations_dir(), render_as_batch=True,
@@ -62,6 +65,9 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     api.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.filters["money"] = money
+    app.jinja_env.globals["get_locale"] = get_locale
     with app.app_context():
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
@@ -73,12 +79,14 @@ def _migrations_dir() -> str:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Mount the JSON API under /api/v1 and the health checks."""
+    """Mount the JSON API under /api/v1, the admin console under /admin, and the health checks."""
     from blueprints import api as api_blueprints
+    from blueprints.admin import admin
     from blueprints.health import health
     from hall.extensions import api, csrf
 
     app.register_blueprint(health)
+    app.register_blueprint(admin)
     api_blueprints.register(api, csrf)
 
 

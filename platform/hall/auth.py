@@ -1,12 +1,15 @@
 """How a request is tied to a person: a session cookie naming a server-side session, or a Bearer token."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import g, request
 from flask_login import LoginManager
 
 from hall.models import User
 from hall.services import sessions
 from hall.services.errors import Unauthorized
+from hall.services.validation import normalise_email
 
 
 def bearer_token() -> str | None:
@@ -16,6 +19,18 @@ def bearer_token() -> str | None:
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
     return None
+
+
+def sign_in_account_key() -> str:
+    """Rate-limit key of the account named in a sign-in (JSON body or form): AUTHN-01 per account and per IP."""
+    body = request.get_json(silent=True) if request.is_json else request.form
+    email = body.get("email") if hasattr(body, "get") else None
+    return "account:" + (normalise_email(email) if isinstance(email, str) else "-")
+
+
+def sign_in_failed(response: Any) -> bool:
+    """Only failed sign-ins count towards the limit."""
+    return response.status_code in (401, 403)
 
 
 def configure_login_manager(login_manager: LoginManager) -> None:

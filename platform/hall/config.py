@@ -91,6 +91,10 @@ class BaseConfig:
     STRIPE_SECRET_KEY: str | None = None
     STRIPE_WEBHOOK_SECRET: str | None = None
 
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    BABEL_TRANSLATION_DIRECTORIES = str(Path(__file__).resolve().parent / "translations")
+
     API_TITLE = "Future-industry achievements hall"
     API_VERSION = "v1"
     OPENAPI_VERSION = "3.0.3"

@@ -4,7 +4,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, has_request_context, jsonify, render_template, request
+from markupsafe import escape
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -12,6 +13,7 @@ from hall.context import current_request_id
 from hall.services.errors import ServiceError
 
 log = logging.getLogger("hall.errors")
+ADMIN_PREFIX = "/admin"
 
 _FRIENDLY = {
     400: "The request could not be read; check that the body is valid JSON and the parameters are right.",
@@ -27,9 +29,21 @@ _FRIENDLY = {
 
 def problem(status: int, message: str, *, errors: dict[str, Any] | None = None, title: str | None = None,
             headers: dict[str, str] | None = None) -> Response:
-    """Build a JSON error response."""
+    """Build the error response: an HTML page inside the admin console, a JSON problem document elsewhere."""
     from werkzeug.http import HTTP_STATUS_CODES
 
+    if has_request_context() and request.path.startswith(ADMIN_PREFIX):
+        title = title or HTTP_STATUS_CODES.get(status, "Error")
+        try:
+            page = render_template("admin/error.html", status=status, message=message, title=title,
+                                   request_id=current_request_id())
+        except Exception:  # the error page itself failed: never let that become a traceback
+            log.exception("the admin error page could not be rendered")
+            page = str(escape(f"{status} {title}: {message} (request id {current_request_id()})"))
+        response = Response(page, status=status, mimetype="text/html")
+        for key, value in (headers or {}).items():
+            response.headers[key] = value
+        return response
     body: dict[str, Any] = {
         "status": status,
         "title": title or HTTP_STATUS_CODES.get(status, "Error"),

@@ -20,6 +20,8 @@ log = logging.getLogger("hall.requests")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 API_PREFIX = "/api/"
+ADMIN_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; form-action 'self'; "
+             "frame-ancestors 'none'; base-uri 'none'")
 UPLOAD_ENDPOINTS = frozenset({"listings.add_attachment"})  # the only API routes that take multipart/form-data
 DOCS_CSP = ("default-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://cdn.jsdelivr.net; "
             "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; script-src 'self' 'unsafe-inline' "
@@ -78,11 +80,14 @@ def _add_security_headers(response: Response) -> None:
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     headers.setdefault("X-Frame-Options", "DENY")
     docs = request.path.startswith("/api/v1/docs")
-    headers.setdefault("Content-Security-Policy",
-                       DOCS_CSP if docs else "default-src 'none'; frame-ancestors 'none'")
+    if request.path.startswith(("/admin", "/static/")):
+        headers.setdefault("Content-Security-Policy", ADMIN_CSP)
+    else:
+        headers.setdefault("Content-Security-Policy",
+                           DOCS_CSP if docs else "default-src 'none'; frame-ancestors 'none'")
     if current_app.config["SESSION_COOKIE_SECURE"]:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    if request.path.startswith(API_PREFIX) and not docs:
+    if request.path.startswith((API_PREFIX, "/admin")) and not docs:
         headers.setdefault("Cache-Control", "no-store")
 
 

@@ -13,6 +13,7 @@ from hall.extensions import db
 from hall.models import Listing, User
 from hall.models.types import utcnow
 from hall.search import index_listing, unindex_listing
+from hall.services import notifications
 from hall.services.audit import record_event
 from hall.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hall.services.listings import bump_lock_version, listing_term_days, transition_listing, transition_version
@@ -93,6 +94,7 @@ def decide(admin: User, listing_id: int, action: str, reason: str | None = None,
             compare_and_set(previous, "review_status", "approved", "superseded")
         db.session.refresh(listing)
         index_listing(listing)
+    notifications.send_listing_decision(listing, action if what == "listing" else f"revision {action}", reason)
     return listing
 
 
@@ -100,9 +102,10 @@ def suspend_listing(admin: User, listing_id: int, reason: str | None,
                     expected_lock_version: int | None = None) -> Listing:
     """Take a published listing out of the hall (reason required); it can be reinstated."""
     listing = _admin_listing(admin, listing_id, expected_lock_version)
-    transition_listing(listing, "suspend", admin, reason=_reason("suspend", reason),
-                       expected_lock_version=listing.lock_version)
+    reason = _reason("suspend", reason)
+    transition_listing(listing, "suspend", admin, reason=reason, expected_lock_version=listing.lock_version)
     unindex_listing(listing)
+    notifications.send_listing_decision(listing, "suspend", reason)
     return listing
 
 
@@ -114,6 +117,7 @@ def reinstate_listing(admin: User, listing_id: int, reason: str | None = None,
                        expected_lock_version=listing.lock_version)
     db.session.refresh(listing)
     index_listing(listing)
+    notifications.send_listing_decision(listing, "reinstate", reason)
     return listing
 
 

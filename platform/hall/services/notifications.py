@@ -1,7 +1,10 @@
 """The e-mails the platform sends about accounts, in Chinese with an English translation below."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app
+from sqlalchemy import select
 
 from hall.models import Institution, User
 from hall.services.mailer import queue_mail
@@ -74,4 +77,22 @@ def send_institution_status(institution: Institution, reason: str | None) -> Non
             f"The verification status of {institution.name_en or institution.name_zh} is now {status}.\n"
             f"Reason: {reason or '—'}\n",
             "institution_status",
+        )
+
+
+def send_listing_decision(listing: Any, action: str, reason: str | None) -> None:
+    """Tell the institution's owners what the platform decided about a listing."""
+    from hall.extensions import db
+
+    version = listing.working_version
+    title = (version.title_zh or version.title_en or f"#{listing.id}") if version else f"#{listing.id}"
+    owners = db.session.scalars(select(User).where(User.institution_id == listing.institution_id,
+                                                        User.institution_role == "owner"))
+    for owner in owners:
+        queue_mail(
+            owner.email,
+            f"发布审核结果：{title} / Listing decision: {action}",
+            f"您的成果「{title}」审核结果：{action}。\n原因：{reason or '—'}\n\n"
+            f"The platform's decision on your listing \"{title}\": {action}.\nReason: {reason or '—'}\n",
+            "listing_decision",
         )

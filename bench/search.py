@@ -1,0 +1,461 @@
+"""Hall search benchmark: N generated bilingual listings, the public search service against naive LIKE.
+
+    .venv/bin/python bench/search.py --n 200000 [--backends sqlite,postgresql] [--experiments]
+
+Loads the same deterministic listings (bench/generate.py) into a fresh SQLite file and a fresh PostgreSQL database
+(both migrated to head), times the full-text index build, then runs a fixed query mix through
+``hall.services.hall.search_hall`` and the same queries as LIKE '%…%' scans. Progress goes to stderr; the last line
+of stdout is one JSON object with the figures. Only 127.0.0.1 is used and only the named bench database is touched.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import statistics
+import sys
+import time
+from collections import deque
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from flask_migrate import upgrade  # noqa: E402
+from sqlalchemy import bindparam, create_engine, event, insert, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from bench import generate  # noqa: E402
+from hall import create_app  # noqa: E402
+from hall.db import read_only_transactions  # noqa: E402
+from hall.extensions import db  # noqa: E402
+from hall.models import HallIndexEntry, Institution, Listing, ListingVersion, User  # noqa: E402
+from hall.search import _quote_fts5, _quote_tsquery, query_terms  # noqa: E402
+from hall.services.hall import HallFilter, search_hall  # noqa: E402
+
+# The fixed query mix: (category, HallFilter keyword arguments, sort).
+R = "relevance"
+MIX: list[tuple[str, dict[str, Any], str]] = [
+    ("zh_2char", {"q": "材料"}, R), ("zh_2char", {"q": "芯片"}, R), ("zh_2char", {"q": "激光"}, R),
+    ("zh_term", {"q": "钙钛矿"}, R), ("zh_term", {"q": "脑机接口"}, R), ("zh_term", {"q": "量子通信"}, R),
+    ("zh_long", {"q": "基于石墨烯复合材料的高能量密度锂离子电池"}, R),
+    ("zh_long", {"q": "面向低轨卫星互联网的相控阵天线关键技术"}, R),
+    ("en", {"q": "graphene"}, R), ("en", {"q": "quantum"}, R), ("en", {"q": "solid-state electrolyte"}, R),
+    ("mixed", {"q": "石墨烯 battery"}, R), ("mixed", {"q": "perovskite 太阳能电池"}, R),
+    ("common", {"q": "电池"}, R), ("common", {"q": "battery"}, R),
+    ("filters", {"direction": "energy", "trl_min": 6}, R),
+    ("filters", {"kind": "first_of_kind", "recognition_level": "national"}, R),
+    ("filters", {"region": "440000", "deal_mode": "transfer"}, R),
+    ("text_filter", {"q": "电池", "direction": "energy", "trl_min": 6}, R),
+    ("sort", {"q": "石墨烯"}, "newest"), ("sort", {"q": "电池"}, "price_asc"),
+    ("sort", {"direction": "materials"}, "price_asc"),
+]
+TEXT_COLUMNS = ("title_zh", "title_en", "summary_zh", "summary_en", "description_zh", "description_en")
+FTS_TRIGGERS = {  # as migration 0002 creates them
+    "insert": "INSERT INTO hall_fts(rowid, title_tokens, body_tokens) "
+              "VALUES (new.listing_id, new.title_tokens, new.body_tokens);",
+    "delete": "INSERT INTO hall_fts(hall_fts, rowid, title_tokens, body_tokens) "
+              "VALUES ('delete', old.listing_id, old.title_tokens, old.body_tokens);"}
+FTS_TRIGGERS["update"] = FTS_TRIGGERS["delete"] + " " + FTS_TRIGGERS["insert"]
+LIKE_FILTERS = {  # HallFilter field: (condition on listing_versions v / listings l, parameter value)
+    "kind": ("l.kind = :kind", str), "direction": ("v.direction_code = :direction", str),
+    "recognition_level": ("v.recognition_level = :recognition_level", str), "trl_min": ("v.trl >= :trl_min", int),
+    "region": ("v.region_code LIKE :region", lambda code: code.rstrip("0")[:2] + "%"),
+    "deal_mode": ("CAST(v.deal_modes AS TEXT) LIKE :deal_mode", lambda mode: f'%"{mode}"%')}
+GIN = "CREATE INDEX ix_hall_index_search_vector ON hall_index USING GIN (search_vector)"
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def pct(values: list[float], q: float) -> float:
+    """The q-quantile (0..1), interpolated."""
+    return statistics.quantiles(values, n=100, method="inclusive")[round(q * 100) - 1] if len(values) > 1 else values[0]
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    ms = [v * 1000 for v in values]
+    return {"p50_ms": round(pct(ms, .5), 2), "p95_ms": round(pct(ms, .95), 2), "max_ms": round(max(ms), 2),
+            "runs": len(ms)} if ms else {"runs": 0}
+
+
+def label(entry: tuple[str, dict[str, Any], str]) -> str:
+    category, kwargs, sort = entry
+    return f"{category}:{json.dumps(kwargs, ensure_ascii=False, sort_keys=True)}:{sort}"
+
+
+def prepare(backend: str, args: argparse.Namespace) -> Any:
+    """A freshly created, migrated database with the full-text index taken down for the bulk load; the app."""
+    if backend == "sqlite":
+        path = Path(args.sqlite_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
+    else:
+        url_obj = make_url(args.pg_url).set(drivername="postgresql+psycopg")
+        name = url_obj.database or ""
+        assert "bench" in name and url_obj.host in ("127.0.0.1", "localhost"), "only a local *bench* database"
+        admin = create_engine(url_obj.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        url = url_obj.render_as_string(hide_password=False)
+    app = create_app({"HALL_ENV": "testing", "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade()
+        with db.engine.begin() as conn:
+            if backend == "sqlite":
+                for trigger in FTS_TRIGGERS:
+                    conn.exec_driver_sql(f"DROP TRIGGER hall_index_fts_{trigger}")
+            else:
+                conn.exec_driver_sql("DROP INDEX ix_hall_index_search_vector")
+            conn.execute(insert(Institution.__table__), generate.institutions())
+            conn.execute(insert(User.__table__), [generate.creator()])
+    return app
+
+
+def load(apps: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    """Generate and tokenize N listings in a worker process while inserting each batch into every backend
+    (Core executemany, one transaction per batch per backend; the same rows everywhere)."""
+    timing = {"generate_s": 0.0, "tokenize_s": 0.0, **{b: 0.0 for b in apps}}
+    engines = {}
+    for backend, app in apps.items():
+        with app.app_context():
+            engines[backend] = db.engine
+    tasks = iter([(first, min(args.batch, args.n - first + 1), args.seed)
+                  for first in range(1, args.n + 1, args.batch)])
+    done = common = 0
+    with multiprocessing.get_context("fork").Pool(args.workers, initializer=generate.use_memo_stemmer) as pool:
+        pending = deque(pool.apply_async(generate.make_batch, (task,)) for task in islice(tasks, args.workers + 2))
+        while pending:  # a few batches ahead of the inserts, no more (memory)
+            batch, index, gen_s, tok_s = pending.popleft().get()
+            pending.extend(pool.apply_async(generate.make_batch, (task,)) for task in islice(tasks, 1))
+            timing["generate_s"] += gen_s
+            timing["tokenize_s"] += tok_s
+            common += sum(1 for row in index if generate.COMMON_TERM[0] in (row["title_tokens"] + " "
+                                                                            + row["body_tokens"]).split())
+            low, high = batch[0]["listing"]["id"], batch[-1]["listing"]["id"]
+            for backend, engine in engines.items():
+                t0 = time.perf_counter()
+                with engine.begin() as conn:
+                    conn.execute(insert(Listing.__table__), [item["listing"] for item in batch])
+                    conn.execute(insert(ListingVersion.__table__), [item["version"] for item in batch])
+                    conn.execute(insert(HallIndexEntry.__table__), index)
+                    conn.execute(text("UPDATE listings SET published_version_id = id, working_version_id = id "
+                                      "WHERE id BETWEEN :low AND :high"), {"low": low, "high": high})
+                timing[backend] += time.perf_counter() - t0
+            done += len(batch)
+            if done % (args.batch * 20) == 0 or done == args.n:
+                log(f"loaded {done}/{args.n} " + " ".join(f"{k}={v:.0f}s" for k, v in timing.items()))
+    timing["common_share"] = round(common / args.n, 3)
+    return timing
+
+
+def build_index(backend: str, app: Any) -> dict[str, Any]:
+    """SQLite: rebuild FTS5 from hall_index and put the triggers back. PostgreSQL: CREATE the GIN index, then
+    VACUUM ANALYZE. Returns timings and the database size."""
+    out: dict[str, Any] = {}
+    with app.app_context():
+        engine = db.engine
+        if backend == "sqlite":
+            t0 = time.perf_counter()
+            with engine.begin() as conn:
+                conn.exec_driver_sql("INSERT INTO hall_fts(hall_fts) VALUES('rebuild')")
+                for trigger, body in FTS_TRIGGERS.items():
+                    conn.exec_driver_sql(f"CREATE TRIGGER hall_index_fts_{trigger} AFTER {trigger.upper()} "
+                                         f"ON hall_index BEGIN {body} END")
+            out["index_build_s"] = round(time.perf_counter() - t0, 2)
+            raw = engine.raw_connection()  # autocommit at the driver: a checkpoint cannot run inside BEGIN
+            raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            raw.close()
+            with engine.connect() as conn:
+                path = engine.url.database or ""
+                out["db_size_bytes"] = sum(os.path.getsize(path + s) for s in ("", "-wal") if os.path.exists(path + s))
+                try:
+                    parts: dict[str, int] = {}
+                    for name, size in conn.exec_driver_sql("SELECT name, pgsize FROM dbstat WHERE aggregate=TRUE"):
+                        key = "hall_fts" if name.startswith("hall_fts") else name
+                        parts[key] = parts.get(key, 0) + size
+                    out["size_parts_bytes"] = {k: parts[k] for k in ("hall_fts", "hall_index", "listing_versions")}
+                except Exception as exc:  # dbstat is a compile-time option
+                    out["size_parts_bytes"] = f"unavailable: {exc}"
+        else:
+            maintenance = create_engine(engine.url, isolation_level="AUTOCOMMIT")
+            with maintenance.connect() as conn:
+                t0 = time.perf_counter()
+                conn.exec_driver_sql(GIN)
+                out["index_build_s"] = round(time.perf_counter() - t0, 2)
+                t0 = time.perf_counter()
+                conn.exec_driver_sql("VACUUM ANALYZE")
+                out["vacuum_analyze_s"] = round(time.perf_counter() - t0, 2)
+                out["db_size_bytes"] = conn.exec_driver_sql("SELECT pg_database_size(current_database())").scalar()
+                out["size_parts_bytes"] = {name: conn.exec_driver_sql(f"SELECT {fn}('{name}')").scalar() for fn, name in
+                                           (("pg_total_relation_size", "hall_index"),
+                                            ("pg_relation_size", "ix_hall_index_search_vector"),
+                                            ("pg_total_relation_size", "listing_versions"))}
+            maintenance.dispose()
+    return out
+
+
+def run_hall(entry: tuple[str, dict[str, Any], str]) -> int:
+    _category, kwargs, sort = entry
+    page = search_hall(HallFilter(**kwargs), sort=sort, page=1, per_page=20, with_facets=False)
+    db.session.rollback()
+    return page.total
+
+
+def like_sql(entry: tuple[str, dict[str, Any], str], dialect: str) -> tuple[str, str, dict[str, Any]]:
+    """The naive equivalent: LIKE '%word%' over the texts (every word of q), filters on listing_versions."""
+    _category, kwargs, sort = entry
+    op = "ILIKE" if dialect == "postgresql" else "LIKE"
+    where, params = ["l.status = 'published'"], {}
+    for i, word in enumerate((kwargs.get("q") or "").split()):
+        params[f"w{i}"] = f"%{word}%"
+        where.append("(" + " OR ".join(f"v.{c} {op} :w{i}" for c in TEXT_COLUMNS) + ")")
+    for key, (condition, value) in LIKE_FILTERS.items():
+        if key in kwargs:
+            where.append(condition)
+            params[key] = value(kwargs[key])
+    base = f"FROM listing_versions v JOIN listings l ON l.published_version_id = v.id WHERE {' AND '.join(where)}"
+    order = ("v.price_amount IS NULL, v.price_amount, l.published_at DESC" if sort == "price_asc"
+             else "l.published_at DESC, l.id DESC")
+    return f"SELECT count(*) {base}", f"SELECT v.*, l.published_at {base} ORDER BY {order} LIMIT 20", params
+
+
+def run_like(entry: tuple[str, dict[str, Any], str], dialect: str) -> int:
+    count_sql, page_sql, params = like_sql(entry, dialect)
+    total = db.session.execute(text(count_sql), params).scalar() or 0
+    db.session.execute(text(page_sql), params).all()
+    db.session.rollback()
+    return total
+
+
+def hall_mix(repeat: int) -> tuple[list[int], dict[int, list[float]]]:
+    """One warm-up round of the mix through search_hall (gives the totals), then ``repeat`` timed rounds."""
+    totals = [run_hall(entry) for entry in MIX]
+    times: dict[int, list[float]] = {i: [] for i in range(len(MIX))}
+    for _ in range(repeat):
+        for i, entry in enumerate(MIX):
+            t0 = time.perf_counter()
+            run_hall(entry)
+            times[i].append(time.perf_counter() - t0)
+    return totals, times
+
+
+def mix_summary(times: dict[int, list[float]]) -> dict[str, Any]:
+    out = summary([t for ts in times.values() for t in ts])
+    out["by_category"] = {c: summary([t for i, e in enumerate(MIX) if e[0] == c for t in times[i]])
+                          for c in dict.fromkeys(e[0] for e in MIX)}
+    out["text_only"] = summary([t for i, e in enumerate(MIX) if e[1].get("q") for t in times[i]])
+    return out
+
+
+def measure(backend: str, app: Any, args: argparse.Namespace) -> dict[str, Any]:
+    """Hall search (warm-up round, then ``repeat`` rounds of the mix) and the LIKE baseline (time-limited)."""
+    out: dict[str, Any] = {}
+    like_times: dict[int, list[float]] = {i: [] for i in range(len(MIX))}
+    with app.app_context(), read_only_transactions():
+        totals, hall_times = hall_mix(args.repeat)
+        log(f"{backend}: hall mix done")
+        dialect = db.engine.dialect.name
+        db.session.execute(text("SELECT count(*) FROM listing_versions WHERE description_en LIKE '%zzqx%'"))
+        db.session.rollback()
+        like_totals: list[int | None] = [None] * len(MIX)
+        started, truncated = time.perf_counter(), False
+        for _ in range(min(args.repeat, args.like_runs)):
+            for i, entry in enumerate(MIX):
+                if time.perf_counter() - started > args.time_limit:
+                    truncated = True
+                    break
+                t0 = time.perf_counter()
+                like_totals[i] = run_like(entry, dialect)
+                like_times[i].append(time.perf_counter() - t0)
+            if truncated:
+                break
+        log(f"{backend}: LIKE baseline done in {time.perf_counter() - started:.0f}s (truncated={truncated})")
+        out["hall"], out["like"] = mix_summary(hall_times), mix_summary(like_times)
+        out["like"].update(truncated=truncated, time_limit_s=args.time_limit, runs_per_query=args.like_runs)
+        if out["like"]["text_only"]["runs"]:
+            out["speedup_p95"] = round(out["like"]["p95_ms"] / out["hall"]["p95_ms"], 1)
+            out["speedup_text_p95"] = round(out["like"]["text_only"]["p95_ms"] / out["hall"]["text_only"]["p95_ms"], 1)
+        out["queries"] = [{"query": label(e), "total": totals[i], "like_total": like_totals[i],
+                           "hall_p50_ms": round(pct(hall_times[i], .5) * 1000, 2),
+                           "hall_p95_ms": round(pct(hall_times[i], .95) * 1000, 2),
+                           "like_p50_ms": round(pct(like_times[i], .5) * 1000, 1) if like_times[i] else None}
+                          for i, e in enumerate(MIX)]
+        slowest = max(range(len(MIX)), key=lambda i: pct(hall_times[i], .95))
+        out["slowest"] = explain(MIX[slowest], dialect)
+    return out
+
+
+def capture(entry: tuple[str, dict[str, Any], str]) -> list[tuple[str, Any, float]]:
+    """Run one hall query once; return each SELECT it sent with its parameters and seconds."""
+    captured: list[list[Any]] = []
+
+    def before(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        captured.append([statement, parameters, time.perf_counter()])
+
+    def after(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        captured[-1][2] = time.perf_counter() - captured[-1][2]
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    event.listen(db.engine, "after_cursor_execute", after)
+    try:
+        run_hall(entry)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+        event.remove(db.engine, "after_cursor_execute", after)
+    return [(s, p, t) for s, p, t in captured if s.lstrip().upper().startswith("SELECT") and s.strip() != "SELECT 1"]
+
+
+def explain(entry: tuple[str, dict[str, Any], str], dialect: str) -> dict[str, Any]:
+    """The statements of one hall query, timed, each with its plan (EXPLAIN ANALYZE on PostgreSQL) to stderr."""
+    prefix = "EXPLAIN (ANALYZE, BUFFERS) " if dialect == "postgresql" else "EXPLAIN QUERY PLAN "
+    result: dict[str, Any] = {"query": label(entry), "statements": []}
+    for statement, params, seconds in capture(entry):
+        rows = db.session.connection().exec_driver_sql(prefix + statement, params).all()
+        db.session.rollback()
+        plan = [" | ".join(str(c) for c in row) for row in rows]
+        log(f"{dialect} {label(entry)} {seconds * 1000:.1f} ms\n  SQL: {' '.join(statement.split())}\n  PARAMS: "
+            f"{str(params)[:300]}\n  PLAN:\n    " + "\n    ".join(plan))
+        result["statements"].append({"sql": " ".join(statement.split())[:100], "ms": round(seconds * 1000, 2),
+                                     "plan": plan if dialect == "sqlite" else [p for p in plan if "actual" in p][:8]})
+    return result
+
+
+def experiments(backend: str, repeat: int) -> dict[str, Any]:
+    """EXPERIMENT, not the app: scratch rewrites of the slow statements of search_hall, timed on the same data
+    (median of 3 runs, ms) next to the app's own statements, to show where the time goes and what a change buys."""
+    def ms(sql: str, params: dict[str, Any], fetch_rows: bool = False) -> float:
+        times = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            rows = db.session.execute(text(sql), params).all()
+            if fetch_rows:  # deferred join: the 20 full rows by id
+                db.session.execute(text("SELECT * FROM hall_index h JOIN listing_versions v ON v.id = h.version_id "
+                                        "WHERE h.listing_id IN :ids").bindparams(bindparam("ids", expanding=True)),
+                                   {"ids": [r[0] for r in rows] or [0]}).all()
+            times.append(time.perf_counter() - t0)
+            db.session.rollback()
+        return round(statistics.median(times) * 1000, 1)
+
+    pg, out = backend == "postgresql", {}
+    for entry in (MIX[0], MIX[6], MIX[13], MIX[18]):  # 材料, the long phrase, 电池, 电池 + filters
+        terms = query_terms(entry[1]["q"])
+        runs = [capture(entry) for _ in range(3)]
+        app = [round(statistics.median(r[i][2] for r in runs) * 1000, 1) for i in range(len(runs[0]))]
+        mode = " | " if len(app) == 4 else " & "  # search_hall fell back to any word (a second count)
+        flt = " AND h.direction_code = 'energy' AND h.trl >= 6" if "direction" in entry[1] else ""
+        if pg:
+            p = {"q": mode.join(_quote_tsquery(t) for t in terms)}
+            q = "to_tsquery('simple', :q)"
+            variants = {
+                "count_without_self_join": f"SELECT count(*) FROM hall_index h WHERE h.search_vector @@ {q}{flt}",
+                "page_ids_ranked_then_fetch": f"SELECT h.listing_id FROM hall_index h WHERE h.search_vector @@ {q}"
+                                              f"{flt} ORDER BY ts_rank(h.search_vector, {q}) DESC, h.published_at DESC "
+                                              "LIMIT 20",
+                "page_ids_unranked_newest": f"SELECT h.listing_id FROM hall_index h WHERE h.search_vector @@ {q}"
+                                            f"{flt} ORDER BY h.published_at DESC LIMIT 20"}
+        else:
+            p = {"q": (" OR " if mode == " | " else " AND ").join(_quote_fts5(t) for t in terms)}
+            variants = {
+                "count_fts_only" if not flt else "count_in_subquery":
+                    "SELECT count(*) FROM hall_fts WHERE hall_fts MATCH :q" if not flt else
+                    "SELECT count(*) FROM hall_index h WHERE h.listing_id IN "
+                    f"(SELECT rowid FROM hall_fts WHERE hall_fts MATCH :q){flt}",
+                "page_ids_ranked_then_fetch": "SELECT h.listing_id FROM hall_fts JOIN hall_index h ON h.listing_id = "
+                                              f"hall_fts.rowid WHERE hall_fts MATCH :q{flt} ORDER BY "
+                                              "bm25(hall_fts, 10.0, 1.0), h.published_at DESC LIMIT 20",
+                "rank_only_fts": "SELECT rowid FROM hall_fts WHERE hall_fts MATCH :q ORDER BY bm25(hall_fts, 10.0, 1.0)"
+                                 " LIMIT 20"}
+        out[label(entry)] = {"app_statements_ms": app,
+                             "variants_ms": {k: ms(v, p, fetch_rows="then_fetch" in k) for k, v in variants.items()}}
+        log(f"EXPERIMENT {backend} {label(entry)}: {out[label(entry)]}")
+    if not pg:  # the app never runs ANALYZE on SQLite; does it change the plans?
+        t0 = time.perf_counter()
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
+        analyze_s = time.perf_counter() - t0
+        with read_only_transactions():
+            _totals, times = hall_mix(repeat)
+        out["after_ANALYZE"] = {"analyze_s": round(analyze_s, 1), "hall": mix_summary(times),
+                                "text_filter_statements_ms": [round(t * 1000, 1) for _, _, t in capture(MIX[18])]}
+        log(f"EXPERIMENT sqlite after ANALYZE: {out['after_ANALYZE']}")
+    # Filter-only counts scan hall_index, whose rows carry the token text: would a narrow covering index help?
+    no_text = [e for e in MIX if not e[1].get("q")]
+    before = {label(e): statistics.median(timed_hall(e) for _ in range(3)) for e in no_text}
+    t0 = time.perf_counter()
+    db.session.execute(text("CREATE INDEX exp_ix_hall_index_narrow ON hall_index (listing_id, published_at, "
+                            "price_amount, kind, direction_code, trl, recognition_level, region_code, "
+                            "deal_modes_mask)"))
+    db.session.execute(text("ANALYZE" if not pg else "ANALYZE hall_index"))
+    db.session.commit()
+    out["narrow_covering_index"] = {"build_s": round(time.perf_counter() - t0, 1), "search_hall_ms": {
+        label(e): [round(before[label(e)], 1), round(statistics.median(timed_hall(e) for _ in range(3)), 1)]
+        for e in no_text}}
+    log(f"EXPERIMENT {backend} narrow covering index (before, after): {out['narrow_covering_index']}")
+    return out
+
+
+def timed_hall(entry: tuple[str, dict[str, Any], str]) -> float:
+    t0 = time.perf_counter()
+    run_hall(entry)
+    return (time.perf_counter() - t0) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/hall_bench_search")
+    parser.add_argument("--sqlite-path", default="/tmp/hall_bench/search.sqlite")
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs of each hall query")
+    parser.add_argument("--like-runs", type=int, default=3, help="timed runs of each LIKE query (≤ repeat)")
+    parser.add_argument("--time-limit", type=float, default=900, help="seconds for the LIKE baseline per backend")
+    parser.add_argument("--seed", type=int, default=20241129)
+    parser.add_argument("--batch", type=int, default=5000)
+    parser.add_argument("--workers", type=int, default=1, help="processes generating and tokenizing listings")
+    parser.add_argument("--experiments", action="store_true", help="also time labelled scratch query variants")
+    args = parser.parse_args()
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    started = time.perf_counter()
+    result: dict[str, Any] = {"bench": "hall_search", "params": {
+        "n": args.n, "seed": args.seed, "repeat": args.repeat, "like_runs": args.like_runs, "batch": args.batch,
+        "workers": args.workers, "time_limit_s": args.time_limit, "backends": backends, "mix_size": len(MIX)}}
+    result["tokenizer"] = generate.tokenizer_cost(args.seed)
+    result["tokenizer"]["app_projected_s"] = round(result["tokenizer"]["app_us_per_listing"] * args.n / 1e6)
+    log(f"tokenizer: {result['tokenizer']}")
+    apps = {backend: prepare(backend, args) for backend in backends}
+    timing = load(apps, args)
+    result["data"] = {"generate_s": round(timing["generate_s"], 1), "tokenize_s": round(timing["tokenize_s"], 1),
+                      "common_term": generate.COMMON_TERM[0], "common_share": timing["common_share"]}
+    for backend, app in apps.items():
+        log(f"{backend}: building the full-text index")
+        figures = {"load_s": round(timing[backend], 1), **build_index(backend, app)}
+        figures.update(measure(backend, app, args))
+        if args.experiments:
+            with app.app_context():
+                figures["experiments"] = experiments(backend, args.repeat)
+        result[backend] = figures
+        log(f"{backend}: hall p50={figures['hall']['p50_ms']} p95={figures['hall']['p95_ms']} ms; "
+            f"LIKE p95={figures['like'].get('p95_ms')} ms")
+        with app.app_context():
+            db.engine.dispose()
+    if "sqlite" in result and "postgresql" in result:
+        pg, lite = result["postgresql"]["hall"]["p95_ms"], result["sqlite"]["hall"]["p95_ms"]
+        result["pg_over_sqlite_p95"] = round(pg / lite, 2)
+    lite_figures = result.get("sqlite", {"hall": {}})
+    result["targets"] = {"sqlite_p95_le_50ms": lite_figures["hall"].get("p95_ms", 1e9) <= 50,
+                         "sqlite_like_speedup_ge_20x": lite_figures.get("speedup_p95", 0) >= 20,
+                         "pg_within_2x_of_sqlite": result.get("pg_over_sqlite_p95", 1e9) <= 2}
+    result["elapsed_s"] = round(time.perf_counter() - started, 1)
+    print(json.dumps(result, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

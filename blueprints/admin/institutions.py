@@ -1,0 +1,64 @@
+"""Institution verification: the queue, the detail page, the decisions."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from blueprints.admin import admin
+from blueprints.admin.forms import InstitutionDecisionForm
+from blueprints.admin.pages import PER_PAGE
+from hall.extensions import db
+from hall.models.accounts import VERIFICATION_STATUSES
+from hall.services import admin_queries, institutions
+from hall.services.errors import Conflict, ServiceError
+from hall.services.validation import credit_code_problem
+
+
+@admin.get("/institutions")
+def institution_list() -> str:
+    """Institutions by verification status (the queue is status=pending, oldest first), with search."""
+    status = request.args.get("status", "pending")
+    status = status if status in VERIFICATION_STATUSES else None
+    query = admin_queries.institutions_query(status, request.args.get("q"))
+    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    return render_template("admin/institutions.html", page=page, status=status, q=request.args.get("q", ""),
+                           statuses=VERIFICATION_STATUSES)
+
+
+def _render(org_id: int, form: InstitutionDecisionForm, status: int = 200) -> tuple[str, int]:
+    org = institutions.get_institution(org_id)
+    return render_template("admin/institution.html", org=org, form=form,
+                           credit_code_problem=credit_code_problem(org.credit_code),
+                           history=admin_queries.object_history("institution", org.id)), status
+
+
+@admin.get("/institutions/<int:org_id>")
+def institution_detail(org_id: int) -> tuple[str, int]:
+    """Everything the institution registered, the credit-code check, its members and history."""
+    org = institutions.get_institution(org_id)
+    return _render(org_id, InstitutionDecisionForm(status=org.verification_status))
+
+
+@admin.post("/institutions/<int:org_id>/decision")
+def institution_decision(org_id: int) -> Response | tuple[str, int]:
+    """Verify, reject, suspend or reinstate (reasons required to reject and suspend)."""
+    org = institutions.get_institution(org_id)
+    form = InstitutionDecisionForm()
+    if not form.validate_on_submit():
+        return _render(org_id, form, 422)
+    if form.status.data != org.verification_status:
+        flash(_("The institution changed after you opened the page; review it again."), "error")
+        return _render(org_id, InstitutionDecisionForm(status=org.verification_status), 409)
+    try:
+        institutions.review_institution(current_user._get_current_object(), org, form.action.data or "",
+                                        form.reason.data)
+    except Conflict as error:
+        flash(error.message, "error")
+        return _render(org_id, InstitutionDecisionForm(status=org.verification_status), 409)
+    except ServiceError as error:
+        form.reason.errors = list(error.errors.get("reason", [error.message]))
+        return _render(org_id, form, error.status)
+    flash(_("Decision recorded; the institution has been told by e-mail."), "success")
+    return redirect(url_for("admin.institution_detail", org_id=org_id))

@@ -1,0 +1,104 @@
+"""Listing review: the queue, browsing, the review page with a revision's differences, the decisions."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.exceptions import NotFound
+from werkzeug.wrappers import Response
+
+from blueprints.admin import admin
+from blueprints.admin.forms import ListingDecisionForm
+from blueprints.admin.pages import PER_PAGE
+from hall.extensions import db
+from hall.models import Listing, ListingAttachment
+from hall.models.listings import LISTING_KINDS, LISTING_STATUSES
+from hall.services import admin_queries, hall, listing_review
+from hall.services.attachments import upload_dir
+from hall.services.errors import Conflict, ServiceError
+
+
+@admin.get("/listings/queue")
+def review_queue() -> str:
+    """Listings and revisions awaiting review, oldest first, filtered by kind, direction and institution."""
+    args = request.args
+    institution = args.get("institution", type=int)
+    query = admin_queries.review_queue_query(args.get("kind") or None, args.get("direction") or None, institution)
+    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    return render_template("admin/queue.html", page=page, args=args, kinds=LISTING_KINDS,
+                           directions=hall.taxonomy())
+
+
+@admin.get("/listings")
+def listing_list() -> str:
+    """Every listing by status, with search in titles."""
+    status = request.args.get("status") or None
+    status = status if status in LISTING_STATUSES else None
+    page = db.paginate(admin_queries.listings_query(status, request.args.get("q")), per_page=PER_PAGE,
+                       error_out=False)
+    return render_template("admin/listings.html", page=page, status=status, statuses=LISTING_STATUSES,
+                           q=request.args.get("q", ""))
+
+
+def _listing(listing_id: int) -> Listing:
+    listing = db.session.get(Listing, listing_id)
+    if listing is None:
+        raise NotFound()
+    return listing
+
+
+def _render(listing: Listing, form: ListingDecisionForm, status: int = 200) -> tuple[str, int]:
+    waiting = None
+    try:
+        waiting = listing_review.pending_submission(listing)
+    except Conflict:
+        pass
+    diff = admin_queries.version_diff(listing.published_version, listing.working_version) \
+        if waiting == "revision" else []
+    return render_template("admin/listing.html", listing=listing, version=listing.working_version, form=form,
+                           waiting=waiting, diff=diff,
+                           history=admin_queries.object_history("listing", listing.id)), status
+
+
+@admin.get("/listings/<int:listing_id>")
+def listing_review_page(listing_id: int) -> tuple[str, int]:
+    """Everything the listing carries; for a revision, its differences from the published version."""
+    listing = _listing(listing_id)
+    return _render(listing, ListingDecisionForm(lock_version=listing.lock_version))
+
+
+@admin.post("/listings/<int:listing_id>/decision")
+def listing_decision(listing_id: int) -> Response | tuple[str, int]:
+    """Approve, request changes, reject, suspend or reinstate; refused when the page is stale."""
+    listing = _listing(listing_id)
+    form = ListingDecisionForm()
+    if not form.validate_on_submit():
+        return _render(listing, form, 422)
+    admin_user, action = current_user._get_current_object(), form.action.data or ""
+    try:
+        if action == "suspend":
+            listing_review.suspend_listing(admin_user, listing_id, form.reason.data, form.lock_version.data)
+        elif action == "reinstate":
+            listing_review.reinstate_listing(admin_user, listing_id, form.reason.data, form.lock_version.data)
+        else:
+            listing_review.decide(admin_user, listing_id, action, form.reason.data, form.lock_version.data)
+    except Conflict as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        listing = _listing(listing_id)
+        return _render(listing, ListingDecisionForm(lock_version=listing.lock_version), 409)
+    except ServiceError as error:
+        form.reason.errors = list(error.errors.get("reason", [error.message]))
+        return _render(listing, form, error.status)
+    flash(_("Decision recorded; the institution has been told by e-mail."), "success")
+    return redirect(url_for("admin.listing_review_page", listing_id=listing_id))
+
+
+@admin.get("/attachments/<int:attachment_id>")
+def attachment(attachment_id: int) -> Response:
+    """Any listing's file, for reviewers, as a download."""
+    item = db.session.get(ListingAttachment, attachment_id)
+    path = upload_dir() / item.storage_name if item else None
+    if item is None or path is None or not path.exists():
+        raise NotFound()
+    return send_file(path, mimetype=item.content_type, as_attachment=True, download_name=item.filename, max_age=0)

@@ -1,0 +1,43 @@
+"""The dashboard and the audit log."""
+from __future__ import annotations
+
+from datetime import datetime, time, timezone
+
+from flask import render_template, request
+
+from blueprints.admin import admin
+from hall.extensions import db
+from hall.services import admin_queries
+from hall.services.audit import verify_chain
+
+PER_PAGE = 25
+
+
+def _date(name: str, end: bool = False) -> datetime | None:
+    value = request.args.get(name, "").strip()
+    try:
+        day = datetime.strptime(value, "%Y-%m-%d").date() if value else None
+    except ValueError:
+        return None
+    if day is None:
+        return None
+    return datetime.combine(day, time.max if end else time.min, tzinfo=timezone.utc)
+
+
+@admin.get("/")
+def dashboard() -> str:
+    """What waits for a decision, and for how long."""
+    summary = admin_queries.dashboard()
+    return render_template("admin/dashboard.html", summary=summary,
+                           waiting_hours=admin_queries.waiting_since(summary.oldest_waiting))
+
+
+@admin.get("/audit")
+def audit_log() -> str:
+    """The audit trail filtered by object, actor and date, with the hash chain's verdict."""
+    args = request.args
+    query = admin_queries.audit_query(args.get("object_type") or None, args.get("object_id") or None,
+                                      args.get("actor") or None, _date("date_from"), _date("date_to", end=True))
+    page = db.paginate(query, per_page=PER_PAGE, error_out=False, count=True)
+    return render_template("admin/audit.html", page=page, emails=admin_queries.actor_emails(page.items),
+                           verdict=verify_chain(), args=args)

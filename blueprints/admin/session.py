@@ -1,0 +1,68 @@
+"""Signing in and out of the console, and the language switch."""
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from blueprints.admin import admin
+from blueprints.admin.forms import LanguageForm, SignInForm
+from hall.auth import sign_in_account_key, sign_in_failed
+from hall.extensions import limiter
+from hall.services import accounts, sessions
+from hall.services.errors import ServiceError
+
+
+def _safe_next(target: str | None) -> str:
+    """Only paths inside the console are followed after sign-in (no open redirect)."""
+    if target and target.startswith("/admin") and not target.startswith("//"):
+        return target
+    return url_for("admin.dashboard")
+
+
+@admin.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["SIGN_IN_LIMIT_PER_ACCOUNT"], key_func=sign_in_account_key,
+               deduct_when=sign_in_failed, scope="sign-in-account", methods=["POST"])
+@limiter.limit(lambda: current_app.config["SIGN_IN_LIMIT_PER_IP"], deduct_when=sign_in_failed, scope="sign-in-ip",
+               methods=["POST"])
+def sign_in() -> str | Response | tuple[str, int]:
+    """The sign-in page; only platform admins may enter the console."""
+    form = SignInForm(next=request.args.get("next", ""))
+    if not form.validate_on_submit():
+        return render_template("admin/sign_in.html", form=form), (422 if form.is_submitted() else 200)
+    try:
+        user = accounts.authenticate(form.email.data or "", form.password.data or "")
+    except ServiceError as error:
+        form.password.errors = [_("E-mail address or password is wrong.") if error.status == 401
+                                else error.message]
+        return render_template("admin/sign_in.html", form=form), error.status
+    if not user.is_admin:
+        form.email.errors = [_("This console is for platform administrators.")]
+        return render_template("admin/sign_in.html", form=form), 403
+    session.clear()
+    sessions.start_session(user, ip_address=request.remote_addr, user_agent=request.user_agent.string)
+    login_user(user)
+    session.permanent = True
+    flash(_("Signed in."), "success")
+    return redirect(_safe_next(form.next.data))
+
+
+@admin.post("/sign-out")
+def sign_out() -> Response:
+    """End this session server-side."""
+    key = current_user.get_id()
+    if key:
+        sessions.end_session(current_user._get_current_object(), key)
+    logout_user()
+    session.clear()
+    return redirect(url_for("admin.sign_in"))
+
+
+@admin.post("/language")
+def language() -> Response:
+    """Remember the chosen language on the person."""
+    form = LanguageForm()
+    if form.validate_on_submit():
+        accounts.update_profile(current_user._get_current_object(), {"locale": form.locale.data})
+    return redirect(_safe_next(form.next.data))

@@ -1,0 +1,15 @@
+"""Words stored as codes (states, kinds, roles) that templates translate with ``_(code)``; listed here so that
+``pybabel extract`` finds them."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+LABELS = (
+    _l("pending"), _l("verified"), _l("rejected"), _l("suspended"),
+    _l("research_institute"), _l("university"), _l("enterprise"), _l("evaluator"), _l("transfer_agency"),
+    _l("owner"), _l("member"),
+    _l("achievement"), _l("first_of_kind"),
+    _l("draft"), _l("submitted"), _l("published"), _l("changes_requested"), _l("withdrawn"), _l("expired"),
+    _l("approved"), _l("superseded"),
+    _l("fixed"), _l("negotiable"), _l("starting"),
+)
