@@ -3,7 +3,16 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import (
+    EmailField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
 LISTING_ACTIONS = ("approve", "request_changes", "reject", "suspend", "reinstate")
@@ -21,7 +30,7 @@ class SignInForm(FlaskForm):
 class LanguageForm(FlaskForm):
     """Switch the console's language."""
 
-    locale = SelectField(_l("Language"), choices=[("zh_CN", "中文"), ("en", "English")])
+    locale = SelectField(_l("Language"), choices=[SelectChoice("zh_CN", "中文"), SelectChoice("en", "English")])
     next = HiddenField()
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -44,6 +45,7 @@ def sign_in() -> str | Response | tuple[str, int]:
     sessions.start_session(user, ip_address=request.remote_addr, user_agent=request.user_agent.string)
     login_user(user)
     session.permanent = True
+    refresh()  # the form looked up the visitor's language before we knew who they are
     flash(_("Signed in."), "success")
     return redirect(_safe_next(form.next.data))
 

@@ -12,4 +12,10 @@ LABELS = (
     _l("draft"), _l("submitted"), _l("published"), _l("changes_requested"), _l("withdrawn"), _l("expired"),
     _l("approved"), _l("superseded"),
     _l("fixed"), _l("negotiable"), _l("starting"),
+    _l("transfer"), _l("exclusive_license"), _l("sole_license"), _l("non_exclusive_license"), _l("equity"),
+    _l("joint_development"), _l("technical_service"), _l("purchase"),
+    _l("invention_patent"), _l("utility_model"), _l("design"), _l("software_copyright"), _l("plant_variety"),
+    _l("ic_layout_design"), _l("know_how"),
+    _l("filed"), _l("granted"), _l("lapsed"), _l("invalidated"),
+    _l("equipment"), _l("material"), _l("software"), _l("international"), _l("national"), _l("provincial"),
 )

@@ -1,0 +1,131 @@
+"""Fixtures for the browser tests: the app served over real HTTP on 127.0.0.1, Debian's Chromium driven through
+Playwright's sync API (not pytest-playwright: its plugin raises a deprecation warning under pytest 9.2, and warnings
+are errors here), a fresh browser context per test, and a ``requests`` session for the API side of a story."""
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from hall.extensions import db
+from tests.conftest import make_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+ACTION_TIMEOUT_MS = 10_000  # clicks, fills, waits for a locator
+NAVIGATION_TIMEOUT_MS = 15_000  # goto, reload, the navigation a submit button starts
+HTTP_TIMEOUT_S = 15  # requests against the live server
+
+
+@dataclass
+class LiveServer:
+    """The application served on 127.0.0.1 in a background thread."""
+
+    app: Flask
+    server: BaseWSGIServer
+    thread: threading.Thread
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+
+@pytest.fixture
+def live_server(database_url: str) -> Iterator[LiveServer]:
+    """The app on this test's fresh database, on a free port of 127.0.0.1 (threaded: the browser may open
+    several connections at once). Use ``live_server.app.app_context()`` to read or seed the same database."""
+    app = make_app(database_url)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="live-server",
+                              daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(app, server, thread)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """One headless Chromium for the whole session (Debian's, never a downloaded one)."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium "
+                    "fonts-wqy-microhei); CI installs it")
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    try:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
+                                             timeout=30_000)
+        try:
+            yield browser
+        finally:
+            browser.close()
+    finally:
+        playwright.stop()
+
+
+@pytest.fixture
+def page(chromium: Any, live_server: LiveServer) -> Iterator[Any]:
+    """A fresh browser context (no cookies) whose relative URLs go to the live server; Chinese is the browser's
+    language, as for the platform's users. Closed before the server stops."""
+    context = chromium.new_context(base_url=live_server.url, locale="zh-CN", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
+    context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+class Api:
+    """A ``requests`` session against the live server's API (cookies kept, like a browser's)."""
+
+    def __init__(self, base_url: str) -> None:
+        import requests
+
+        self.base_url = base_url
+        self.session = requests.Session()
+        self.csrf: str | None = None
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        headers = dict(kwargs.pop("headers", {}))
+        if self.csrf and method.upper() not in {"GET", "HEAD", "OPTIONS"}:
+            headers.setdefault("X-CSRFToken", self.csrf)
+        return self.session.request(method, self.base_url + path, headers=headers, timeout=HTTP_TIMEOUT_S, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> Any:
+        return self.request("POST", path, **kwargs)
+
+    def sign_in(self, email: str, password: str) -> None:
+        """Sign in through the API and keep the CSRF token for later writes."""
+        response = self.post("/api/v1/auth/sign-in", json={"email": email, "password": password})
+        assert response.status_code == 200, response.text
+        self.csrf = response.json()["csrf_token"]
+
+    def close(self) -> None:
+        self.session.close()
+
+
+@pytest.fixture
+def api(live_server: LiveServer) -> Iterator[Api]:
+    """Real HTTP to the live server; closed before the server stops."""
+    client = Api(live_server.url)
+    try:
+        yield client
+    finally:
+        client.close()
