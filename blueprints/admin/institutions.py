@@ -8,8 +8,7 @@ from werkzeug.wrappers import Response
 
 from blueprints.admin import admin
 from blueprints.admin.forms import InstitutionDecisionForm
-from blueprints.admin.pages import PER_PAGE
-from hall.extensions import db
+from blueprints.admin.pages import paginate
 from hall.models.accounts import VERIFICATION_STATUSES
 from hall.services import admin_queries, institutions
 from hall.services.errors import Conflict, ServiceError
@@ -22,7 +21,7 @@ def institution_list() -> str:
     status = request.args.get("status", "pending")
     status = status if status in VERIFICATION_STATUSES else None
     query = admin_queries.institutions_query(status, request.args.get("q"))
-    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    page = paginate(query)
     return render_template("admin/institutions.html", page=page, status=status, q=request.args.get("q", ""),
                            statuses=VERIFICATION_STATUSES)
 
@@ -50,13 +49,13 @@ def institution_decision(org_id: int) -> Response | tuple[str, int]:
         return _render(org_id, form, 422)
     if form.status.data != org.verification_status:
         flash(_("The institution changed after you opened the page; review it again."), "error")
-        return _render(org_id, InstitutionDecisionForm(status=org.verification_status), 409)
+        return _render(org_id, InstitutionDecisionForm(formdata=None, status=org.verification_status), 409)
     try:
         institutions.review_institution(current_user._get_current_object(), org, form.action.data or "",
                                         form.reason.data)
     except Conflict as error:
         flash(error.message, "error")
-        return _render(org_id, InstitutionDecisionForm(status=org.verification_status), 409)
+        return _render(org_id, InstitutionDecisionForm(formdata=None, status=org.verification_status), 409)
     except ServiceError as error:
         form.reason.errors = list(error.errors.get("reason", [error.message]))
         return _render(org_id, form, error.status)

@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 from blueprints.admin import admin
 from blueprints.admin.forms import ListingDecisionForm
-from blueprints.admin.pages import PER_PAGE
+from blueprints.admin.pages import paginate
 from hall.extensions import db
 from hall.models import Listing, ListingAttachment
 from hall.models.listings import LISTING_KINDS, LISTING_STATUSES
@@ -24,7 +24,7 @@ def review_queue() -> str:
     args = request.args
     institution = args.get("institution", type=int)
     query = admin_queries.review_queue_query(args.get("kind") or None, args.get("direction") or None, institution)
-    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    page = paginate(query)
     return render_template("admin/queue.html", page=page, args=args, kinds=LISTING_KINDS,
                            directions=hall.taxonomy())
 
@@ -34,8 +34,7 @@ def listing_list() -> str:
     """Every listing by status, with search in titles."""
     status = request.args.get("status") or None
     status = status if status in LISTING_STATUSES else None
-    page = db.paginate(admin_queries.listings_query(status, request.args.get("q")), per_page=PER_PAGE,
-                       error_out=False)
+    page = paginate(admin_queries.listings_query(status, request.args.get("q")))
     return render_template("admin/listings.html", page=page, status=status, statuses=LISTING_STATUSES,
                            q=request.args.get("q", ""))
 
@@ -86,7 +85,7 @@ def listing_decision(listing_id: int) -> Response | tuple[str, int]:
         db.session.rollback()
         flash(error.message, "error")
         listing = _listing(listing_id)
-        return _render(listing, ListingDecisionForm(lock_version=listing.lock_version), 409)
+        return _render(listing, ListingDecisionForm(formdata=None, lock_version=listing.lock_version), 409)
     except ServiceError as error:
         form.reason.errors = list(error.errors.get("reason", [error.message]))
         return _render(listing, form, error.status)

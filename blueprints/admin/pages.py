@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timezone
+from typing import Any
 
 from flask import render_template, request
 
@@ -11,6 +12,13 @@ from hall.services import admin_queries
 from hall.services.audit import verify_chain
 
 PER_PAGE = 25
+MAX_PAGE = 10_000
+
+
+def paginate(query: Any, *, count: bool = True) -> Any:
+    """One page of ``query``; the page number comes from ?page=, kept between 1 and MAX_PAGE."""
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
+    return db.paginate(query, page=page, per_page=PER_PAGE, error_out=False, count=count)
 
 
 def _date(name: str, end: bool = False) -> datetime | None:
@@ -38,6 +46,6 @@ def audit_log() -> str:
     args = request.args
     query = admin_queries.audit_query(args.get("object_type") or None, args.get("object_id") or None,
                                       args.get("actor") or None, _date("date_from"), _date("date_to", end=True))
-    page = db.paginate(query, per_page=PER_PAGE, error_out=False, count=True)
+    page = paginate(query)
     return render_template("admin/audit.html", page=page, emails=admin_queries.actor_emails(page.items),
                            verdict=verify_chain(), args=args)

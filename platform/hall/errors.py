@@ -105,7 +105,9 @@ def database_error(error: SQLAlchemyError) -> Response:
     if isinstance(error, OperationalError):
         log.error("database unavailable: %s", error.orig)
         return problem(503, "The database is busy or unavailable; try again shortly.", headers={"Retry-After": "5"})
-    return server_error(error)
+    log.error("database error", exc_info=error)
+    return problem(500, f"Something went wrong on our side. Quote request id {current_request_id()} "
+                        "when you report it.")
 
 
 def server_error(error: BaseException) -> Response:

@@ -34,6 +34,8 @@ def begin_request() -> Response | None:
     g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
     g._request_id_token = request_id_var.set(g.request_id)
     g._txn_mode_token = set_read_only_transactions(request.method in SAFE_METHODS)
+    if _carries_nul():
+        return problem(400, "NUL characters (\\u0000) are not allowed in parameters or text; remove them.")
     if request.path.startswith(API_PREFIX) and request.method not in SAFE_METHODS:
         has_body = bool(request.content_length) or request.headers.get("Transfer-Encoding") == "chunked"
         if has_body and not request.is_json and request.endpoint not in UPLOAD_ENDPOINTS:
@@ -41,6 +43,13 @@ def begin_request() -> Response | None:
         if current_user.is_authenticated and g.get("auth_method") == "session":
             csrf.protect()  # cookie-authenticated API writes need the X-CSRFToken header; Bearer calls do not
     return None
+
+
+def _carries_nul() -> bool:
+    """PostgreSQL text cannot hold NUL; refuse it at the door rather than fail in the database."""
+    if any("\x00" in value for values in (request.args, request.form) for value in values.values()):
+        return True
+    return request.is_json and b"\\u0000" in request.get_data(cache=True)
 
 
 def finish_request(response: Response) -> Response:

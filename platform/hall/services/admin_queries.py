@@ -107,7 +107,8 @@ def actor_emails(events: list[AuditEvent]) -> dict[int, str]:
     ids = {event.actor_id for event in events if event.actor_id is not None}
     if not ids:
         return {}
-    return dict(db.session.execute(select(User.id, User.email).where(User.id.in_(ids))).tuples().all())
+    return {user_id: email for user_id, email in db.session.execute(select(User.id, User.email)
+                                                                    .where(User.id.in_(ids))).all()}
 
 
 def object_history(object_type: str, object_id: int) -> list[tuple[AuditEvent, str | None]]:
