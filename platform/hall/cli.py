@@ -149,3 +149,18 @@ def export_directory(file_format: str, output: Path, q: str | None, kind: str | 
     body = directory_xlsx(hall_filter, cap) if file_format == "xlsx" else directory_csv(hall_filter, cap)
     output.write_bytes(body)
     click.echo(f"Directory written to {output} ({len(body)} bytes).")
+
+
+@hall_cli.command("optimize-db")
+def optimize_db() -> None:
+    """Refresh the query planner's statistics (SQLite ANALYZE / PostgreSQL ANALYZE); run daily from cron."""
+    from sqlalchemy import text
+
+    bind = db.session.get_bind()
+    if bind.dialect.name == "sqlite":
+        db.session.execute(text("ANALYZE"))
+        db.session.execute(text("INSERT INTO hall_fts(hall_fts) VALUES ('optimize')"))
+    else:
+        db.session.execute(text("ANALYZE"))
+    db.session.commit()
+    click.echo("Planner statistics refreshed.")

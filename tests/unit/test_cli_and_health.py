@@ -9,7 +9,7 @@ import pytest
 from click.testing import Result
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from hall.config import ConfigError, load_settings
 from hall.extensions import db
@@ -292,3 +292,15 @@ def test_unknown_environment_name_is_refused(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("HALL_ENV", "prod")
     with pytest.raises(ConfigError, match="HALL_ENV"):
         load_settings(None)
+
+
+def test_optimize_db_refreshes_statistics(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(args=["hall", "optimize-db"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            assert db.session.execute(text("SELECT count(*) FROM sqlite_stat1")).scalar() > 0
+        else:
+            analyzed = db.session.execute(text(
+                "SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'hall_index'")).scalar()
+            assert analyzed is not None

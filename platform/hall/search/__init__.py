@@ -5,17 +5,19 @@ caller's transaction, so the index always agrees with what is published.
 """
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import delete, func, literal_column, select, table
-from sqlalchemy.sql import Subquery
 
 from hall.extensions import db
 from hall.models import HallIndexEntry, Listing, ListingVersion
 from hall.models.listings import LANGUAGES, deal_modes_mask
 from hall.search.tokenizer import highlight, index_tokens, query_terms
 
-__all__ = ["highlight", "index_listing", "matching", "query_terms", "unindex_listing"]
+__all__ = ["count_text_matches", "highlight", "index_listing", "query_terms", "ranked", "text_condition",
+           "unindex_listing"]
+
+Mode = Literal["all", "any"]
 
 TITLE_WEIGHT, BODY_WEIGHT = 10.0, 1.0  # bm25 column weights on SQLite; PostgreSQL weighs A (title) over B
 
@@ -70,20 +72,56 @@ def _quote_tsquery(term: str) -> str:
     return quoted + ":*" if term.isascii() else quoted
 
 
-def matching(terms: list[str], mode: Literal["all", "any"] = "all") -> Subquery:
-    """A subquery of (listing_id, score) for listings whose text matches ``terms``; a higher score is better.
+def _is_postgresql() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
 
-    English terms (stems) match as prefixes; Chinese terms match whole tokens.
+
+def _tsquery(terms: list[str], mode: str) -> Any:
+    expression = (" & " if mode == "all" else " | ").join(_quote_tsquery(t) for t in terms)
+    return func.to_tsquery(literal_column("'simple'"), expression)
+
+
+def _fts5_query(terms: list[str], mode: str) -> str:
+    return (" AND " if mode == "all" else " OR ").join(_quote_fts5(t) for t in terms)
+
+
+def text_condition(terms: list[str], mode: Mode = "all") -> Any:
+    """A condition on ``hall_index`` rows: their text matches ``terms`` (answered by the full-text index)."""
+    if _is_postgresql():
+        return literal_column("hall_index.search_vector").op("@@")(_tsquery(terms, mode))
+    return HallIndexEntry.listing_id.in_(
+        select(literal_column("rowid")).select_from(table("hall_fts"))
+        .where(literal_column("hall_fts").op("MATCH")(_fts5_query(terms, mode))))
+
+
+def count_text_matches(terms: list[str], mode: Mode = "all") -> int:
+    """How many published listings match ``terms`` (read from the full-text index alone)."""
+    if _is_postgresql():
+        return db.session.scalar(select(func.count()).select_from(HallIndexEntry)
+                                 .where(text_condition(terms, mode))) or 0
+    return db.session.scalar(select(func.count()).select_from(table("hall_fts"))
+                             .where(literal_column("hall_fts").op("MATCH")(_fts5_query(terms, mode)))) or 0
+
+
+def ranked(terms: list[str], mode: Mode, conditions: list[Any], limit: int, offset: int) -> list[tuple[int, float]]:
+    """(listing_id, score) of the best matches that also meet ``conditions``; a higher score is better.
+
+    Only ids and scores are sorted; the caller fetches the rows of the one page it shows.
     """
-    if db.session.get_bind().dialect.name == "postgresql":
-        expression = (" & " if mode == "all" else " | ").join(_quote_tsquery(t) for t in terms)
-        tsquery = func.to_tsquery(literal_column("'simple'"), expression)
-        vector = literal_column("hall_index.search_vector")
-        return (select(HallIndexEntry.listing_id.label("listing_id"),
-                       func.ts_rank(vector, tsquery).label("score"))
-                .where(vector.op("@@")(tsquery)).subquery("matches"))
-    expression = (" AND " if mode == "all" else " OR ").join(_quote_fts5(t) for t in terms)
-    fts = table("hall_fts")
-    return (select(literal_column("hall_fts.rowid").label("listing_id"),
-                   (-func.bm25(literal_column("hall_fts"), TITLE_WEIGHT, BODY_WEIGHT)).label("score"))
-            .select_from(fts).where(literal_column("hall_fts").op("MATCH")(expression)).subquery("matches"))
+    h = HallIndexEntry
+    if _is_postgresql():
+        score = func.ts_rank(literal_column("hall_index.search_vector"), _tsquery(terms, mode)).label("score")
+        query = select(h.listing_id, score).where(text_condition(terms, mode), *conditions)
+    else:
+        matches = (select(literal_column("rowid").label("listing_id"),
+                          (-func.bm25(literal_column("hall_fts"), TITLE_WEIGHT, BODY_WEIGHT)).label("score"))
+                   .select_from(table("hall_fts"))
+                   .where(literal_column("hall_fts").op("MATCH")(_fts5_query(terms, mode))).subquery("matches"))
+        score = matches.c.score
+        if conditions:
+            query = select(matches.c.listing_id, score).join(h, h.listing_id == matches.c.listing_id).where(*conditions)
+        else:
+            query = select(matches.c.listing_id, score)
+    tie_break = h.listing_id.desc() if _is_postgresql() else matches.c.listing_id.desc()
+    rows = db.session.execute(query.order_by(score.desc(), tie_break).limit(limit).offset(offset)).all()
+    return [(int(listing_id), float(value)) for listing_id, value in rows]

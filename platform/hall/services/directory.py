@@ -28,7 +28,7 @@ def _price(amount: int | None) -> str:
 
 def directory_rows(f: HallFilter, limit: int) -> Iterator[dict[str, Any]]:
     """The published listings matching ``f`` (newest first), one dict per row, at most ``limit``."""
-    query, _score = filtered_selection(f, query_terms(f.q) if f.q else [], "all")
+    query = filtered_selection(f, query_terms(f.q) if f.q else [])
     h = HallIndexEntry
     rows = db.session.execute(
         query.with_only_columns(h, ListingVersion, Institution.name_zh)

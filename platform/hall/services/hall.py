@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from hall.extensions import db
 from hall.models import Direction, HallIndexEntry, Institution, Listing, ListingVersion
 from hall.models.listings import DEAL_MODES
-from hall.search import matching, query_terms
+from hall.search import count_text_matches, query_terms, ranked, text_condition
 from hall.services.errors import NotFound
 
 SORTS = ("relevance", "newest", "price_asc", "price_desc")
@@ -85,40 +85,53 @@ def region_prefix(code: str) -> str:
     return code
 
 
-def filtered_selection(f: HallFilter, terms: list[str], mode: str) -> tuple[Select[Any], Any]:
-    """The filtered selection of index entries and the score column (None without text)."""
-    query = select(HallIndexEntry.listing_id).where(*_conditions(f))
-    if not terms:
-        return query, None
-    matches = matching(terms, mode)  # type: ignore[arg-type]
-    query = query.join(matches, matches.c.listing_id == HallIndexEntry.listing_id)
-    return query, matches.c.score
+def filtered_selection(f: HallFilter, terms: list[str], mode: str = "all") -> Select[Any]:
+    """The ids of published listings that meet the filter and, with ``terms``, match the text."""
+    conditions = _conditions(f)
+    if terms:
+        conditions.append(text_condition(terms, mode))  # type: ignore[arg-type]
+    return select(HallIndexEntry.listing_id).where(*conditions)
 
 
-def search_hall(f: HallFilter, *, sort: str = "relevance", page: int = 1, per_page: int = 20,
-                with_facets: bool = True) -> HallPage:
-    """Published listings matching ``f``: ranked by relevance (title above body), newest or price."""
-    terms = query_terms(f.q) if f.q else []
-    query, score = filtered_selection(f, terms, "all")
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    if terms and total == 0 and len(terms) > 1:  # a long phrase: fall back to any of its words
-        query, score = filtered_selection(f, terms, "any")
-        total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+def _count(f: HallFilter, terms: list[str], mode: str) -> int:
+    if terms and not _conditions(f):
+        return count_text_matches(terms, mode)  # type: ignore[arg-type]
+    return db.session.scalar(select(func.count()).select_from(filtered_selection(f, terms, mode).subquery())) or 0
+
+
+def _page_ids(f: HallFilter, terms: list[str], mode: str, sort: str, limit: int,
+              offset: int) -> list[tuple[int, float | None]]:
     h = HallIndexEntry
-    if sort == "relevance" and score is not None:
-        order = [score.desc(), h.published_at.desc()]
-    elif sort in ("price_asc", "price_desc"):
+    if terms and sort == "relevance":
+        return ranked(terms, mode, _conditions(f), limit, offset)  # type: ignore[arg-type]
+    if sort in ("price_asc", "price_desc"):
         price = h.price_amount.asc() if sort == "price_asc" else h.price_amount.desc()
         order = [h.price_amount.is_(None), price, h.published_at.desc()]
     else:
         order = [h.published_at.desc(), h.listing_id.desc()]
-    columns = [h, ListingVersion] + ([score.label("score")] if score is not None else [])
-    page_query = (query.with_only_columns(*columns).join(ListingVersion, ListingVersion.id == h.version_id)
-                  .order_by(*order).limit(per_page).offset((page - 1) * per_page)
-                  .options(selectinload(ListingVersion.attachments)))
-    rows = [(row[0], row[1], float(row[2]) if score is not None else None)
-            for row in db.session.execute(page_query).all()]
-    facets = facet_counts(query) if with_facets else {}
+    query = filtered_selection(f, terms, mode).order_by(*order).limit(limit).offset(offset)
+    return [(listing_id, None) for listing_id in db.session.scalars(query)]
+
+
+def search_hall(f: HallFilter, *, sort: str = "relevance", page: int = 1, per_page: int = 20,
+                with_facets: bool = True) -> HallPage:
+    """Published listings matching ``f``: ranked by relevance (title above body), newest or price.
+
+    Only ids (and scores) are sorted; the rows of the one page shown are fetched afterwards.
+    """
+    terms = query_terms(f.q) if f.q else []
+    mode = "all"
+    total = _count(f, terms, mode)
+    if terms and total == 0 and len(terms) > 1:  # a long phrase: fall back to any of its words
+        mode = "any"
+        total = _count(f, terms, mode)
+    ids = _page_ids(f, terms, mode, sort, per_page, (page - 1) * per_page) if total else []
+    rows_by_id = {entry.listing_id: (entry, version) for entry, version in db.session.execute(
+        select(HallIndexEntry, ListingVersion).join(ListingVersion, ListingVersion.id == HallIndexEntry.version_id)
+        .where(HallIndexEntry.listing_id.in_([listing_id for listing_id, _ in ids]))
+        .options(selectinload(ListingVersion.attachments))).all()} if ids else {}
+    rows = [(*rows_by_id[listing_id], score) for listing_id, score in ids if listing_id in rows_by_id]
+    facets = facet_counts(filtered_selection(f, terms, mode)) if with_facets else {}
     return HallPage(rows=rows, total=total, terms=terms, facets=facets)
 
 
