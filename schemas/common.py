@@ -6,6 +6,9 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load
 
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
+
+
 class StrictSchema(Schema):
     """An input schema: unknown fields are refused (AUTHZ-03, INPUT-01) and strings trimmed."""
 

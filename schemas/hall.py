@@ -10,7 +10,8 @@ from hall.models.listings import DEAL_MODES, LISTING_KINDS, PRODUCT_KINDS, RECOG
 from hall.search import highlight
 from hall.services.validation import region_code_problem
 from schemas.common import StrictSchema, checked_by
-from schemas.listings import CURRENCIES, AttachmentOut
+from schemas.common import MAX_ID
+from schemas.listings import CURRENCIES, MAX_MONEY, AttachmentOut
 
 LANGS = ("zh", "en")
 
@@ -25,12 +26,12 @@ class HallQueryIn(StrictSchema):
     trl_min = fields.Integer(validate=validate.Range(min=1, max=9))
     trl_max = fields.Integer(validate=validate.Range(min=1, max=9))
     deal_mode = fields.String(validate=validate.OneOf(DEAL_MODES))
-    price_min = fields.Integer(validate=validate.Range(min=0), metadata={"description": "minor units"})
-    price_max = fields.Integer(validate=validate.Range(min=0), metadata={"description": "minor units"})
+    price_min = fields.Integer(validate=validate.Range(min=0, max=MAX_MONEY), metadata={"description": "minor units"})
+    price_max = fields.Integer(validate=validate.Range(min=0, max=MAX_MONEY), metadata={"description": "minor units"})
     currency = fields.String(validate=validate.OneOf(CURRENCIES))
     region = fields.String(validate=checked_by(region_code_problem),
                            metadata={"description": "a province (110000), city (110100) or county code"})
-    institution = fields.Integer(validate=validate.Range(min=1))
+    institution = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
     product_kind = fields.String(validate=validate.OneOf(PRODUCT_KINDS))
     recognition_level = fields.String(validate=validate.OneOf(RECOGNITION_LEVELS))
     state_funded = fields.Boolean()

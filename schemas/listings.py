@@ -152,7 +152,7 @@ class ListingCreateIn(ListingContentIn):
 class ListingStatusQuery(StrictSchema):
     """Filter and page the institution's own listings."""
 
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000))
     page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=50))
 
     status = fields.String(validate=validate.OneOf(("draft", "submitted", "published", "changes_requested",

@@ -23,6 +23,7 @@ def review_queue() -> str:
     """Listings and revisions awaiting review, oldest first, filtered by kind, direction and institution."""
     args = request.args
     institution = args.get("institution", type=int)
+    institution = institution if institution is not None and 0 < institution < 2**31 else None
     query = admin_queries.review_queue_query(args.get("kind") or None, args.get("direction") or None, institution)
     page = paginate(query)
     return render_template("admin/queue.html", page=page, args=args, kinds=LISTING_KINDS,

@@ -8,6 +8,7 @@ from blueprints.api.base import ApiBlueprint
 from marshmallow import fields, validate
 
 from blueprints.api.listings import send_attachment
+from hall.extensions import limiter
 from hall.services import attachments, directory, hall
 from hall.services.hall import HallFilter
 from schemas.common import StrictSchema
@@ -111,6 +112,7 @@ def taxonomy() -> Any:
 
 
 @blp.route("/directory", methods=["GET"])
+@limiter.limit(lambda: current_app.config["DIRECTORY_LIMIT"])
 @blp.arguments(DirectoryQueryIn, location="query")
 @blp.response(200, {"format": "binary", "type": "string"}, content_type="text/csv")
 @blp.alt_response(200, success=True, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

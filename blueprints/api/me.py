@@ -4,10 +4,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import session
+from flask import current_app, session
 from flask_login import current_user, login_required, logout_user
 from blueprints.api.base import ApiBlueprint
 
+from hall.extensions import limiter
 from hall.models.types import utcnow
 from hall.services import accounts, sessions
 from schemas.accounts import ApiTokenCreatedOut, ApiTokenIn, ApiTokenOut, PasswordChangeIn, ProfileIn, UserOut
@@ -38,6 +39,7 @@ def update_me(data: dict[str, Any]) -> Any:
 
 @blp.route("/password", methods=["POST"])
 @login_required
+@limiter.limit(lambda: current_app.config["PASSWORD_CHANGE_LIMIT"], key_func=lambda: f"user:{current_user.id}")
 @blp.arguments(PasswordChangeIn)
 @blp.response(204)
 def change_password(data: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ import logging
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from hall.config import INSTANCE_DIR, load_settings
 from hall.db import configure_engine, engine_options, include_in_autogenerate
@@ -16,6 +17,7 @@ from hall.db import configure_engine, engine_options, include_in_autogenerate
 def create_app(config: Any = None) -> Flask:
     """Build the application. ``config`` is None (read HALL_ENV), a name, a config class, or a dict of overrides."""
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    app.url_map.converters["int"] = BoundedIntConverter  # before any route is added
     settings = load_settings(config)
     settings.setdefault("SQLALCHEMY_ENGINE_OPTIONS",
                         engine_options(settings["SQLALCHEMY_DATABASE_URI"], settings))
@@ -30,6 +32,15 @@ def create_app(config: Any = None) -> Flask:
     register_request_hooks(app)
     register_commands(app)
     return app
+
+
+class BoundedIntConverter(IntegerConverter):
+    """Ids in URLs: 1 … 2**31 − 1, so a huge number is a 404 rather than an overflow in the database."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def trust_reverse_proxies(app: Flask) -> None:

@@ -17,10 +17,11 @@ hall_cli = AppGroup("hall", help="Platform administration commands.")
 def _commit() -> None:
     """Commit the command's one transaction, then deliver any mail it queued."""
     db.session.commit()
-    if db.session.info.pop("mail_queued", False):
-        from hall.services.mailer import deliver_pending
+    messages = db.session.info.pop("mail_queued", None)
+    if messages:
+        from hall.services.mailer import send_queued
 
-        deliver_pending()
+        send_queued(messages)
 
 
 def _fail(error: ServiceError) -> None:

@@ -78,8 +78,11 @@ class BaseConfig:
     SIGN_IN_LIMIT_PER_IP = "30 per 15 minutes"
     REGISTRATION_LIMIT = "20 per hour"
     MAIL_REQUEST_LIMIT = "10 per hour"
+    PASSWORD_CHANGE_LIMIT = "10 per hour"
+    DIRECTORY_LIMIT = "30 per hour"  # exports build up to EXPORT_MAX_ROWS rows in memory
 
     MAIL_BACKEND = "log"  # "log": written to the log and kept in the outbox; "smtp": sent after commit
+    MAIL_LOG_BODY = True  # the log backend writes bodies (with their links) locally, never in production
     MAIL_SERVER = "localhost"
     MAIL_PORT = 25
     MAIL_USERNAME: str | None = None
@@ -170,6 +173,7 @@ class ProductionConfig(BaseConfig):
     SESSION_COOKIE_SECURE = True
     RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379/0"
     TRUSTED_PROXIES = 1  # nginx in front: client addresses come from X-Forwarded-For
+    MAIL_LOG_BODY = False  # mailed links carry single-use tokens: keep them out of the log (LOG-01)
 
     @classmethod
     def default_secret_key(cls) -> str | None:

@@ -22,9 +22,10 @@ def engine_options(database_uri: str, settings: dict[str, Any]) -> dict[str, Any
             f"-c statement_timeout={settings['PG_STATEMENT_TIMEOUT_MS']} "
             "-c idle_in_transaction_session_timeout=60000 -c timezone=UTC"
         )
-        return {"pool_pre_ping": True, "connect_args": {"options": options, "application_name": "hall"}}
+        return {"pool_pre_ping": True, "hide_parameters": True,
+                "connect_args": {"options": options, "application_name": "hall"}}
     if database_uri.startswith("sqlite"):
-        return {"connect_args": {"timeout": settings["SQLITE_BUSY_TIMEOUT_MS"] / 1000}}
+        return {"hide_parameters": True, "connect_args": {"timeout": settings["SQLITE_BUSY_TIMEOUT_MS"] / 1000}}
     return {}
 
 

@@ -99,6 +99,9 @@ def service_error(error: ServiceError) -> Response:
 
 def database_error(error: SQLAlchemyError) -> Response:
     """Constraint violations become 409; an unreachable or locked database 503 (fail closed, ERR-02)."""
+    from hall.extensions import db
+
+    db.session.rollback()  # the error page may need the database (the signed-in person, the language)
     if isinstance(error, IntegrityError):
         log.info("integrity error: %s", error.orig)
         return problem(409, "This conflicts with data that already exists; reload and try again.")

@@ -2,6 +2,7 @@
 API calls, and security headers (HDR-01)."""
 from __future__ import annotations
 
+import json
 import logging
 import re
 import uuid
@@ -36,6 +37,8 @@ def begin_request() -> Response | None:
     g._txn_mode_token = set_read_only_transactions(request.method in SAFE_METHODS)
     if _carries_nul():
         return problem(400, "NUL characters (\\u0000) are not allowed in parameters or text; remove them.")
+    if request.is_json and request.content_length and not _readable_json():
+        return problem(400, "The JSON body is not valid UTF-8 text (a lone surrogate?) or is nested too deeply.")
     if request.path.startswith(API_PREFIX) and request.method not in SAFE_METHODS:
         has_body = bool(request.content_length) or request.headers.get("Transfer-Encoding") == "chunked"
         if has_body and not request.is_json and request.endpoint not in UPLOAD_ENDPOINTS:
@@ -50,6 +53,20 @@ def _carries_nul() -> bool:
     if any("\x00" in value for values in (request.args, request.form) for value in values.values()):
         return True
     return request.is_json and b"\\u0000" in request.get_data(cache=True)
+
+
+def _readable_json() -> bool:
+    """False for JSON that parses into text no database can store, or that is nested beyond reason."""
+    try:
+        data = json.loads(request.get_data(cache=True))
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except RecursionError:
+        return False
+    except UnicodeEncodeError:
+        return False
+    except ValueError:
+        return True  # malformed JSON: webargs answers it with its own 400
+    return True
 
 
 def finish_request(response: Response) -> Response:
@@ -70,12 +87,13 @@ def finish_request(response: Response) -> Response:
 
 
 def _deliver_queued_mail() -> None:
-    if not db.session.info.pop("mail_queued", False):
+    messages = db.session.info.pop("mail_queued", None)
+    if not messages:
         return
-    from hall.services.mailer import deliver_pending
+    from hall.services.mailer import send_queued
 
     try:
-        deliver_pending()
+        send_queued(messages)
     except SQLAlchemyError:
         db.session.rollback()
         log.exception("mail delivery bookkeeping failed; `flask hall deliver-mail` will retry")

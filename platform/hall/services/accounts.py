@@ -1,6 +1,7 @@
 """People: registration, e-mail confirmation, passwords, suspension, and the admin flag (CLI only)."""
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import current_app
@@ -18,6 +19,7 @@ from hall.services.state import compare_and_set
 from hall.services.tokens import consume_token, fingerprint, issue_token, read_token
 from hall.services.validation import normalise_email, password_problem
 
+log = logging.getLogger("hall.accounts")
 SIGN_IN_FAILED = "E-mail address or password is wrong."
 
 
@@ -106,8 +108,10 @@ def authenticate(email: str, password: str) -> User:
     user = find_user_by_email(email)
     if user is None:
         check_password_hash(_dummy_hash(), password)
+        log.warning("sign-in failed: unknown e-mail %s", normalise_email(email))
         raise Unauthorized(SIGN_IN_FAILED)
     if not check_password_hash(user.password_hash, password):
+        log.warning("sign-in failed: wrong password for user %s", user.id)
         raise Unauthorized(SIGN_IN_FAILED)
     if user.status != "active":
         raise Forbidden("This account is suspended; contact the platform administrators.")

@@ -27,8 +27,7 @@ VERIFICATION_TRANSITIONS: dict[str, tuple[str, str, bool]] = {
     "resubmit": ("rejected", "pending", False),  # the owner corrected the data and asks again
 }
 ADMIN_ACTIONS = frozenset({"verify", "reject", "suspend", "reinstate"})
-# Fields an owner may edit at any time; the identity fields only until the institution is verified.
-PROFILE_FIELDS = frozenset({"name_en", "address", "website", "description", "region_code"})
+# Fields an owner may change only until the institution is verified.
 IDENTITY_FIELDS = frozenset({"kind", "name_zh", "credit_code"})
 
 
@@ -104,13 +103,30 @@ def change_verification(actor: User | None, org: Institution, action: str, reaso
                     status_changed_at=utcnow())
     record_event(f"institution.{action}", "institution", org.id, actor=actor, from_state=from_state,
                  to_state=to_state, reason=reason)
+    if "verified" in (from_state, to_state):
+        _sync_hall(org, visible=to_state == "verified")
     notifications.send_institution_status(org, reason)
 
 
+def _sync_hall(org: Institution, *, visible: bool) -> None:
+    """A suspended institution's listings leave the public hall; reinstated, they come back."""
+    from hall.models import Listing
+    from hall.search import index_listing, unindex_listing
+
+    for listing in db.session.scalars(select(Listing).where(Listing.institution_id == org.id,
+                                                            Listing.status == "published")):
+        if visible:
+            index_listing(listing)
+        else:
+            unindex_listing(listing)
+
+
 def review_institution(admin: User, org: Institution, action: str, reason: str | None = None) -> None:
-    """A platform admin verifies, rejects, suspends or reinstates an institution."""
+    """A platform admin verifies, rejects, suspends or reinstates an institution (never their own)."""
     if not admin.is_admin:
         raise Forbidden("Only platform admins review institutions.")
+    if admin.institution_id == org.id:
+        raise Forbidden("Admins do not decide on their own institution; ask another admin.")
     if action not in ADMIN_ACTIONS:
         raise InvalidInput.field("action", f"must be one of {', '.join(sorted(ADMIN_ACTIONS))}")
     change_verification(admin, org, action, reason)

@@ -16,7 +16,13 @@ from hall.search import index_listing, unindex_listing
 from hall.services import notifications
 from hall.services.audit import record_event
 from hall.services.errors import Conflict, Forbidden, InvalidInput, NotFound
-from hall.services.listings import bump_lock_version, listing_term_days, transition_listing, transition_version
+from hall.services.listings import (
+    bump_lock_version,
+    listing_term_days,
+    return_pending_revision,
+    transition_listing,
+    transition_version,
+)
 from hall.services.state import compare_and_set
 
 REASON_REQUIRED = frozenset({"request_changes", "reject", "suspend"})
@@ -28,6 +34,8 @@ def _admin_listing(admin: User, listing_id: int, expected_lock_version: int | No
     listing = db.session.get(Listing, listing_id)
     if listing is None:
         raise NotFound("No such listing.")
+    if admin.institution_id == listing.institution_id:
+        raise Forbidden("Admins do not decide on their own institution's listings; ask another admin.")
     if expected_lock_version is not None and listing.lock_version != expected_lock_version:
         raise Conflict("The listing changed after you opened it; reload the page and decide again.")
     return listing
@@ -70,6 +78,8 @@ def decide(admin: User, listing_id: int, action: str, reason: str | None = None,
     listing = _admin_listing(admin, listing_id, expected_lock_version)
     reason = _reason(action, reason)
     what = pending_submission(listing)
+    if action == "approve" and not listing.institution.is_verified:
+        raise Conflict("The institution is not verified (any more); it cannot publish.")
     version = listing.working_version
     assert version is not None
     previous = listing.published_version
@@ -84,6 +94,7 @@ def decide(admin: User, listing_id: int, action: str, reason: str | None = None,
         transition_version(version, action, reason=reason)
         if action == "approve":
             compare_and_set(listing, "published_version_id", previous.id if previous else None, version.id,
+                            conditions=(Listing.status == "published", Listing.lock_version == listing.lock_version),
                             lock_version=Listing.lock_version + 1, expires_at=_expiry(listing, now))
         else:
             bump_lock_version(listing)
@@ -113,6 +124,10 @@ def reinstate_listing(admin: User, listing_id: int, reason: str | None = None,
                       expected_lock_version: int | None = None) -> Listing:
     """Put a suspended listing back in the hall with its approved version."""
     listing = _admin_listing(admin, listing_id, expected_lock_version)
+    if not listing.institution.is_verified:
+        raise Conflict("The institution is not verified; reinstate the institution first.")
+    if listing.expires_at is not None and listing.expires_at < utcnow():
+        raise Conflict("The listing's term ended while it was suspended; the institution must renew it.")
     transition_listing(listing, "reinstate", admin, reason=_reason("reinstate", reason),
                        expected_lock_version=listing.lock_version)
     db.session.refresh(listing)
@@ -132,5 +147,6 @@ def expire_due_listings(now: datetime | None = None) -> list[int]:
         except Conflict:
             continue
         unindex_listing(listing)
+        return_pending_revision(listing)
         expired.append(listing.id)
     return expired

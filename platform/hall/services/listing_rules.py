@@ -5,7 +5,7 @@ from datetime import date, datetime
 from typing import Any
 
 from hall.extensions import db
-from hall.models import IndustryField, Listing, ListingVersion
+from hall.models import Direction, IndustryField, Listing, ListingVersion
 from hall.models.listings import LANGUAGES, TEXT_FIELDS
 from hall.services.errors import InvalidInput
 
@@ -29,7 +29,10 @@ def jsonable(value: Any) -> Any:
 
 
 def check_taxonomy(direction_code: str | None, field_code: str | None) -> None:
-    """The field must exist and belong to the direction (both taken from the taxonomy table)."""
+    """The direction and field must exist and the field belong to the direction (from the taxonomy table)."""
+    if direction_code is not None and db.session.get(Direction, direction_code) is None:
+        raise InvalidInput.field("direction_code",
+                                 f"{direction_code} is not a direction; see GET /api/v1/hall/taxonomy")
     if field_code is None:
         return
     field = db.session.get(IndustryField, field_code)

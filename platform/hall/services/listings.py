@@ -163,7 +163,9 @@ def editable_version(actor: User, listing: Listing) -> ListingVersion:
     if version.review_status == "submitted":
         raise Conflict("The revision is under review; wait for the decision before editing.")
     if version.review_status in FROZEN_VERSION_STATUSES:
-        version = _copy_version(listing, version, actor)
+        source = listing.published_version if version.review_status == "rejected" and listing.published_version \
+            else version
+        version = _copy_version(listing, source, actor)
     return version
 
 
@@ -186,8 +188,9 @@ def submit_listing(actor: User, listing_id: int) -> Listing:
     listing = own_listing(actor, listing_id)
     if not listing.institution or not listing.institution.is_verified:
         raise Forbidden("Only verified institutions may submit listings; wait for the platform to verify yours.")
-    if listing.status in LISTING_TRANSITIONS["renew"][0] and listing.working_version_id == listing.published_version_id:
-        _copy_version(listing, listing.working_version, actor)  # type: ignore[arg-type]  # renewal: re-verify
+    renewal = listing.status in LISTING_TRANSITIONS["renew"][0]
+    if renewal and listing.working_version.review_status in FROZEN_VERSION_STATUSES:  # type: ignore[union-attr]
+        _copy_version(listing, listing.published_version or listing.working_version, actor)  # type: ignore[arg-type]
     version = listing.working_version
     assert version is not None
     missing = missing_for_submission(listing, version)
@@ -212,10 +215,17 @@ def withdraw_listing(actor: User, listing_id: int) -> Listing:
     listing = own_listing(actor, listing_id)
     transition_listing(listing, "withdraw", actor)
     unindex_listing(listing)
+    return_pending_revision(listing)
+    return listing
+
+
+def return_pending_revision(listing: Listing) -> None:
+    """A revision under review goes back to draft when its listing leaves the hall (withdrawn or expired)."""
     version = listing.working_version
     if version is not None and version.review_status == "submitted" and listing.has_pending_revision:
         compare_and_set(version, "review_status", "submitted", "draft")
-    return listing
+        record_event("listing.revision_returned", "listing", listing.id, from_state="submitted", to_state="draft",
+                     details={"version": version.number})
 
 
 def listing_history(actor: User, listing_id: int) -> list[dict[str, Any]]:
