@@ -1,7 +1,7 @@
 """Listing review: the queue, browsing, the review page with a revision's differences, the decisions."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, send_file, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import NotFound
@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 
 from blueprints.admin import admin
 from blueprints.admin.forms import ListingDecisionForm
+from blueprints.downloads import send_attachment
 from blueprints.admin.pages import paginate
 from hall.extensions import db
 from hall.models import Listing, ListingAttachment
@@ -98,7 +99,6 @@ def listing_decision(listing_id: int) -> Response | tuple[str, int]:
 def attachment(attachment_id: int) -> Response:
     """Any listing's file, for reviewers, as a download."""
     item = db.session.get(ListingAttachment, attachment_id)
-    path = upload_dir() / item.storage_name if item else None
-    if item is None or path is None or not path.exists():
+    if item is None:
         raise NotFound()
-    return send_file(path, mimetype=item.content_type, as_attachment=True, download_name=item.filename, max_age=0)
+    return send_attachment(item, upload_dir() / item.storage_name)

@@ -4,12 +4,12 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import refresh
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
 from blueprints.admin import admin
 from blueprints.admin.forms import LanguageForm, SignInForm
-from hall.auth import sign_in_account_key, sign_in_failed
+from hall.auth import begin_browser_session, sign_in_account_key, sign_in_failed
 from hall.extensions import limiter
 from hall.services import accounts, sessions
 from hall.services.errors import ServiceError
@@ -41,10 +41,7 @@ def sign_in() -> str | Response | tuple[str, int]:
     if not user.is_admin:
         form.email.errors = [_("This console is for platform administrators.")]
         return render_template("admin/sign_in.html", form=form), 403
-    session.clear()
-    sessions.start_session(user, ip_address=request.remote_addr, user_agent=request.user_agent.string)
-    login_user(user)
-    session.permanent = True
+    begin_browser_session(user)
     refresh()  # the form looked up the visitor's language before we knew who they are
     flash(_("Signed in."), "success")
     return redirect(_safe_next(form.next.data))

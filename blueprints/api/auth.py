@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, request, session
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import current_app, session
+from flask_login import current_user, login_required, logout_user
 from blueprints.api.base import ApiBlueprint
 from flask_wtf.csrf import generate_csrf
 
-from hall.auth import sign_in_account_key, sign_in_failed
+from hall.auth import begin_browser_session, sign_in_account_key, sign_in_failed
 from hall.extensions import limiter
 from hall.services import accounts, sessions
 from schemas.accounts import (
@@ -65,10 +65,7 @@ def resend_confirmation(data: dict[str, Any]) -> dict[str, str]:
 def sign_in(data: dict[str, Any]) -> dict[str, Any]:
     """Sign in with e-mail and password; sets a fresh session cookie and returns the CSRF token for it."""
     user = accounts.authenticate(data["email"], data["password"])
-    session.clear()  # rotate: nothing from the previous session survives
-    sessions.start_session(user, ip_address=request.remote_addr, user_agent=request.user_agent.string)
-    login_user(user)
-    session.permanent = True
+    begin_browser_session(user)
     return {"user": user, "csrf_token": generate_csrf()}
 
 

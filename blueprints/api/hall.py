@@ -7,7 +7,7 @@ from flask import Response, current_app, request
 from blueprints.api.base import ApiBlueprint
 from marshmallow import fields, validate
 
-from blueprints.api.listings import send_attachment
+from blueprints.downloads import send_attachment
 from hall.extensions import limiter
 from hall.services import attachments, directory, hall
 from hall.services.hall import HallFilter

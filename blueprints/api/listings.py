@@ -4,15 +4,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import send_file
 from flask_login import current_user, login_required
 from blueprints.api.base import ApiBlueprint
+from blueprints.downloads import send_attachment
 from flask_smorest.fields import Upload
 from marshmallow import fields, validate
 
 from hall.models.listings import ATTACHMENT_ROLES
 from hall.services import attachments, listings
-from hall.services.errors import NotFound
 from schemas.common import StrictSchema
 from schemas.listings import (
     AttachmentOut,
@@ -146,13 +145,3 @@ def download_attachment(listing_id: int, attachment_id: int) -> Any:
     """Download a file of one of your listings."""
     attachment, path = attachments.attachment_for_owner(_me(), listing_id, attachment_id)
     return send_attachment(attachment, path)
-
-
-def send_attachment(attachment: Any, path: Any) -> Any:
-    """Serve a stored file as a download under its display name, never rendered inline."""
-    if not path.exists():
-        raise NotFound("The stored file is missing; ask the institution to upload it again.")
-    response = send_file(path, mimetype=attachment.content_type, as_attachment=True,
-                         download_name=attachment.filename, max_age=0, conditional=True)
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response

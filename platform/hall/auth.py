@@ -33,6 +33,18 @@ def sign_in_failed(response: Any) -> bool:
     return response.status_code in (401, 403)
 
 
+def begin_browser_session(user: User) -> None:
+    """Sign ``user`` in on this browser: a fresh cookie (nothing of the old session survives) naming a new
+    server-side session row."""
+    from flask import session
+    from flask_login import login_user
+
+    session.clear()
+    sessions.start_session(user, ip_address=request.remote_addr, user_agent=request.user_agent.string)
+    login_user(user)
+    session.permanent = True
+
+
 def configure_login_manager(login_manager: LoginManager) -> None:
     """Install the loaders: a Bearer header, when present, is the only credential that counts."""
 
