@@ -110,6 +110,7 @@ class BaseConfig:
     UPLOAD_DIR: str | None = None  # default: instance/uploads, outside the static files
     LISTING_TERM_DAYS = 365  # a published listing expires after this and must be renewed
     HALL_MAX_PAGE_SIZE = 50
+    SEARCH_RANK_WINDOW = 5000  # a query matching more ranks only its newest 5,000 matches (see hall.search.ranked)
     EXPORT_MAX_ROWS = 100_000
     TRUSTED_PROXIES = 0  # how many reverse proxies set X-Forwarded-For/-Proto in front of the app
 

@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from hall.extensions import db
 from hall.models import User
 from hall.services import listing_review, listings
+from tests.api.test_listing_lifecycle import Owner, admin_decides
 from tests.factories import InstitutionFactory, UserFactory, make_people
 from tests.listing_data import achievement, first_of_kind
 
@@ -340,3 +341,28 @@ def test_institution_profile_shows_only_its_published_listings(client: FlaskClie
     assert set(names(hall_ids, filtered)) == {"solid", "perovskite", "product"}
     assert client.get(f"/api/v1/hall/institutions/{hall_ids['unverified_org']}").status_code == 404
     assert client.get("/api/v1/hall/institutions/999999").status_code == 404
+
+
+def test_a_very_common_query_ranks_only_its_newest_matches(app: Flask, client: FlaskClient) -> None:
+    """Above SEARCH_RANK_WINDOW matches, relevance is decided among the newest matches (bounded cost)."""
+    from hall.services.hall import HallFilter, search_hall
+
+    with app.app_context():
+        people = make_people()
+    owner = Owner(app, people["owner"])
+    ids = []
+    for n in range(4):  # the oldest listing has the word in its title, the others only in the body
+        title = "石墨烯导热膜" if n == 0 else f"导热材料第{n}号"
+        body = achievement(title_zh=title, title_en=f"Thermal film {n}", summary_zh="一种石墨烯相关材料。")
+        listing_id = owner.post("/api/v1/listings", body).get_json()["id"]
+        owner.post(f"/api/v1/listings/{listing_id}/submit")
+        admin_decides(app, listing_id, "approve")
+        ids.append(listing_id)
+    with app.app_context():
+        assert search_hall(HallFilter(q="石墨烯"), with_facets=False).rows[0][0].listing_id == ids[0]
+        app.config["SEARCH_RANK_WINDOW"] = 2
+        page = search_hall(HallFilter(q="石墨烯"), per_page=2, with_facets=False)
+        assert page.total == 4
+        assert {entry.listing_id for entry, _version, _score in page.rows} == set(ids[2:])
+        filtered = search_hall(HallFilter(q="石墨烯", institution_id=people["org"]), per_page=2, with_facets=False)
+        assert {entry.listing_id for entry, _version, _score in filtered.rows} == set(ids[2:])

@@ -103,25 +103,37 @@ def count_text_matches(terms: list[str], mode: Mode = "all") -> int:
                              .where(literal_column("hall_fts").op("MATCH")(_fts5_query(terms, mode)))) or 0
 
 
-def ranked(terms: list[str], mode: Mode, conditions: list[Any], limit: int, offset: int) -> list[tuple[int, float]]:
+def ranked(terms: list[str], mode: Mode, conditions: list[Any], limit: int, offset: int,
+           window: int | None = None) -> list[tuple[int, float]]:
     """(listing_id, score) of the best matches that also meet ``conditions``; a higher score is better.
 
-    Only ids and scores are sorted; the caller fetches the rows of the one page it shows.
+    Only ids and scores are sorted; the caller fetches the rows of the one page it shows. With ``window``, only
+    the newest ``window`` matches are ranked: for a very common word every listing matches a little, scoring
+    hundreds of thousands of them costs seconds, and the newest are the ones a visitor wants first anyway.
     """
     h = HallIndexEntry
+    candidates = None
+    if window is not None:
+        candidates = (select(h.listing_id).where(text_condition(terms, mode), *conditions)
+                      .order_by(h.listing_id.desc()).limit(window).scalar_subquery())
     if _is_postgresql():
         score = func.ts_rank(literal_column("hall_index.search_vector"), _tsquery(terms, mode)).label("score")
         query = select(h.listing_id, score).where(text_condition(terms, mode), *conditions)
+        if candidates is not None:
+            query = query.where(h.listing_id.in_(candidates))
+        tie_break = h.listing_id.desc()
     else:
-        matches = (select(literal_column("rowid").label("listing_id"),
+        rowid = literal_column("hall_fts.rowid")
+        matches = (select(rowid.label("listing_id"),
                           (-func.bm25(literal_column("hall_fts"), TITLE_WEIGHT, BODY_WEIGHT)).label("score"))
                    .select_from(table("hall_fts"))
-                   .where(literal_column("hall_fts").op("MATCH")(_fts5_query(terms, mode))).subquery("matches"))
-        score = matches.c.score
+                   .where(literal_column("hall_fts").op("MATCH")(_fts5_query(terms, mode))))
+        if candidates is not None:  # the filters are already in the candidates
+            matches, conditions = matches.where(rowid.in_(candidates)), []
+        matches = matches.subquery("matches")
+        score, tie_break = matches.c.score, matches.c.listing_id.desc()
+        query = select(matches.c.listing_id, score)
         if conditions:
-            query = select(matches.c.listing_id, score).join(h, h.listing_id == matches.c.listing_id).where(*conditions)
-        else:
-            query = select(matches.c.listing_id, score)
-    tie_break = h.listing_id.desc() if _is_postgresql() else matches.c.listing_id.desc()
+            query = query.join(h, h.listing_id == matches.c.listing_id).where(*conditions)
     rows = db.session.execute(query.order_by(score.desc(), tie_break).limit(limit).offset(offset)).all()
     return [(int(listing_id), float(value)) for listing_id, value in rows]

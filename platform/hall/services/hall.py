@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import selectinload
 
@@ -99,11 +100,13 @@ def _count(f: HallFilter, terms: list[str], mode: str) -> int:
     return db.session.scalar(select(func.count()).select_from(filtered_selection(f, terms, mode).subquery())) or 0
 
 
-def _page_ids(f: HallFilter, terms: list[str], mode: str, sort: str, limit: int,
-              offset: int) -> list[tuple[int, float | None]]:
+def _page_ids(f: HallFilter, terms: list[str], mode: str, sort: str, limit: int, offset: int,
+              total: int) -> list[tuple[int, float | None]]:
     h = HallIndexEntry
     if terms and sort == "relevance":
-        return ranked(terms, mode, _conditions(f), limit, offset)  # type: ignore[arg-type]
+        window = int(current_app.config.get("SEARCH_RANK_WINDOW", 5000))
+        return ranked(terms, mode, _conditions(f), limit, offset,  # type: ignore[arg-type]
+                      window=max(window, offset + limit) if total > window else None)
     if sort in ("price_asc", "price_desc"):
         price = h.price_amount.asc() if sort == "price_asc" else h.price_amount.desc()
         order = [h.price_amount.is_(None), price, h.published_at.desc()]
@@ -125,7 +128,7 @@ def search_hall(f: HallFilter, *, sort: str = "relevance", page: int = 1, per_pa
     if terms and total == 0 and len(terms) > 1:  # a long phrase: fall back to any of its words
         mode = "any"
         total = _count(f, terms, mode)
-    ids = _page_ids(f, terms, mode, sort, per_page, (page - 1) * per_page) if total else []
+    ids = _page_ids(f, terms, mode, sort, per_page, (page - 1) * per_page, total) if total else []
     rows_by_id = {entry.listing_id: (entry, version) for entry, version in db.session.execute(
         select(HallIndexEntry, ListingVersion).join(ListingVersion, ListingVersion.id == HallIndexEntry.version_id)
         .where(HallIndexEntry.listing_id.in_([listing_id for listing_id, _ in ids]))
