@@ -108,19 +108,17 @@ def ranked(terms: list[str], mode: Mode, conditions: list[Any], limit: int, offs
     """(listing_id, score) of the best matches that also meet ``conditions``; a higher score is better.
 
     Only ids and scores are sorted; the caller fetches the rows of the one page it shows. With ``window``, only
-    the newest ``window`` matches are ranked: for a very common word every listing matches a little, scoring
-    hundreds of thousands of them costs seconds, and the newest are the ones a visitor wants first anyway.
+    the newest ``window`` matches are ranked (on SQLite only when there are no other filters): for a very common
+    word scoring hundreds of thousands of matches costs seconds, and the newest are what a visitor wants first.
     """
     h = HallIndexEntry
-    candidates = None
-    if window is not None:
-        candidates = (select(h.listing_id).where(text_condition(terms, mode), *conditions)
-                      .order_by(h.listing_id.desc()).limit(window).scalar_subquery())
     if _is_postgresql():
         score = func.ts_rank(literal_column("hall_index.search_vector"), _tsquery(terms, mode)).label("score")
         query = select(h.listing_id, score).where(text_condition(terms, mode), *conditions)
-        if candidates is not None:
-            query = query.where(h.listing_id.in_(candidates))
+        if window is not None:
+            newest = (select(h.listing_id).where(text_condition(terms, mode), *conditions)
+                      .order_by(h.listing_id.desc()).limit(window).scalar_subquery())
+            query = query.where(h.listing_id.in_(newest))
         tie_break = h.listing_id.desc()
     else:
         rowid = literal_column("hall_fts.rowid")
@@ -128,8 +126,10 @@ def ranked(terms: list[str], mode: Mode, conditions: list[Any], limit: int, offs
                           (-func.bm25(literal_column("hall_fts"), TITLE_WEIGHT, BODY_WEIGHT)).label("score"))
                    .select_from(table("hall_fts"))
                    .where(literal_column("hall_fts").op("MATCH")(_fts5_query(terms, mode))))
-        if candidates is not None:  # the filters are already in the candidates
-            matches, conditions = matches.where(rowid.in_(candidates)), []
+        if window is not None and not conditions:
+            # FTS5 walks the matches newest first and scores only the ones it visits. (A rowid IN (…) list
+            # beside MATCH would re-run the match for every id; with filters the whole match set is ranked.)
+            matches = matches.order_by(rowid.desc()).limit(window)
         matches = matches.subquery("matches")
         score, tie_break = matches.c.score, matches.c.listing_id.desc()
         query = select(matches.c.listing_id, score)
