@@ -47,14 +47,12 @@ def institution_decision(org_id: int) -> Response | tuple[str, int]:
     form = InstitutionDecisionForm()
     if not form.validate_on_submit():
         return _render(org_id, form, 422)
-    if form.status.data != org.verification_status:
-        flash(_("The institution changed after you opened the page; review it again."), "error")
-        return _render(org_id, InstitutionDecisionForm(formdata=None, status=org.verification_status), 409)
     try:
         institutions.review_institution(current_user._get_current_object(), org, form.action.data or "",
-                                        form.reason.data)
+                                        form.reason.data, expected_status=form.status.data)
     except Conflict as error:
-        flash(error.message, "error")
+        flash(_("The institution changed after you opened the page; review it again.")
+              if form.status.data != org.verification_status else error.message, "error")
         return _render(org_id, InstitutionDecisionForm(formdata=None, status=org.verification_status), 409)
     except ServiceError as error:
         form.reason.errors = list(error.errors.get("reason", [error.message]))

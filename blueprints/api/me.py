@@ -1,7 +1,6 @@
 """The signed-in person: profile, password, personal access tokens."""
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from flask import current_app, session
@@ -9,7 +8,6 @@ from flask_login import current_user, login_required, logout_user
 from blueprints.api.base import ApiBlueprint
 
 from hall.extensions import limiter
-from hall.models.types import utcnow
 from hall.services import accounts, sessions
 from schemas.accounts import ApiTokenCreatedOut, ApiTokenIn, ApiTokenOut, PasswordChangeIn, ProfileIn, UserOut
 
@@ -63,9 +61,7 @@ def list_tokens() -> Any:
 @blp.response(201, ApiTokenCreatedOut)
 def create_token(data: dict[str, Any]) -> Any:
     """Create a token for API clients; its secret is shown in this answer only."""
-    days = data.get("expires_in_days")
-    expires_at = utcnow() + timedelta(days=days) if days else None
-    token, secret = sessions.create_api_token(_me(), data["name"], expires_at)
+    token, secret = sessions.create_api_token(_me(), data["name"], data.get("expires_in_days"))
     token.token = secret  # type: ignore[attr-defined]
     return token
 

@@ -1,9 +1,9 @@
-"""Languages (Flask-Babel): zh_CN by default, en; the choice is remembered on the person (or the session)."""
+"""Languages (Flask-Babel): zh_CN by default, en; the choice is remembered on the person."""
 from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import request, session
+from flask import request
 from flask_babel import format_currency
 from flask_login import current_user
 
@@ -11,11 +11,9 @@ LOCALES = ("zh_CN", "en")
 
 
 def select_locale() -> str:
-    """The signed-in person's language, else the session's, else the browser's, else Chinese."""
+    """The signed-in person's language, else the browser's, else Chinese."""
     if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
         return str(current_user.locale)
-    if session.get("locale") in LOCALES:
-        return str(session["locale"])
     best = request.accept_languages.best_match(["zh_CN", "zh", "en"]) if request else None
     return "en" if best == "en" else "zh_CN"
 

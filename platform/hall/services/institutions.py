@@ -121,8 +121,12 @@ def _sync_hall(org: Institution, *, visible: bool) -> None:
             unindex_listing(listing)
 
 
-def review_institution(admin: User, org: Institution, action: str, reason: str | None = None) -> None:
-    """A platform admin verifies, rejects, suspends or reinstates an institution (never their own)."""
+def review_institution(admin: User, org: Institution, action: str, reason: str | None = None,
+                       expected_status: str | None = None) -> None:
+    """A platform admin verifies, rejects, suspends or reinstates an institution (never their own); with
+    ``expected_status``, a decision taken on a page showing another status is refused."""
+    if expected_status is not None and org.verification_status != expected_status:
+        raise Conflict("The institution changed after you opened the page; review it again.")
     if not admin.is_admin:
         raise Forbidden("Only platform admins review institutions.")
     if admin.institution_id == org.id:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -70,8 +70,9 @@ def _end(condition: object, reason: str) -> None:
     )
 
 
-def create_api_token(user: User, name: str, expires_at: datetime | None = None) -> tuple[ApiToken, str]:
-    """Create a personal access token; the plain text is returned once and never stored."""
+def create_api_token(user: User, name: str, expires_in_days: int | None = None) -> tuple[ApiToken, str]:
+    """Create a personal access token (optionally expiring); the plain text is returned once and never stored."""
+    expires_at = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user_id=user.id, name=name.strip(), prefix=secret[: len(TOKEN_PREFIX) + 4],
                      token_hash=_digest(secret), expires_at=expires_at)
