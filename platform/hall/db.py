@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event
@@ -46,6 +48,16 @@ def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "begin")
     def _sqlite_begin_transaction(connection: Any) -> None:
         connection.exec_driver_sql(_sqlite_begin.get())
+
+
+@contextmanager
+def read_only_transactions() -> Iterator[None]:
+    """Within this block, SQLite transactions begin DEFERRED (readers that never write: reports, benchmarks)."""
+    token = _sqlite_begin.set("BEGIN")
+    try:
+        yield
+    finally:
+        _sqlite_begin.reset(token)
 
 
 def set_read_only_transactions(read_only: bool) -> contextvars.Token[str]:
