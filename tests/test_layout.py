@@ -36,3 +36,12 @@ def test_standard_platform_module_still_imports_from_the_repository_root() -> No
     version, hall_file = result.stdout.split()
     assert version == ".".join(map(str, sys.version_info[:3]))
     assert Path(hall_file).resolve() == ROOT / "platform" / "hall" / "__init__.py"
+
+
+def test_the_benchmarks_still_start() -> None:
+    """The benchmarks import the application; a renamed function must not leave them broken."""
+    for script in sorted((ROOT / "bench").glob("*.py")):
+        if script.name.startswith("_") or script.name == "generate.py":
+            continue
+        result = subprocess.run([sys.executable, str(script), "--help"], cwd=ROOT, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr[-2000:]
