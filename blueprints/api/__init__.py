@@ -9,8 +9,12 @@ from blueprints.api.hall import blp as hall_blp
 from blueprints.api.institutions import blp as institutions_blp
 from blueprints.api.listings import blp as listings_blp
 from blueprints.api.me import blp as me_blp
+from blueprints.api.orders import blp as orders_blp
+from blueprints.api.payments import blp as payments_blp
+from blueprints.api.transactions import blp as transactions_blp
 
-API_BLUEPRINTS = (auth_blp, me_blp, institutions_blp, listings_blp, hall_blp)
+API_BLUEPRINTS = (auth_blp, me_blp, institutions_blp, listings_blp, hall_blp, orders_blp, transactions_blp,
+                  payments_blp)
 
 
 def register(api: Api, csrf: CSRFProtect) -> None:

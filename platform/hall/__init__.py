@@ -64,6 +64,7 @@ def register_extensions(app: Flask) -> None:
     """Bind the extension objects and set up the database engine."""
     from hall import auth, models  # noqa: F401  (models: every table on the metadata)
     from hall.extensions import api, babel, csrf, db, limiter, login_manager, migrate
+    from hall.payments import EXTENSION_KEY, build_gateway
     from flask_babel import get_locale
 
     from hall.i18n import money, select_locale
@@ -77,6 +78,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     api.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    app.extensions[EXTENSION_KEY] = build_gateway(app.config)
     app.jinja_env.filters["money"] = money
     app.jinja_env.globals["get_locale"] = get_locale
     with app.app_context():

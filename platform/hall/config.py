@@ -92,7 +92,22 @@ class BaseConfig:
     PUBLIC_BASE_URL = "http://127.0.0.1:8000"
 
     STRIPE_SECRET_KEY: str | None = None
+    STRIPE_PUBLISHABLE_KEY: str | None = None
     STRIPE_WEBHOOK_SECRET: str | None = None
+    STRIPE_API_BASE: str | None = None  # e.g. a localstripe server; default api.stripe.com
+    STRIPE_WEBHOOK_TOLERANCE = 300  # seconds a signature may be old, or ahead of our clock (PAY-01)
+    PAYMENT_GATEWAY: str | None = None  # stripe | fake | none; default stripe when STRIPE_SECRET_KEY is set
+
+    # Trading
+    PLATFORM_FEE_BP = 300  # platform fee in basis points of the order amount (3 %), rounded half up to the fen
+    ORDER_RESERVATION_HOURS = 72  # an unpaid order holds stock or exclusivity this long (bank transfers take days)
+    ORDER_AUTO_COMPLETE_DAYS = 14  # a delivered order completes by itself unless the buyer disputes it
+    ORDER_CREATE_LIMIT = "30 per hour"  # per person (RATE-01)
+    PAYMENT_CREATE_LIMIT = "30 per hour"
+    RECONCILE_WINDOW_HOURS = 72
+    BANK_ACCOUNT_NAME = "未来产业成果交易平台运营有限公司"
+    BANK_NAME = "中国工商银行北京海淀支行"
+    BANK_ACCOUNT_NUMBER = "0200 0000 0000 0000 000"
 
     BABEL_DEFAULT_LOCALE = "zh_CN"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -127,10 +142,13 @@ class BaseConfig:
         )
         settings["SECRET_KEY"] = secret_key or env.get("SECRET_KEY") or cls.default_secret_key()
         for key in ("UPLOAD_DIR", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "RATELIMIT_STORAGE_URI", "MAIL_BACKEND",
-                    "MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER", "PUBLIC_BASE_URL"):
+                    "MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER", "PUBLIC_BASE_URL",
+                    "STRIPE_PUBLISHABLE_KEY", "STRIPE_API_BASE", "PAYMENT_GATEWAY", "BANK_ACCOUNT_NAME", "BANK_NAME",
+                    "BANK_ACCOUNT_NUMBER"):
             if env.get(key):
                 settings[key] = env[key]
-        for key in ("MAIL_PORT", "TRUSTED_PROXIES"):
+        for key in ("MAIL_PORT", "TRUSTED_PROXIES", "PLATFORM_FEE_BP", "ORDER_RESERVATION_HOURS",
+                    "ORDER_AUTO_COMPLETE_DAYS"):
             if env.get(key):
                 settings[key] = int(env[key])
         settings["MAIL_USE_TLS"] = env_flag("MAIL_USE_TLS", cls.MAIL_USE_TLS)
@@ -161,6 +179,8 @@ class TestingConfig(BaseConfig):
     TESTING = True
     PROPAGATE_EXCEPTIONS = False  # tests see the JSON 500 a client would see
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
+    PAYMENT_GATEWAY = "fake"
+    STRIPE_WEBHOOK_SECRET = "whsec_testing_secret"
 
     @classmethod
     def default_secret_key(cls) -> str | None:

@@ -8,8 +8,10 @@ from hall.models.accounts import (
     User,
 )
 from hall.models.audit import AuditEvent
+from hall.models.ledger import LedgerEntry
 from hall.models.listings import HallIndexEntry, Listing, ListingAttachment, ListingVersion
 from hall.models.mail import OutboxMail
+from hall.models.orders import ExclusiveClaim, IdempotencyRecord, Order, Payment, ProviderEvent
 from hall.models.taxonomy import Direction, IndustryField
 
 __all__ = [
@@ -18,13 +20,19 @@ __all__ = [
     "AuthSession",
     "ConsumedToken",
     "Direction",
+    "ExclusiveClaim",
     "HallIndexEntry",
+    "IdempotencyRecord",
     "IndustryField",
     "Institution",
     "Invitation",
+    "LedgerEntry",
     "Listing",
     "ListingAttachment",
     "ListingVersion",
+    "Order",
     "OutboxMail",
+    "Payment",
+    "ProviderEvent",
     "User",
 ]

@@ -37,6 +37,7 @@ class Listing(db.Model):
         CheckConstraint(check_in("kind", LISTING_KINDS), name="kind"),
         CheckConstraint(check_in("status", LISTING_STATUSES), name="status"),
         Index("ix_listings_institution_status", "institution_id", "status"),
+        CheckConstraint("stock IS NULL OR stock >= 0", name="stock_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -56,6 +57,9 @@ class Listing(db.Model):
     submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     published_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    # Units (or batches) of a first-of-kind product that can still be ordered: set from the approved version,
+    # taken by orders with a conditional UPDATE (TXN-01), given back when an unpaid order ends.
+    stock: Mapped[int | None] = mapped_column()
 
     working_version: Mapped[ListingVersion | None] = relationship(foreign_keys=[working_version_id],
                                                                   post_update=True)

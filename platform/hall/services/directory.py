@@ -1,16 +1,14 @@
 """The directory for promoting cutting-edge technology applications: published listings as CSV or XLSX."""
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from typing import Any
 
-from openpyxl import Workbook
 from hall.extensions import db
 from hall.models import HallIndexEntry, Institution, ListingVersion
 from hall.search import query_terms
 from hall.services.hall import HallFilter, filtered_selection
+from hall.services.spreadsheets import to_csv, to_xlsx
 
 COLUMNS = (
     ("listing_id", "编号 ID"), ("kind", "类型 Kind"), ("title_zh", "名称"), ("title_en", "Title"),
@@ -52,29 +50,9 @@ def directory_rows(f: HallFilter, limit: int) -> Iterator[dict[str, Any]]:
 
 def directory_csv(f: HallFilter, limit: int) -> bytes:
     """CSV with a byte-order mark so spreadsheet programs read the Chinese correctly."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([label for _key, label in COLUMNS])
-    for row in directory_rows(f, limit):
-        writer.writerow([_cell(row[key]) for key, _label in COLUMNS])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return to_csv(COLUMNS, directory_rows(f, limit))
 
 
 def directory_xlsx(f: HallFilter, limit: int) -> bytes:
     """An Excel workbook with one sheet of listings."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("目录 Directory")
-    sheet.append([label for _key, label in COLUMNS])
-    for row in directory_rows(f, limit):
-        sheet.append([_cell(row[key]) for key, _label in COLUMNS])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def _cell(value: Any) -> Any:
-    """Defuse spreadsheet formulas in text cells (CSV/formula injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
-
+    return to_xlsx("目录 Directory", COLUMNS, directory_rows(f, limit))

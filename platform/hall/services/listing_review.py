@@ -59,6 +59,14 @@ def _expiry(listing: Listing, now: datetime) -> datetime:
     return expires
 
 
+def _declared_stock(listing: Listing) -> int | None:
+    """The stock a first-of-kind version declares: what can be ordered from the moment it is approved."""
+    details = listing.working_version.first_of_kind if listing.working_version else None
+    if listing.kind != "first_of_kind" or not details:
+        return None
+    return details.get("stock")
+
+
 def pending_submission(listing: Listing) -> str:
     """'listing' when the listing itself awaits review, 'revision' when an edit of a published one does."""
     version = listing.working_version
@@ -85,8 +93,8 @@ def decide(admin: User, listing_id: int, action: str, reason: str | None = None,
     previous = listing.published_version
     now = utcnow()
     if what == "listing":
-        extra = {"published_version_id": version.id, "published_at": now,
-                 "expires_at": _expiry(listing, now)} if action == "approve" else {}
+        extra = {"published_version_id": version.id, "published_at": now, "expires_at": _expiry(listing, now),
+                 "stock": _declared_stock(listing)} if action == "approve" else {}
         transition_listing(listing, action, admin, reason=reason, expected_lock_version=listing.lock_version,
                            **extra)
         transition_version(version, action, reason=reason)
@@ -95,7 +103,8 @@ def decide(admin: User, listing_id: int, action: str, reason: str | None = None,
         if action == "approve":
             compare_and_set(listing, "published_version_id", previous.id if previous else None, version.id,
                             conditions=(Listing.status == "published", Listing.lock_version == listing.lock_version),
-                            lock_version=Listing.lock_version + 1, expires_at=_expiry(listing, now))
+                            lock_version=Listing.lock_version + 1, expires_at=_expiry(listing, now),
+                            stock=_declared_stock(listing))
         else:
             bump_lock_version(listing)
         record_event(f"listing.revision_{action}", "listing", listing.id, actor=admin, reason=reason,

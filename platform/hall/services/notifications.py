@@ -96,3 +96,19 @@ def send_listing_decision(listing: Any, action: str, reason: str | None) -> None
             f"The platform's decision on your listing \"{title}\": {action}.\nReason: {reason or '—'}\n",
             "listing_decision",
         )
+
+
+def send_order_update(order: Any, institution_id: int, what: str, reason: str | None = None) -> None:
+    """Tell one side's owners that an order changed (``what`` names the step, e.g. 'quoted' or 'paid')."""
+    from hall.extensions import db
+
+    owners = db.session.scalars(select(User).where(User.institution_id == institution_id,
+                                                        User.institution_role == "owner"))
+    for owner in owners:
+        queue_mail(
+            owner.email,
+            f"订单 {order.reference}：{what} / Order {order.reference}: {what}",
+            f"订单 {order.reference} 状态更新：{what}。\n说明：{reason or '—'}\n\n"
+            f"Order {order.reference} was updated: {what}.\nNote: {reason or '—'}\n",
+            "order_update",
+        )

@@ -1,0 +1,89 @@
+"""The Stripe gateway: PaymentIntents and refunds through stripe-python's StripeClient.
+
+Every call that creates or changes something carries an idempotency key built from our own ids (PAY-07), so a
+retry after a timeout returns the same object instead of charging or refunding twice.
+"""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import stripe
+
+from hall.payments import GatewayError, GatewayRefused, Intent, Refund
+
+
+def _intent(obj: Any) -> Intent:
+    charge = obj.latest_charge
+    return Intent(id=obj.id, amount=int(obj.amount), currency=str(obj.currency).upper(), status=obj.status,
+                  client_secret=obj.client_secret,
+                  latest_charge=charge if isinstance(charge, str) or charge is None else charge.id,
+                  metadata=dict(obj.metadata or {}),
+                  created=datetime.fromtimestamp(obj.created, UTC) if obj.created else None)
+
+
+def _refund(obj: Any) -> Refund:
+    intent = getattr(obj, "payment_intent", None)
+    charge = getattr(obj, "charge", None)
+    return Refund(id=obj.id, amount=int(obj.amount), currency=str(obj.currency).upper(), status=obj.status,
+                  payment_intent=intent if isinstance(intent, str) or intent is None else intent.id,
+                  charge=charge if isinstance(charge, str) or charge is None else charge.id,
+                  metadata=dict(getattr(obj, "metadata", None) or {}))
+
+
+class StripeGateway:
+    """Talks to Stripe (or to localstripe when ``api_base`` points at it)."""
+
+    name = "stripe"
+
+    def __init__(self, secret_key: str, *, api_base: str | None = None, publishable_key: str | None = None,
+                 http_client: Any = None) -> None:
+        options: dict[str, Any] = {"max_network_retries": 2}
+        if api_base:
+            options["base_addresses"] = {"api": api_base}
+        if http_client is not None:
+            options["http_client"] = http_client
+        self.client = stripe.StripeClient(secret_key, **options)
+        self.publishable_key = publishable_key
+
+    def _call(self, method: Any, params: dict[str, Any] | None = None, **options: Any) -> Any:
+        try:
+            return method(params, options or None) if options else method(params)
+        except stripe.InvalidRequestError as error:
+            raise GatewayRefused(f"Stripe refused the request: {error.user_message or error}") from error
+        except stripe.StripeError as error:
+            raise GatewayError(f"Stripe could not be reached or failed: {error.user_message or error}") from error
+
+    def create_intent(self, *, amount: int, currency: str, idempotency_key: str,
+                      metadata: dict[str, str]) -> Intent:
+        """Create a PaymentIntent with automatic payment methods; our key makes retries safe."""
+        params = {"amount": amount, "currency": currency.lower(), "metadata": metadata,
+                  "payment_method_types": ["card"]}
+        return _intent(self._call(self.client.v1.payment_intents.create, params, idempotency_key=idempotency_key))
+
+    def retrieve_intent(self, intent_id: str) -> Intent:
+        """Read one PaymentIntent."""
+        return _intent(self._call(lambda params: self.client.v1.payment_intents.retrieve(intent_id), None))
+
+    def cancel_intent(self, intent_id: str, *, idempotency_key: str) -> Intent:
+        """Cancel an unpaid intent (GatewayRefused if it succeeded meanwhile)."""
+        def cancel(params: Any, options: Any) -> Any:
+            return self.client.v1.payment_intents.cancel(intent_id, params, options)
+        return _intent(self._call(cancel, None, idempotency_key=idempotency_key))
+
+    def refund(self, *, intent_id: str, amount: int, idempotency_key: str, metadata: dict[str, str]) -> Refund:
+        """Refund ``amount`` of a succeeded intent."""
+        params = {"payment_intent": intent_id, "amount": amount, "metadata": metadata}
+        return _refund(self._call(self.client.v1.refunds.create, params, idempotency_key=idempotency_key))
+
+    def list_intents(self, *, created_since: datetime) -> list[Intent]:
+        """Every intent created since the time (auto-paginated)."""
+        page = self._call(self.client.v1.payment_intents.list,
+                          {"created": {"gte": int(created_since.timestamp())}, "limit": 100})
+        return [_intent(obj) for obj in page.auto_paging_iter()]
+
+    def list_refunds(self, *, created_since: datetime) -> list[Refund]:
+        """Every refund created since the time (auto-paginated)."""
+        page = self._call(self.client.v1.refunds.list, {"created": {"gte": int(created_since.timestamp())},
+                                                       "limit": 100})
+        return [_refund(obj) for obj in page.auto_paging_iter()]
