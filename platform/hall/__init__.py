@@ -120,6 +120,7 @@ def register_request_hooks(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     """The ``flask hall …`` commands."""
     from hall.cli import hall_cli
+    import hall.cli_trading  # noqa: F401  (registers the trading commands on hall_cli)
 
     app.cli.add_command(hall_cli)
 
