@@ -1,4 +1,4 @@
-"""Demo data: verified institutions of every kind with their people, and a platform admin."""
+"""Demo data: verified institutions of every kind with their people, a platform admin, listings and orders."""
 from __future__ import annotations
 
 import secrets
@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from hall.demo_listings import seed_demo_listings
+from hall.demo_orders import seed_demo_orders
 from hall.extensions import db
 from hall.models import Institution, User
 from hall.services import accounts, institutions
@@ -83,4 +84,6 @@ def seed_demo() -> tuple[list[DemoAccount], int]:
             created.append(DemoAccount(email, password, f"{role} of {name_en}"))
         db.session.flush()
         institutions.review_institution(admin, org, "verify", "demo data")
-    return created, seed_demo_listings(admin)
+    published = seed_demo_listings(admin)
+    seed_demo_orders(admin)
+    return created, published

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from hall.context import current_request_id
+from hall.payments import GatewayError, GatewayRefused, GatewayUnavailable
 from hall.services.errors import ServiceError
 
 log = logging.getLogger("hall.errors")
@@ -113,6 +114,21 @@ def database_error(error: SQLAlchemyError) -> Response:
                         "when you report it.")
 
 
+def gateway_error(error: GatewayError) -> Response:
+    """The payment provider failed or refused: nothing was recorded here (502; 503 when card payments are off)."""
+    from hall.extensions import db
+
+    db.session.rollback()
+    if isinstance(error, GatewayUnavailable):
+        return problem(503, str(error))
+    if isinstance(error, GatewayRefused):
+        log.warning("payment provider refused: %s", error)
+        return problem(502, f"The payment provider refused the request: {error}")
+    log.error("payment provider unavailable: %s", error)
+    return problem(502, "The payment provider could not be reached; nothing was charged or changed. Try again "
+                        "shortly.", headers={"Retry-After": "10"})
+
+
 def server_error(error: BaseException) -> Response:
     """Log the traceback with the request id; the client gets the id and nothing else."""
     original = getattr(error, "original_exception", None) or error
@@ -128,5 +144,6 @@ def install_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(ServiceError, service_error)
     app.register_error_handler(SQLAlchemyError, database_error)
+    app.register_error_handler(GatewayError, gateway_error)
     app.register_error_handler(InternalServerError, server_error)
     app.register_error_handler(Exception, server_error)

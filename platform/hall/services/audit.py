@@ -38,6 +38,17 @@ def event_digest(event: AuditEvent) -> str:
     return hashlib.sha256((event.prev_hash + canonical).encode("utf-8")).hexdigest()
 
 
+def lock_chain() -> None:
+    """Take the audit chain's lock now (PostgreSQL; a no-op on SQLite, whose writers are already serialised).
+
+    Every transaction that records an event takes this lock; a service that will also lock rows (a listing's
+    stock, an order's refund counter) takes it first, so all writers lock in one order and cannot deadlock.
+    """
+    session = db.session
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
+
+
 def record_event(
     action: str,
     object_type: str,
@@ -51,8 +62,7 @@ def record_event(
 ) -> AuditEvent:
     """Append one event to the chain in the current transaction and flush it."""
     session = db.session
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
+    lock_chain()
     session.flush()
     last_hash = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
     event = AuditEvent(

@@ -17,7 +17,7 @@ from hall.models import Listing, Order, User
 from hall.models.orders import OPEN_STATUSES
 from hall.models.types import utcnow
 from hall.services import inventory, notifications
-from hall.services.audit import record_event
+from hall.services.audit import lock_chain, record_event
 from hall.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hall.services.order_rules import (
     check_quote_amount,
@@ -86,6 +86,7 @@ def create_order(actor: User, listing_id: int, values: dict[str, Any]) -> tuple[
     (created False) instead of a second one.
     """
     buyer_id = _buyer_institution(actor)
+    lock_chain()
     listing = db.session.get(Listing, listing_id)
     if listing is None or listing.status != "published" or listing.published_version is None:
         raise NotFound("No such listing in the hall.")
@@ -163,6 +164,7 @@ def quote_order(actor: User, order_id: int, amount: int, note: str | None = None
 
 def accept_quote(actor: User, order_id: int, quote_number: int) -> Order:
     """The buyer accepts the quote it saw (``quote_number``); a re-quote in between answers 409."""
+    lock_chain()
     order = order_for_party(actor, order_id, "buyer")
     if order.status == "quoted" and order.quote_count != quote_number:
         raise Conflict(f"The seller changed the quote (now number {order.quote_count}); read it and accept again.")
@@ -178,6 +180,7 @@ def cancel_order(actor: User, order_id: int, reason: str | None) -> Order:
     """Either side ends an unpaid order; whatever it reserved is released and open payments are cancelled."""
     from hall.services.payments import cancel_open_payments
 
+    lock_chain()
     order = order_for_party(actor, order_id)
     reason = (reason or "").strip() or None
     if reason is None:
@@ -232,6 +235,7 @@ def expire_due_orders(now: datetime | None = None) -> list[int]:
     from hall.services.payments import cancel_open_payments
 
     now = now or utcnow()
+    lock_chain()
     due = db.session.scalars(select(Order).where(Order.status.in_(HOLDING_STATUSES),
                                                  Order.reserved_until < now).order_by(Order.id)).all()
     expired = []

@@ -16,7 +16,7 @@ from hall.models import LedgerEntry, Order, Payment, User
 from hall.models.types import utcnow
 from hall.payments import GatewayRefused, gateway
 from hall.services import inventory, notifications
-from hall.services.audit import record_event
+from hall.services.audit import lock_chain, record_event
 from hall.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hall.services.ledger import add_entry, entry_by_reference, order_balance
 from hall.services.order_rules import platform_fee
@@ -87,6 +87,7 @@ def start_payment(actor: User, order_id: int, method: str) -> tuple[Payment, dic
 
     if method not in ("stripe", "bank_transfer"):
         raise InvalidInput.field("method", "choose stripe or bank_transfer")
+    lock_chain()
     order = order_for_party(actor, order_id, "buyer")
     if order.status not in PAYABLE_ORDER_STATUSES:
         raise Conflict(f"The order is {order.status}; only an accepted order can be paid.")
@@ -182,6 +183,7 @@ def _admin(actor: User) -> None:
 
 def _admin_order(actor: User, order_id: int) -> Order:
     _admin(actor)
+    lock_chain()  # before any row lock (see hall.services.audit.lock_chain)
     order = db.session.get(Order, order_id)
     if order is None:
         raise NotFound("No such order.")
@@ -287,6 +289,7 @@ def refund_order(admin: User, order_id: int, amount: int, reason: str, bank_refe
 
 def provider_refund(payment: Payment, refund_id: str, amount: int, currency: str, status: str) -> str:
     """Apply a refund the provider reports (made by us, in Stripe's dashboard, or found by reconciliation)."""
+    lock_chain()
     if entry_by_reference(refund_id) is not None or status in ("failed", "canceled"):
         return "already" if status not in ("failed", "canceled") else "ignored"
     order = payment.order

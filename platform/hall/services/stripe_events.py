@@ -22,7 +22,7 @@ from hall.models import Order, Payment, ProviderEvent
 from hall.models.types import utcnow
 from hall.payments import gateway
 from hall.services import payments
-from hall.services.audit import record_event
+from hall.services.audit import lock_chain, record_event
 from hall.services.errors import Conflict, InvalidInput, ServiceError
 from hall.services.ledger import add_entry
 from hall.services.orders import transition_order
@@ -156,6 +156,7 @@ def _apply_dispute(event_type: str, dispute: dict[str, Any]) -> tuple[str, int |
 
 def apply_event(event: dict[str, Any]) -> str:
     """Apply one verified Stripe event exactly once; returns the outcome ('duplicate' for a redelivery)."""
+    lock_chain()  # before the event row and any order row (see hall.services.audit.lock_chain)
     claimed = _claim_event(event["id"], event["type"])
     if claimed is None:
         return "duplicate"
