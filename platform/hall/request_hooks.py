@@ -24,6 +24,8 @@ API_PREFIX = "/api/"
 ADMIN_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; form-action 'self'; "
              "frame-ancestors 'none'; base-uri 'none'")
 UPLOAD_ENDPOINTS = frozenset({"listings.add_attachment"})  # the only API routes that take multipart/form-data
+# Authenticated by their own signature, never by a session: the only writes without a CSRF check (PAY-02).
+CSRF_EXEMPT_ENDPOINTS = frozenset({"payments.stripe_webhook"})
 DOCS_CSP = ("default-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://cdn.jsdelivr.net; "
             "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; script-src 'self' 'unsafe-inline' "
             "https://cdn.jsdelivr.net; frame-ancestors 'none'")
@@ -43,7 +45,8 @@ def begin_request() -> Response | None:
         has_body = bool(request.content_length) or request.headers.get("Transfer-Encoding") == "chunked"
         if has_body and not request.is_json and request.endpoint not in UPLOAD_ENDPOINTS:
             return problem(415, "Send the body as JSON with 'Content-Type: application/json'.")
-        if current_user.is_authenticated and g.get("auth_method") == "session":
+        if current_user.is_authenticated and g.get("auth_method") == "session" and \
+                request.endpoint not in CSRF_EXEMPT_ENDPOINTS:
             csrf.protect()  # cookie-authenticated API writes need the X-CSRFToken header; Bearer calls do not
     return None
 
