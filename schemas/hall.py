@@ -118,6 +118,8 @@ class HallListingDetailOut(HallListingOut):
     first_of_kind = fields.Dict(allow_none=True)
     attachments = fields.List(fields.Nested(AttachmentOut))
     institution = fields.Dict()
+    stock_available = fields.Integer(allow_none=True, metadata={
+        "description": "units (or batches) of a first-of-kind product that can be ordered now"})
 
 
 class HallPageOut(Schema):

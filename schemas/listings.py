@@ -225,6 +225,8 @@ class ListingOut(Schema):
     submitted_at = fields.DateTime(allow_none=True)
     published_at = fields.DateTime(allow_none=True)
     expires_at = fields.DateTime(allow_none=True)
+    stock = fields.Integer(allow_none=True, metadata={"description": "first-of-kind units still available to "
+                                                                     "order (set from the approved version)"})
 
 
 class ListingEtagSchema(Schema):

@@ -76,7 +76,7 @@ def listing_detail(args: dict[str, Any], listing_id: int) -> dict[str, Any]:
     data = present_version(version, _lang(args.get("lang")))
     org = listing.institution
     data.update(id=listing.id, kind=listing.kind, institution_id=listing.institution_id,
-                published_at=listing.published_at,
+                published_at=listing.published_at, stock_available=listing.stock,
                 institution={"id": org.id, "name_zh": org.name_zh, "name_en": org.name_en, "kind": org.kind})
     return data
 
