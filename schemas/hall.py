@@ -158,3 +158,25 @@ class PublicInstitutionOut(Schema):
     website = fields.String(allow_none=True)
     description = fields.String(allow_none=True)
     listings = fields.Nested(HallPageOut)
+
+
+class NoticeQueryIn(StrictSchema):
+    """A page of public notices."""
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=50))
+
+
+class NoticeOut(Schema):
+    """A negotiated price of a state-funded achievement, posted publicly before the deal closes (公示)."""
+
+    order_reference = fields.String()
+    listing_id = fields.Integer()
+    title_zh = fields.String(allow_none=True)
+    title_en = fields.String(allow_none=True)
+    seller = fields.Dict()
+    deal_mode = fields.String()
+    amount = fields.Integer(metadata={"description": "the proposed price, minor units"})
+    currency = fields.String()
+    notice_from = fields.DateTime()
+    notice_until = fields.DateTime()

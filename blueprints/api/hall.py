@@ -1,6 +1,7 @@
 """The public hall: search, listing detail, institution profiles, the taxonomy, the downloadable directory."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Response, current_app, request
@@ -9,7 +10,7 @@ from marshmallow import fields, validate
 
 from blueprints.downloads import send_attachment
 from hall.extensions import limiter
-from hall.services import attachments, directory, hall
+from hall.services import attachments, directory, hall, order_queries
 from hall.services.hall import HallFilter
 from schemas.common import StrictSchema
 from schemas.hall import (
@@ -18,6 +19,8 @@ from schemas.hall import (
     HallListingDetailOut,
     HallPageOut,
     HallQueryIn,
+    NoticeOut,
+    NoticeQueryIn,
     PublicInstitutionOut,
     present_version,
 )
@@ -109,6 +112,19 @@ def institution_profile(args: dict[str, Any], institution_id: int) -> dict[str, 
 def taxonomy() -> Any:
     """The six future-industry directions and their fields, with the codes listings use."""
     return hall.taxonomy()
+
+
+@blp.route("/notices", methods=["GET"])
+@blp.arguments(NoticeQueryIn, location="query")
+@blp.response(200, NoticeOut(many=True), headers={"X-Pagination": {"description": "total, page, per_page (JSON)",
+                                                                   "schema": {"type": "string"}}})
+def public_notices(args: dict[str, Any]) -> Any:
+    """Public notice (公示) of negotiated prices for state-funded achievements: the achievement, the seller, the
+    proposed price and when the notice ends (Art. 18 of the Law on Promoting the Transformation of S&T
+    Achievements). The deal can be paid only after its notice ends."""
+    items, total = order_queries.public_notices(args["page"], args["per_page"])
+    header = json.dumps({"total": total, "page": args["page"], "per_page": args["per_page"]})
+    return items, {"X-Pagination": header}
 
 
 @blp.route("/directory", methods=["GET"])

@@ -103,6 +103,7 @@ def upgrade():
     sa.Column('quoted_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('accepted_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('reserved_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('notice_until', sa.DateTime(timezone=True), nullable=True),
     sa.Column('paid_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('delivered_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('complete_after', sa.DateTime(timezone=True), nullable=True),

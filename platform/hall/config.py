@@ -102,6 +102,9 @@ class BaseConfig:
     PLATFORM_FEE_BP = 300  # platform fee in basis points of the order amount (3 %), rounded half up to the fen
     ORDER_RESERVATION_HOURS = 72  # an unpaid order holds stock or exclusivity this long (bank transfers take days)
     ORDER_AUTO_COMPLETE_DAYS = 14  # a delivered order completes by itself unless the buyer disputes it
+    # Art. 18, Law on Promoting the Transformation of S&T Achievements: a negotiated price of a state-funded
+    # achievement is publicly posted (公示) with the achievement's name for this many days before the deal closes.
+    PUBLIC_NOTICE_DAYS = 15
     ORDER_CREATE_LIMIT = "30 per hour"  # per person (RATE-01)
     PAYMENT_CREATE_LIMIT = "30 per hour"
     RECONCILE_WINDOW_HOURS = 72
@@ -148,7 +151,7 @@ class BaseConfig:
             if env.get(key):
                 settings[key] = env[key]
         for key in ("MAIL_PORT", "TRUSTED_PROXIES", "PLATFORM_FEE_BP", "ORDER_RESERVATION_HOURS",
-                    "ORDER_AUTO_COMPLETE_DAYS"):
+                    "ORDER_AUTO_COMPLETE_DAYS", "PUBLIC_NOTICE_DAYS"):
             if env.get(key):
                 settings[key] = int(env[key])
         settings["MAIL_USE_TLS"] = env_flag("MAIL_USE_TLS", cls.MAIL_USE_TLS)
@@ -181,6 +184,7 @@ class TestingConfig(BaseConfig):
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
     PAYMENT_GATEWAY = "fake"
     STRIPE_WEBHOOK_SECRET = "whsec_testing_secret"
+    PUBLIC_NOTICE_DAYS = 0  # the tests of the notice period set it (tests/api/test_public_notice.py)
 
     @classmethod
     def default_secret_key(cls) -> str | None:

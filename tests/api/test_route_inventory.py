@@ -30,6 +30,7 @@ PUBLIC = frozenset({
     ("GET", "/api/v1/hall/institutions/<int:institution_id>"),
     ("GET", "/api/v1/hall/taxonomy"),
     ("GET", "/api/v1/hall/directory"),
+    ("GET", "/api/v1/hall/notices"),
     # Stripe calls it without a session; its signature is its authentication (PAY-01, tests/api/test_webhook.py).
     ("POST", "/api/v1/payments/stripe/webhook"),
 })

@@ -83,6 +83,8 @@ class Order(db.Model):
     quoted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     reserved_until: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    # A negotiated price for a state-funded achievement is posted publicly (公示) until then; no payment before.
+    notice_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     complete_after: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from hall.extensions import db
-from hall.models import AuditEvent, Order, User
+from hall.models import AuditEvent, Institution, ListingVersion, Order, User
+from hall.models.types import utcnow
 from hall.services.errors import NotFound
 from hall.services.ledger import order_balance, order_entries
 from hall.services.orders import order_for_party
@@ -81,3 +82,21 @@ def admin_order(order_id: int) -> Order:
     if order is None:
         raise NotFound("No such order.")
     return order
+
+
+def public_notices(page: int, per_page: int) -> tuple[list[dict[str, Any]], int]:
+    """Negotiated prices of state-funded achievements under public notice (公示) now, ending soonest first."""
+    now = utcnow()
+    query = (select(Order, ListingVersion, Institution)
+             .join(ListingVersion, ListingVersion.id == Order.listing_version_id)
+             .join(Institution, Institution.id == Order.seller_institution_id)
+             .where(Order.notice_until > now, Order.status.in_(("accepted", "awaiting_payment"))))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.session.execute(query.order_by(Order.notice_until, Order.id).offset((page - 1) * per_page)
+                              .limit(per_page)).all()
+    return [{"order_reference": order.reference, "listing_id": order.listing_id, "title_zh": version.title_zh,
+             "title_en": version.title_en, "seller": {"id": seller.id, "name_zh": seller.name_zh,
+                                                      "name_en": seller.name_en},
+             "deal_mode": order.deal_mode, "amount": order.amount, "currency": order.currency,
+             "notice_from": order.accepted_at, "notice_until": order.notice_until}
+            for order, version, seller in rows], total

@@ -63,6 +63,22 @@ def _reservation_deadline(now: datetime) -> datetime:
     return now + timedelta(hours=current_app.config["ORDER_RESERVATION_HOURS"])
 
 
+def _notice_deadline(order: Order, now: datetime) -> datetime | None:
+    """When a negotiated price of a state-funded achievement may be paid: after PUBLIC_NOTICE_DAYS of public
+    notice (公示, Art. 18 of the Law on Promoting the Transformation of S&T Achievements); None otherwise."""
+    days = current_app.config["PUBLIC_NOTICE_DAYS"]
+    if order.kind != "achievement" or not order.listing_version.state_funded or days <= 0:
+        return None
+    return now + timedelta(days=days)
+
+
+def check_notice_over(order: Order) -> None:
+    """Refuse payment while the order's price is still under public notice."""
+    if order.notice_until is not None and order.notice_until > utcnow():
+        raise Conflict(f"The negotiated price is under public notice (公示) until {order.notice_until:%Y-%m-%d %H:%M} "
+                       "UTC; it can be paid after that.")
+
+
 def _buyer_institution(actor: User) -> int:
     org = actor.institution
     if org is None:
@@ -169,8 +185,9 @@ def accept_quote(actor: User, order_id: int, quote_number: int) -> Order:
     if order.status == "quoted" and order.quote_count != quote_number:
         raise Conflict(f"The seller changed the quote (now number {order.quote_count}); read it and accept again.")
     now = utcnow()
+    notice_until = _notice_deadline(order, now)
     transition_order(order, "accept", actor, conditions=(Order.quote_count == quote_number,), accepted_at=now,
-                     reserved_until=_reservation_deadline(now))
+                     notice_until=notice_until, reserved_until=_reservation_deadline(notice_until or now))
     inventory.reserve(order)
     notifications.send_order_update(order, order.seller_institution_id, "报价已接受 / quote accepted")
     return order

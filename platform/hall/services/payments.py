@@ -20,7 +20,7 @@ from hall.services.audit import lock_chain, record_event
 from hall.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hall.services.ledger import add_entry, entry_by_reference, order_balance
 from hall.services.order_rules import platform_fee
-from hall.services.orders import order_for_party, transition_order
+from hall.services.orders import check_notice_over, order_for_party, transition_order
 from hall.services.state import compare_and_set
 
 PAYMENT_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
@@ -93,6 +93,7 @@ def start_payment(actor: User, order_id: int, method: str) -> tuple[Payment, dic
         raise Conflict(f"The order is {order.status}; only an accepted order can be paid.")
     if order.reserved_until is not None and order.reserved_until < utcnow():
         raise Conflict("The time to pay this order has run out; it will expire. Order again.")
+    check_notice_over(order)
     assert order.amount is not None
     provider_method = "fake" if (method == "stripe" and gateway().name == "fake") else method
     current = _open_payment(order)
@@ -203,6 +204,7 @@ def record_bank_transfer(admin: User, order_id: int, *, amount: int, currency: s
         raise Conflict(f"A transfer with bank reference {bank_reference} has already been recorded.")
     if order.status not in PAYABLE_ORDER_STATUSES:
         raise Conflict(f"The order is {order.status}; record transfers only for orders awaiting payment.")
+    check_notice_over(order)
     if currency.upper() != order.currency or amount != order.amount:
         raise InvalidInput.field("amount", f"the order is to be paid exactly {order.amount} {order.currency} "
                                            "(minor units); return a wrong transfer to the sender")
