@@ -16,6 +16,7 @@ from hall.extensions import db
 from hall.models import Listing, Order, User
 from hall.models.orders import OPEN_STATUSES
 from hall.models.types import utcnow
+from hall.payments import GatewayError
 from hall.services import inventory, notifications
 from hall.services.audit import lock_chain, record_event
 from hall.services.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -262,7 +263,7 @@ def expire_due_orders(now: datetime | None = None) -> list[int]:
                 cancel_open_payments(order)
                 transition_order(order, "expire", None, reason="not paid in time", closed_at=now)
                 inventory.release(order)
-        except Conflict:
+        except (Conflict, GatewayError):  # paid meanwhile, or Stripe unreachable: try again next run
             continue
         expired.append(order.id)
     return expired
