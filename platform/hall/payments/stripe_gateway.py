@@ -13,12 +13,20 @@ import stripe
 from hall.payments import GatewayError, GatewayRefused, Intent, Refund
 
 
+def _metadata(obj: Any) -> dict[str, str]:
+    """An object's metadata as a dict (stripe 16's objects are not mappings: ``dict(obj)`` raises TypeError)."""
+    metadata = getattr(obj, "metadata", None)
+    if metadata is None:
+        return {}
+    return metadata.to_dict() if isinstance(metadata, stripe.StripeObject) else dict(metadata)
+
+
 def _intent(obj: Any) -> Intent:
     charge = obj.latest_charge
     return Intent(id=obj.id, amount=int(obj.amount), currency=str(obj.currency).upper(), status=obj.status,
                   client_secret=obj.client_secret,
                   latest_charge=charge if isinstance(charge, str) or charge is None else charge.id,
-                  metadata=dict(obj.metadata or {}),
+                  metadata=_metadata(obj),
                   created=datetime.fromtimestamp(obj.created, UTC) if obj.created else None)
 
 
@@ -28,7 +36,7 @@ def _refund(obj: Any) -> Refund:
     return Refund(id=obj.id, amount=int(obj.amount), currency=str(obj.currency).upper(), status=obj.status,
                   payment_intent=intent if isinstance(intent, str) or intent is None else intent.id,
                   charge=charge if isinstance(charge, str) or charge is None else charge.id,
-                  metadata=dict(getattr(obj, "metadata", None) or {}))
+                  metadata=_metadata(obj))
 
 
 class StripeGateway:
@@ -76,14 +84,25 @@ class StripeGateway:
         params = {"payment_intent": intent_id, "amount": amount, "metadata": metadata}
         return _refund(self._call(self.client.v1.refunds.create, params, idempotency_key=idempotency_key))
 
+    def _list_since(self, method: Any, created_since: datetime) -> list[Any]:
+        """Objects created since the time. Stripe lists newest first, so paging stops at the first older one; no
+        ``created`` filter is sent (localstripe refuses it on intents and refunds). Later pages are fetched inside
+        ``_call`` so their failures map to GatewayError too."""
+        cutoff = int(created_since.timestamp())
+
+        def collect(params: dict[str, Any]) -> list[Any]:
+            found = []
+            for obj in method(params).auto_paging_iter():
+                if obj.created < cutoff:
+                    break
+                found.append(obj)
+            return found
+        return self._call(collect, {"limit": 100})
+
     def list_intents(self, *, created_since: datetime) -> list[Intent]:
         """Every intent created since the time (auto-paginated)."""
-        page = self._call(self.client.v1.payment_intents.list,
-                          {"created": {"gte": int(created_since.timestamp())}, "limit": 100})
-        return [_intent(obj) for obj in page.auto_paging_iter()]
+        return [_intent(obj) for obj in self._list_since(self.client.v1.payment_intents.list, created_since)]
 
     def list_refunds(self, *, created_since: datetime) -> list[Refund]:
         """Every refund created since the time (auto-paginated)."""
-        page = self._call(self.client.v1.refunds.list, {"created": {"gte": int(created_since.timestamp())},
-                                                       "limit": 100})
-        return [_refund(obj) for obj in page.auto_paging_iter()]
+        return [_refund(obj) for obj in self._list_since(self.client.v1.refunds.list, created_since)]
