@@ -147,7 +147,7 @@ class BaseConfig:
         for key in ("UPLOAD_DIR", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "RATELIMIT_STORAGE_URI", "MAIL_BACKEND",
                     "MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER", "PUBLIC_BASE_URL",
                     "STRIPE_PUBLISHABLE_KEY", "STRIPE_API_BASE", "PAYMENT_GATEWAY", "BANK_ACCOUNT_NAME", "BANK_NAME",
-                    "BANK_ACCOUNT_NUMBER"):
+                    "BANK_ACCOUNT_NUMBER", "ORDER_CREATE_LIMIT", "PAYMENT_CREATE_LIMIT"):
             if env.get(key):
                 settings[key] = env[key]
         for key in ("MAIL_PORT", "TRUSTED_PROXIES", "PLATFORM_FEE_BP", "ORDER_RESERVATION_HOURS",

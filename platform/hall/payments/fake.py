@@ -3,6 +3,7 @@ every call, and can be told to fail."""
 from __future__ import annotations
 
 import itertools
+import secrets
 import threading
 from dataclasses import replace
 from datetime import datetime
@@ -25,6 +26,8 @@ class FakeGateway:
         self.calls: list[tuple[str, str | None, dict[str, Any]]] = []
         self.fail_next: Exception | None = None
         self._ids = itertools.count(1)
+        # Unique across processes too (several gunicorn workers each hold their own fake).
+        self._prefix = secrets.token_hex(4)
         self._lock = threading.Lock()
 
     def _check_failure(self) -> None:
@@ -52,8 +55,8 @@ class FakeGateway:
 
         def make() -> Intent:
             n = next(self._ids)
-            intent = Intent(id=f"pi_fake_{n}", amount=amount, currency=currency.upper(),
-                            status="requires_payment_method", client_secret=f"pi_fake_{n}_secret_{n}",
+            intent = Intent(id=f"pi_fake_{self._prefix}{n}", amount=amount, currency=currency.upper(),
+                            status="requires_payment_method", client_secret=f"pi_fake_{self._prefix}{n}_secret_{n}",
                             metadata=dict(metadata), created=utcnow())
             self.intents[intent.id] = intent
             return intent
@@ -79,7 +82,8 @@ class FakeGateway:
     def succeed(self, intent_id: str) -> Intent:
         """Test helper: the buyer's card went through (what confirming with a test card does)."""
         intent = self.intents[intent_id]
-        self.intents[intent_id] = replace(intent, status="succeeded", latest_charge=f"ch_fake_{intent_id[8:]}")
+        self.intents[intent_id] = replace(intent, status="succeeded",
+                                          latest_charge="ch_" + intent_id.removeprefix("pi_"))
         return self.intents[intent_id]
 
     def refund(self, *, intent_id: str, amount: int, idempotency_key: str, metadata: dict[str, str]) -> Refund:
@@ -95,7 +99,7 @@ class FakeGateway:
             refunded = sum(r.amount for r in self.refunds.values() if r.payment_intent == intent_id)
             if refunded + amount > intent.amount:
                 raise GatewayRefused("Refund amount is greater than the unrefunded amount.")
-            refund = Refund(id=f"re_fake_{next(self._ids)}", amount=amount, currency=intent.currency,
+            refund = Refund(id=f"re_fake_{self._prefix}{next(self._ids)}", amount=amount, currency=intent.currency,
                             status="succeeded", payment_intent=intent_id, charge=intent.latest_charge,
                             metadata=dict(metadata))
             self.refunds[refund.id] = refund
