@@ -7,8 +7,9 @@ from typing import Any
 from flask import render_template, request
 
 from blueprints.admin import admin
+from blueprints.admin.order_forms import QUEUE_LABELS
 from hall.extensions import db
-from hall.services import admin_queries
+from hall.services import admin_orders, admin_queries
 from hall.services.audit import verify_chain
 
 PER_PAGE = 25
@@ -37,7 +38,8 @@ def dashboard() -> str:
     """What waits for a decision, and for how long."""
     summary = admin_queries.dashboard()
     return render_template("admin/dashboard.html", summary=summary,
-                           waiting_hours=admin_queries.waiting_since(summary.oldest_waiting))
+                           waiting_hours=admin_queries.waiting_since(summary.oldest_waiting),
+                           order_counts=admin_orders.order_counts(), queue_labels=QUEUE_LABELS)
 
 
 @admin.get("/audit")

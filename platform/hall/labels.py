@@ -18,4 +18,12 @@ LABELS = (
     _l("ic_layout_design"), _l("know_how"),
     _l("filed"), _l("granted"), _l("lapsed"), _l("invalidated"),
     _l("equipment"), _l("material"), _l("software"), _l("international"), _l("national"), _l("provincial"),
+    # orders, payments and transaction records (payment statuses carry a prefix: "pending" means 待认证 above)
+    _l("requested"), _l("quoted"), _l("accepted"), _l("awaiting_payment"), _l("paid"), _l("delivered"),
+    _l("completed"), _l("cancelled"), _l("refunded"), _l("disputed"), _l("negotiated"),
+    _l("development"), _l("license"), _l("consulting"), _l("service"),
+    _l("stripe"), _l("bank_transfer"), _l("fake"), _l("platform"),
+    _l("payment_pending"), _l("payment_failed"), _l("payment_succeeded"), _l("payment_cancelled"),
+    _l("charge"), _l("refund"), _l("settlement"), _l("platform_fee"), _l("fee_reversal"), _l("dispute_withdrawal"),
+    _l("dispute_reinstatement"),
 )

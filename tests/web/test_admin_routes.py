@@ -22,11 +22,15 @@ KNOWN_ROUTES = frozenset({
     "/admin/", "/admin/sign-in", "/admin/sign-out", "/admin/language", "/admin/institutions",
     "/admin/institutions/<int:org_id>", "/admin/institutions/<int:org_id>/decision", "/admin/listings/queue",
     "/admin/listings", "/admin/listings/<int:listing_id>", "/admin/listings/<int:listing_id>/decision",
-    "/admin/attachments/<int:attachment_id>", "/admin/audit",
+    "/admin/attachments/<int:attachment_id>", "/admin/audit", "/admin/orders", "/admin/orders/<int:order_id>",
+    "/admin/orders/<int:order_id>/bank-transfer", "/admin/orders/<int:order_id>/refund",
+    "/admin/orders/<int:order_id>/settlement", "/admin/orders/<int:order_id>/resolve-dispute",
 })
 # Routes that change state: POST only, never GET.
 ACTIONS = frozenset({"/admin/sign-out", "/admin/language", "/admin/institutions/<int:org_id>/decision",
-                     "/admin/listings/<int:listing_id>/decision"})
+                     "/admin/listings/<int:listing_id>/decision", "/admin/orders/<int:order_id>/bank-transfer",
+                     "/admin/orders/<int:order_id>/refund", "/admin/orders/<int:order_id>/settlement",
+                     "/admin/orders/<int:order_id>/resolve-dispute"})
 _ARGUMENT = re.compile(r"<(?:(?P<converter>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
 
 

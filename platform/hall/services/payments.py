@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import func, select, update
 
 from hall.extensions import db
@@ -208,7 +210,9 @@ def record_bank_transfer(admin: User, order_id: int, *, amount: int, currency: s
     if currency.upper() != order.currency or amount != order.amount:
         raise InvalidInput.field("amount", f"the order is to be paid exactly {order.amount} {order.currency} "
                                            "(minor units); return a wrong transfer to the sender")
-    if value_date > utcnow().date():
+    # Value dates are the bank's (China's) calendar days: between 00:00 and 08:00 in Beijing, UTC is still on
+    # the day before, and a transfer valued today must not be refused as being in the future.
+    if value_date > utcnow().astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date():
         raise InvalidInput.field("value_date", "cannot be in the future")
     payment = _open_payment(order)
     if payment is not None and payment.method != "bank_transfer":

@@ -1,0 +1,441 @@
+"""The console's trading pages: the order list and its filters, the order page (ledger, balance, history), the
+forms that record a bank transfer, a refund and a settlement or resolve a dispute (CSRF on, errors beside the
+fields, nothing kept when refused), the dashboard's order counts, the guard, and the two languages."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select, update
+
+from blueprints.admin.order_forms import AmountError, yuan_to_fen
+from hall.extensions import db
+from hall.models import AuditEvent, Institution, LedgerEntry, Order, Payment
+from hall.services import payments
+from tests.api.test_listing_lifecycle import Owner
+from tests.trading import Parties, deliver, fake_gateway, intent_succeeded, make_parties, publish_achievement, \
+    publish_product
+from tests.web.conftest import admin_client_for, field_errors, flashes, input_values, make_admin, page_csrf, \
+    signed_in_member, text
+
+PRICE = 12_000_000_00  # the product's price in fen: ¥12,000,000.00
+FEE = 36_000_000  # 3 % of it
+PATHS = {"bank_transfer": "bank-transfer", "refund": "refund", "settlement": "settlement",
+         "resolve_dispute": "resolve-dispute"}
+PREFIXES = {"bank_transfer": "transfer", "refund": "refund", "settlement": "settlement", "resolve_dispute": "dispute"}
+
+
+def local_today() -> date:
+    """Today in the console's time zone (bank value dates are China's days)."""
+    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
+
+
+@dataclass
+class Desk:
+    """Committed parties, a product (stock 3) and an achievement, the admin's browser, and the API clients."""
+
+    app: Flask
+    parties: Parties
+    product: int
+    licence: int
+    admin: FlaskClient
+    buyer: Owner
+    buyer_b: Owner
+    seller: Owner
+
+    def order(self, who: Owner | None = None, listing: str = "product") -> dict[str, Any]:
+        """An order placed through the API (the product by default, bought by the first buyer)."""
+        body = {"listing_id": self.product, "deal_mode": "purchase", "end_user_declared": True} \
+            if listing == "product" else {"listing_id": self.licence, "deal_mode": "non_exclusive_license"}
+        response = (who or self.buyer).post("/api/v1/orders", body)
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+    def pay_by_card(self, order: dict[str, Any], who: Owner | None = None) -> str:
+        """Start a card payment as the buyer and deliver Stripe's signed payment_intent.succeeded."""
+        started = (who or self.buyer).post(f"/api/v1/orders/{order['id']}/payments", {"method": "stripe"})
+        assert started.status_code == 201, started.get_json()
+        intent_id = started.get_json()["client_secret"].split("_secret_")[0]
+        intent = fake_gateway(self.app).succeed(intent_id)
+        delivered = deliver(self.app.test_client(), intent_succeeded(intent_id, order["amount"],
+                                                                    charge=intent.latest_charge))
+        assert delivered.status_code == 200, delivered.get_json()
+        assert row(self.app, order["id"])["status"] == "paid"
+        return intent_id
+
+    def complete(self, order: dict[str, Any], who: Owner | None = None) -> None:
+        """The seller delivers and the buyer confirms, through the API."""
+        assert self.seller.post(f"/api/v1/orders/{order['id']}/deliver", {"note": "设备已交付"}).status_code == 200
+        assert (who or self.buyer).post(f"/api/v1/orders/{order['id']}/confirm").status_code == 200
+
+    def post(self, order_id: int, action: str, csrf: bool = True, **fields: Any) -> Any:
+        """Post one of the order page's forms as a browser would (the session's token, the form's prefix)."""
+        prefix = PREFIXES[action]
+        data = {f"{prefix}-{name}": value for name, value in fields.items()}
+        if csrf:
+            data[f"{prefix}-csrf_token"] = page_csrf(self.admin, f"/admin/orders/{order_id}")
+        return self.admin.post(f"/admin/orders/{order_id}/{PATHS[action]}", data=data)
+
+    def transfer(self, order_id: int, amount: str = "12000000.00", reference: str = "ICBC-2026-0001") -> Any:
+        """Record a bank transfer through the console."""
+        return self.post(order_id, "bank_transfer", amount=amount, currency="CNY",
+                         value_date=local_today().isoformat(), bank_reference=reference)
+
+
+@pytest.fixture
+def desk(app: Flask) -> Desk:
+    with app.app_context():
+        parties = make_parties()
+        product, licence = publish_product(parties, stock=3), publish_achievement(parties)
+    return Desk(app, parties, product, licence, admin_client_for(app, parties.admin), Owner(app, parties.buyer),
+                Owner(app, parties.buyer_b), Owner(app, parties.seller))
+
+
+def row(app: Flask, order_id: int) -> dict[str, Any]:
+    """The order as stored, with its ledger, payments and number of audit events."""
+    with app.app_context():
+        order = db.session.get(Order, order_id)
+        assert order is not None
+        ledger = [(e.kind, e.amount, e.provider_reference) for e in db.session.scalars(
+            select(LedgerEntry).where(LedgerEntry.order_id == order_id).order_by(LedgerEntry.id))]
+        return {"status": order.status, "paid": order.paid_amount, "refunded": order.refunded_amount,
+                "settled": order.settled_amount, "ledger": ledger,
+                "payments": [(p.method, p.status) for p in order.payments],
+                "events": db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+                    AuditEvent.object_type == "order", AuditEvent.object_id == str(order_id)))}
+
+
+def listed(client: FlaskClient, query: str = "") -> list[int]:
+    """The order ids on the list page, in their order."""
+    html = text(client.get("/admin/orders" + query))
+    return [int(n) for n in re.findall(r'href="/admin/orders/(\d+)"', html.split("<tbody>", 1)[1])]
+
+
+def balance(html: str) -> dict[str, str]:
+    """The balance shown on the order page."""
+    return dict(re.findall(r'<dd id="balance-(\w+)">([^<]*)</dd>', html))
+
+
+def ledger_kinds(html: str) -> list[str]:
+    """The kinds of the transaction records shown on the order page."""
+    return re.findall(r'<tr data-kind="(\w+)">', html)
+
+
+def test_yuan_are_converted_to_fen_exactly() -> None:
+    assert yuan_to_fen("12000000.00") == PRICE and yuan_to_fen("12,000,000.5") == PRICE + 50
+    assert yuan_to_fen("1.15") == 115 and yuan_to_fen("0.29") == 29  # a float would give 114 and 28
+    assert yuan_to_fen(" １２０００ ") == 1_200_000  # full-width digits from a Chinese input method
+    for bad in ("12000000.001", "abc", "1e7", "-5", "12,00,000", "0", "0.00", "NaN", "Infinity", "1.", ".5", "",
+                "10000000000000.01"):
+        with pytest.raises(AmountError):
+            yuan_to_fen(bad)
+
+
+def test_a_matching_bank_transfer_pays_the_order(desk: Desk) -> None:
+    order = desk.order()
+    response = desk.transfer(order["id"])
+    assert response.status_code == 302 and response.headers["Location"] == f"/admin/orders/{order['id']}"
+    stored = row(desk.app, order["id"])
+    assert stored["status"] == "paid" and stored["paid"] == PRICE
+    assert stored["ledger"] == [("charge", PRICE, "bank:ICBC-2026-0001"),
+                                ("platform_fee", FEE, "fee:bank:ICBC-2026-0001")]
+    assert stored["payments"] == [("bank_transfer", "succeeded")]
+    html = text(desk.admin.get(f"/admin/orders/{order['id']}"))
+    assert flashes(html, "success") == ["已登记银行转账 ¥12,000,000.00，订单已付款。"]
+    assert balance(html) == {"charged": "¥12,000,000.00", "refunded": "¥0.00", "disputed": "¥0.00",
+                             "fees": "¥360,000.00", "settled": "¥0.00", "held": "¥12,000,000.00",
+                             "seller_due": "¥11,640,000.00"}
+    assert ledger_kinds(html) == ["charge", "platform_fee"]
+    assert 'id="bank-transfer"' not in html and 'id="refund"' in html  # paid: refundable, no more transfers
+
+
+def test_the_order_page_shows_parties_listing_terms_history_payments_and_ledger(desk: Desk) -> None:
+    order = desk.order()
+    desk.pay_by_card(order)
+    html = text(desk.admin.get(f"/admin/orders/{order['id']}"))
+    assert f'href="/admin/listings/{desk.product}"' in html and "兆瓦级氢燃料电池发电系统" in html
+    assert f'href="/admin/institutions/{desk.parties.buyer_org}"' in html
+    assert f'href="/admin/institutions/{desk.parties.seller_org}"' in html
+    assert order["reference"] in html and "采购" in html and '<dd id="amount-order">¥12,000,000.00</dd>' in html
+    assert ledger_kinds(html) == ["charge", "platform_fee"] and "ch_fake_" in html
+    assert balance(html)["seller_due"] == "¥11,640,000.00" and balance(html)["held"] == "¥12,000,000.00"
+    payments_table = html.split('id="payments"', 1)[1].split("</table>", 1)[0]
+    assert "支付成功" in payments_table and "测试网关" in payments_table
+    history = html.split('id="history"', 1)[1]
+    assert "order.create" in history and "order.pay" in history and "已付款" in history
+    # A card payment is refunded through the gateway: no bank reference is asked for.
+    assert "refund-amount" in input_values(html) and "refund-bank_reference" not in input_values(html)
+    assert desk.admin.get("/admin/orders/987654").status_code == 404
+
+
+def test_a_transfer_of_another_amount_is_refused_beside_the_field(desk: Desk) -> None:
+    order = desk.order()
+    before = row(desk.app, order["id"])
+    response = desk.transfer(order["id"], amount="11999999.99")
+    assert response.status_code == 422
+    errors = field_errors(text(response), "transfer-amount")
+    assert len(errors) == 1 and "exactly 1200000000 CNY" in errors[0]
+    assert row(desk.app, order["id"]) == before
+    assert before["status"] == "accepted" and before["ledger"] == [] and before["payments"] == []
+
+
+@pytest.mark.parametrize("typed", ["12000000.001", "twelve million", "1.2e7", "-12000000", ""])
+def test_an_amount_that_is_not_yuan_is_refused_beside_the_field(desk: Desk, typed: str) -> None:
+    order = desk.order()
+    before = row(desk.app, order["id"])
+    response = desk.transfer(order["id"], amount=typed)
+    assert response.status_code == 422
+    errors = field_errors(text(response), "transfer-amount")
+    assert errors == (["请输入以元为单位、最多两位小数的金额，例如 12000000.00。"] if typed else ["该字段是必填字段。"])
+    assert row(desk.app, order["id"]) == before
+
+
+def test_a_bank_reference_already_recorded_is_refused(desk: Desk) -> None:
+    first, second = desk.order(), desk.order(desk.buyer_b)
+    assert desk.transfer(first["id"]).status_code == 302
+    before = row(desk.app, second["id"])
+    response = desk.transfer(second["id"])  # the same bank reference again
+    assert response.status_code == 409
+    assert flashes(text(response), "error") == [
+        "A transfer with bank reference ICBC-2026-0001 has already been recorded."]
+    assert row(desk.app, second["id"]) == before and before["status"] == "accepted"
+
+
+def test_a_transfer_valued_today_in_beijing_is_accepted_before_8_am(desk: Desk,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 01:00 in Beijing UTC is still on the day before; the bank's value date is today, not the future."""
+    now = datetime.combine(datetime.now(UTC).date(), datetime.min.time(), tzinfo=UTC) + timedelta(hours=17)
+    monkeypatch.setattr(payments, "utcnow", lambda: now)
+    order = desk.order()
+    response = desk.post(order["id"], "bank_transfer", amount="12000000.00", currency="CNY",
+                         value_date=(now.date() + timedelta(days=1)).isoformat(), bank_reference="BOC-1")
+    assert response.status_code == 302, field_errors(text(response), "transfer-value_date")
+    response = desk.post(desk.order(desk.buyer_b)["id"], "bank_transfer", amount="12000000.00", currency="CNY",
+                         value_date=(now.date() + timedelta(days=2)).isoformat(), bank_reference="BOC-2")
+    assert response.status_code == 422 and field_errors(text(response), "transfer-value_date")
+
+
+def test_a_partial_refund_then_one_beyond_what_remains(desk: Desk) -> None:
+    order = desk.order()
+    assert desk.transfer(order["id"]).status_code == 302
+    assert 'name="refund-bank_reference"' in text(desk.admin.get(f"/admin/orders/{order['id']}"))
+    paid = row(desk.app, order["id"])
+    missing = desk.post(order["id"], "refund", amount="1000000.00", reason="部分退款")
+    assert missing.status_code == 422 and field_errors(text(missing), "refund-bank_reference")
+    assert row(desk.app, order["id"]) == paid  # its counter was reserved, then rolled back
+
+    done = desk.post(order["id"], "refund", amount="1000000.00", reason="部分退款", bank_reference="ICBC-RET-1")
+    assert done.status_code == 302
+    refunded = row(desk.app, order["id"])
+    assert refunded["status"] == "paid" and refunded["refunded"] == 100_000_000
+    assert refunded["ledger"][2:] == [("refund", 100_000_000, "bank-refund:ICBC-RET-1"),
+                                      ("fee_reversal", 3_000_000, "fee:bank-refund:ICBC-RET-1")]
+    html = text(desk.admin.get(f"/admin/orders/{order['id']}"))
+    assert flashes(html, "success") == ["已登记退款 ¥1,000,000.00。"]
+    assert balance(html)["seller_due"] == "¥10,670,000.00" and "尚可退款 ¥11,000,000.00。" in html
+
+    beyond = desk.post(order["id"], "refund", amount="11000000.01", reason="全部退款", bank_reference="ICBC-RET-2")
+    assert beyond.status_code == 409
+    assert flashes(text(beyond), "error") == ["Only 1100000000 CNY (minor units) remain refundable."]
+    assert row(desk.app, order["id"]) == refunded
+
+
+def test_a_card_payment_is_refunded_through_the_gateway(desk: Desk) -> None:
+    order = desk.order()
+    intent_id = desk.pay_by_card(order)
+    paid = row(desk.app, order["id"])
+    fake_gateway(desk.app).fail_with()  # Stripe unreachable: fail closed, nothing recorded (ERR-02)
+    down = desk.post(order["id"], "refund", amount=f"{PRICE / 100:.2f}", reason="买方撤回")
+    assert down.status_code == 502 and "Stripe could not be reached" in flashes(text(down), "error")[0]
+    assert row(desk.app, order["id"]) == paid
+    response = desk.post(order["id"], "refund", amount=f"{PRICE / 100:.2f}", reason="买方撤回")
+    assert response.status_code == 302
+    calls = [call for call in fake_gateway(desk.app).calls if call[0] == "refund"]
+    assert calls == 2 * [("refund", f"hall-order-{order['id']}-refund-1",  # the retry reuses the key (PAY-07)
+                          {"intent": intent_id, "amount": PRICE, "metadata": {
+                              "order_id": str(order["id"]), "order_reference": order["reference"]}})]
+    stored = row(desk.app, order["id"])
+    assert stored["status"] == "refunded" and stored["refunded"] == PRICE
+    assert [kind for kind, _, _ in stored["ledger"]] == ["charge", "platform_fee", "refund", "fee_reversal"]
+    assert balance(text(desk.admin.get(f"/admin/orders/{order['id']}")))["held"] == "¥0.00"
+
+
+def test_settlement_only_after_completion_and_never_beyond_what_is_due(desk: Desk) -> None:
+    order = desk.order()
+    assert desk.transfer(order["id"]).status_code == 302
+    settle = {"bank_reference": "ICBC-SET-1", "value_date": local_today().isoformat()}
+    early = desk.post(order["id"], "settlement", amount="11640000.00", **settle)
+    assert early.status_code == 409
+    assert flashes(text(early), "error") == ["Only completed orders are settled; this one is paid."]
+    paid = row(desk.app, order["id"])
+    assert paid["settled"] == 0 and len(paid["ledger"]) == 2
+
+    desk.complete(order)
+    page = text(desk.admin.get(f"/admin/orders/{order['id']}"))
+    assert input_values(page)["settlement-amount"] == "11640000.00"  # what is due, offered as the default
+    too_much = desk.post(order["id"], "settlement", amount="11640000.01", **settle)
+    assert too_much.status_code == 422
+    assert field_errors(text(too_much), "settlement-amount") == [
+        "between 1 and 1164000000 (minor units) is due to the seller"]
+    completed = row(desk.app, order["id"])
+    assert completed["settled"] == 0 and completed["ledger"] == paid["ledger"]
+
+    assert desk.post(order["id"], "settlement", amount="11640000.00", **settle).status_code == 302
+    stored = row(desk.app, order["id"])
+    assert stored["settled"] == PRICE - FEE and stored["ledger"][-1] == ("settlement", PRICE - FEE,
+                                                                         "settlement:ICBC-SET-1")
+    html = text(desk.admin.get(f"/admin/orders/{order['id']}"))
+    assert flashes(html, "success") == ["已登记向卖方结算 ¥11,640,000.00。"]
+    assert balance(html)["seller_due"] == "¥0.00" and 'id="settlement"' not in html
+    again = desk.post(order["id"], "settlement", amount="0.01", **{**settle, "bank_reference": "ICBC-SET-2"})
+    assert again.status_code == 422  # nothing is due: refused, the form shown again with the message
+    assert field_errors(text(again), "settlement-amount") == ["between 1 and 0 (minor units) is due to the seller"]
+
+
+def test_resolving_a_dispute_completes_the_order(desk: Desk) -> None:
+    order = desk.order()
+    desk.pay_by_card(order)
+    assert desk.buyer.post(f"/api/v1/orders/{order['id']}/dispute", {"reason": "设备未到货"}).status_code == 200
+    assert 'id="resolve-dispute"' in text(desk.admin.get(f"/admin/orders/{order['id']}"))
+    disputed = row(desk.app, order["id"])
+    blank = desk.post(order["id"], "resolve_dispute", reason="  ")
+    assert blank.status_code == 422 and field_errors(text(blank), "dispute-reason")
+    assert row(desk.app, order["id"]) == disputed
+
+    assert desk.post(order["id"], "resolve_dispute", reason="物流记录显示已签收").status_code == 302
+    assert row(desk.app, order["id"])["status"] == "completed"
+    html = text(desk.admin.get(f"/admin/orders/{order['id']}"))
+    assert flashes(html, "success") == ["争议已处理，订单已完成。"]
+    assert "物流记录显示已签收" in html.split('id="history"', 1)[1] and 'id="resolve-dispute"' not in html
+    assert 'id="settlement"' in html  # completed with money due to the seller
+
+
+@pytest.mark.parametrize("action", sorted(PATHS))
+def test_a_form_without_the_csrf_token_is_400_and_changes_nothing(desk: Desk, action: str) -> None:
+    order = desk.order()
+    if action != "bank_transfer":
+        desk.pay_by_card(order)
+    if action == "settlement":
+        desk.complete(order)
+    if action == "resolve_dispute":
+        assert desk.buyer.post(f"/api/v1/orders/{order['id']}/dispute", {"reason": "x"}).status_code == 200
+    before = row(desk.app, order["id"])
+    fields = {"amount": "1.00", "currency": "CNY", "value_date": local_today().isoformat(), "reason": "理由",
+              "bank_reference": "ICBC-X"}
+    response = desk.post(order["id"], action, csrf=False, **fields)
+    assert response.status_code == 400 and response.mimetype == "text/html"
+    assert row(desk.app, order["id"]) == before
+
+
+def test_the_pages_and_forms_are_for_admins_only(desk: Desk) -> None:
+    order = desk.order()
+    paths = ["/admin/orders", f"/admin/orders/{order['id']}"]
+    member = signed_in_member(desk.app)
+    for client, csrf in ((member.client, member.csrf), (desk.buyer.client, desk.buyer.csrf)):
+        for path in paths:
+            assert client.get(path).status_code == 403, path
+        for action, path in PATHS.items():
+            data = {"csrf_token": csrf, f"{PREFIXES[action]}-amount": "12000000.00"}
+            assert client.post(f"/admin/orders/{order['id']}/{path}", data=data).status_code == 403
+    anonymous = desk.app.test_client()
+    for path in paths:
+        response = anonymous.get(path)
+        assert response.status_code == 302 and response.headers["Location"].startswith("/admin/sign-in?next=")
+    assert row(desk.app, order["id"])["ledger"] == []
+
+
+def test_the_list_filters_by_status_queue_institution_reference_and_date(desk: Desk) -> None:
+    first = desk.order()
+    paid = desk.order(desk.buyer_b)
+    licence = desk.order(listing="licence")
+    assert desk.transfer(paid["id"]).status_code == 302
+    with desk.app.app_context():
+        db.session.execute(update(Institution).where(Institution.id == desk.parties.buyer_b_org)
+                           .values(name_zh="青岛海洋装备有限公司", name_en="Qingdao Marine Equipment"))
+        db.session.execute(update(Order).where(Order.id == first["id"])
+                           .values(created_at=datetime.now(UTC) - timedelta(days=10)))
+        db.session.commit()
+    ids = first["id"], paid["id"], licence["id"]
+    client, orgs = desk.admin, desk.parties
+    assert listed(client) == [ids[2], ids[1], ids[0]]  # newest first
+    assert listed(client, "?status=paid") == [ids[1]] and listed(client, "?status=accepted") == [ids[2], ids[0]]
+    assert listed(client, "?queue=payment") == [ids[2], ids[0]] and listed(client, "?queue=delivery") == [ids[1]]
+    assert listed(client, f"?institution={orgs.buyer_org}") == [ids[2], ids[0]]
+    assert listed(client, f"?institution={orgs.seller_org}") == [ids[2], ids[1], ids[0]]
+    assert listed(client, f"?institution={orgs.seller_org}&side=buyer") == []
+    assert listed(client, f"?institution={orgs.buyer_org}&side=buyer&status=accepted") == [ids[2], ids[0]]
+    assert listed(client, "?institution=海洋装备") == [ids[1]] == listed(client, "?institution=marine&side=buyer")
+    assert listed(client, "?institution=海洋装备&side=seller") == []
+    assert listed(client, f"?reference={paid['reference'].lower()}") == [ids[1]]
+    assert listed(client, f"?reference={licence['reference'][2:8]}") == [ids[2]]
+    today = local_today()
+    assert listed(client, f"?created_from={today - timedelta(days=3)}") == [ids[2], ids[1]]
+    assert listed(client, f"?created_to={today - timedelta(days=5)}") == [ids[0]]
+    assert listed(client, f"?created_from={today}&created_to={today}") == [ids[2], ids[1]]
+    assert listed(client, f"?created_from={today + timedelta(days=1)}") == []
+    html = text(client.get("/admin/orders?status=paid"))
+    assert "¥12,000,000.00" in html and "青岛海洋装备有限公司" in html and "1 笔订单" in html
+    for odd in ("?institution=99999999999999999999", "?institution=%25_", "?created_from=garbage&created_to=2024-13-45",
+                "?status=nope&queue=nope&side=x&page=abc", "?reference=" + "x" * 5000):
+        assert client.get("/admin/orders" + odd).status_code == 200, odd
+
+
+def test_the_dashboard_counts_orders_that_wait(desk: Desk) -> None:
+    def counts() -> dict[str, int]:
+        html = text(desk.admin.get("/admin/"))
+        return {queue: int(n) for queue, n in re.findall(r'data-queue="(\w+)">([\d,]+)</span>', html)}
+
+    assert counts() == {"payment": 0, "delivery": 0, "dispute": 0, "settlement": 0, "refund": 0}
+    desk.order(listing="licence")
+    delivery, completed, disputed = desk.order(), desk.order(desk.buyer_b), desk.order(desk.buyer_b, "licence")
+    assert desk.transfer(delivery["id"], reference="R-1").status_code == 302
+    assert desk.transfer(completed["id"], reference="R-2").status_code == 302
+    desk.complete(completed, desk.buyer_b)
+    desk.pay_by_card(disputed, desk.buyer_b)
+    assert desk.buyer_b.post(f"/api/v1/orders/{disputed['id']}/dispute", {"reason": "x"}).status_code == 200
+    closed = desk.order()
+    with desk.app.app_context():  # paid after it closed (the services make this only in a race with Stripe)
+        db.session.execute(update(Order).where(Order.id == closed["id"]).values(status="cancelled",
+                                                                                paid_amount=PRICE))
+        db.session.commit()
+    assert counts() == {"payment": 1, "delivery": 1, "dispute": 1, "settlement": 1, "refund": 1}
+    assert listed(desk.admin, "?queue=settlement") == [completed["id"]]
+    assert listed(desk.admin, "?queue=refund") == [closed["id"]]
+    assert 'href="/admin/orders?queue=settlement"' in text(desk.admin.get("/admin/"))
+
+
+def test_chinese_by_default_and_english_after_the_switch(desk: Desk) -> None:
+    order = desk.order()
+    assert desk.transfer(order["id"]).status_code == 302
+    paths = ("/admin/orders", f"/admin/orders/{order['id']}")
+    listing_page, order_page = (text(desk.admin.get(path)) for path in paths)
+    assert "<h1>订单</h1>" in listing_page and ">订单</a>" in listing_page and "已付款" in listing_page
+    assert f"订单 {order['reference']}" in order_page and "交易记录" in order_page and "应付卖方" in order_page
+    assert "收款" in order_page and "平台服务费" in order_page and "¥12,000,000.00" in order_page
+    switched = desk.admin.post("/admin/language", data={"locale": "en", "next": "/admin/orders",
+                                                        "csrf_token": page_csrf(desk.admin)})
+    assert switched.status_code == 302
+    listing_page, order_page = (text(desk.admin.get(path)) for path in paths)
+    assert "<h1>Orders</h1>" in listing_page and "Paid" in listing_page and "订单" not in listing_page
+    assert f"Order {order['reference']}" in order_page and "Transaction records" in order_page
+    assert "Due to the seller" in order_page and "CN¥12,000,000.00" in order_page and "Platform fee" in order_page
+
+
+def test_every_order_page_renders_with_demo_data(app: Flask, tmp_path: Any) -> None:
+    seeded = app.test_cli_runner().invoke(args=["hall", "seed-demo", "--credentials", str(tmp_path / "c.txt")])
+    assert seeded.exit_code == 0, seeded.output
+    with app.app_context():
+        ids = list(db.session.scalars(select(Order.id).order_by(Order.id)))
+        assert db.session.scalar(select(func.count()).select_from(Payment)) >= 2
+    assert len(ids) >= 3
+    client = admin_client_for(app, make_admin(app)["email"])
+    for path in ["/admin/", "/admin/orders", *(f"/admin/orders/{order_id}" for order_id in ids)]:
+        response = client.get(path)
+        assert response.status_code == 200 and "</html>" in text(response), path
+    assert len(listed(client)) == len(ids) and len(listed(client, "?queue=settlement")) == 1
