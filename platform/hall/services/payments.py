@@ -27,7 +27,8 @@ from hall.services.state import compare_and_set
 
 PAYMENT_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "fail": (frozenset({"pending"}), "failed"),
-    "succeed": (frozenset({"pending", "failed"}), "succeeded"),
+    # From cancelled too: if the provider reports money taken, it was (the order decides what that means).
+    "succeed": (frozenset({"pending", "failed", "cancelled"}), "succeeded"),
     "cancel": (frozenset({"pending", "failed"}), "cancelled"),
 }
 OPEN_PAYMENT_STATUSES = ("pending", "failed")
@@ -210,9 +211,7 @@ def record_bank_transfer(admin: User, order_id: int, *, amount: int, currency: s
     if currency.upper() != order.currency or amount != order.amount:
         raise InvalidInput.field("amount", f"the order is to be paid exactly {order.amount} {order.currency} "
                                            "(minor units); return a wrong transfer to the sender")
-    # Value dates are the bank's (China's) calendar days: between 00:00 and 08:00 in Beijing, UTC is still on
-    # the day before, and a transfer valued today must not be refused as being in the future.
-    if value_date > utcnow().astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date():
+    if value_date > _bank_today():
         raise InvalidInput.field("value_date", "cannot be in the future")
     payment = _open_payment(order)
     if payment is not None and payment.method != "bank_transfer":
@@ -232,15 +231,26 @@ def record_bank_transfer(admin: User, order_id: int, *, amount: int, currency: s
     return order
 
 
-def _reserve_refund(order: Order, amount: int) -> None:
-    """Count a refund on the order if it fits in what remains; the conditional UPDATE serialises refunds."""
+def _bank_today() -> date:
+    """Today in the banks' calendar (Asia/Shanghai): between 00:00 and 08:00 there UTC is still on the day before."""
+    return utcnow().astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+
+
+def _reserve_refund(order: Order, amount: int, *, keep_settled: bool = False) -> None:
+    """Count a refund on the order if it fits in what remains; the conditional UPDATE serialises refunds.
+
+    ``keep_settled``: an admin's refund may not touch money already settled to the seller (the platform no
+    longer holds it). A refund the provider reports has happened and is counted up to what was paid."""
+    limit = Order.paid_amount - Order.settled_amount if keep_settled else Order.paid_amount
     result = db.session.execute(
-        update(Order).where(Order.id == order.id, Order.refunded_amount + amount <= Order.paid_amount)
+        update(Order).where(Order.id == order.id, Order.refunded_amount + amount <= limit)
         .values(refunded_amount=Order.refunded_amount + amount).execution_options(synchronize_session=False))
     db.session.expire(order)
     if result.rowcount != 1:
-        raise Conflict(f"Only {order.paid_amount - order.refunded_amount} {order.currency} (minor units) remain "
-                       "refundable.")
+        remaining = order.paid_amount - order.refunded_amount - (order.settled_amount if keep_settled else 0)
+        settled = " (money settled to the seller is not refundable here)" if keep_settled and order.settled_amount \
+            else ""
+        raise Conflict(f"Only {max(remaining, 0)} {order.currency} (minor units) remain refundable{settled}.")
 
 
 def _after_refund(order: Order, refund_reference: str, amount: int, rail: str, actor: User | None,
@@ -271,15 +281,18 @@ def refund_order(admin: User, order_id: int, amount: int, reason: str, bank_refe
         raise Conflict("Nothing has been paid for this order.")
     payment = db.session.scalar(select(Payment).where(Payment.order_id == order.id, Payment.status == "succeeded")
                                 .order_by(Payment.id.desc()).limit(1))
-    _reserve_refund(order, amount)
     assert payment is not None
-    if payment.method == "bank_transfer":
+    reference = ""
+    if payment.method == "bank_transfer":  # every check before the refund counter moves
         bank_reference = " ".join((bank_reference or "").split())
         if not bank_reference:
             raise InvalidInput.field("bank_reference", "the bank's reference of the return transfer is required")
-        reference, rail = f"bank-refund:{bank_reference}", "bank_transfer"
+        reference = f"bank-refund:{bank_reference}"
         if entry_by_reference(reference) is not None:
             raise Conflict(f"A refund with bank reference {bank_reference} has already been recorded.")
+    _reserve_refund(order, amount, keep_settled=True)
+    if payment.method == "bank_transfer":
+        rail = "bank_transfer"
     else:
         sequence = db.session.scalar(select(func.count()).select_from(LedgerEntry).where(
             LedgerEntry.order_id == order.id, LedgerEntry.kind == "refund")) + 1
@@ -323,6 +336,8 @@ def record_settlement(admin: User, order_id: int, *, amount: int, bank_reference
     due = order_balance(order.id).seller_due
     if not isinstance(amount, int) or isinstance(amount, bool) or not 0 < amount <= due:
         raise InvalidInput.field("amount", f"between 1 and {due} (minor units) is due to the seller")
+    if value_date > _bank_today():
+        raise InvalidInput.field("value_date", "cannot be in the future")
     if entry_by_reference(f"settlement:{bank_reference}") is not None:
         raise Conflict(f"A settlement with bank reference {bank_reference} has already been recorded.")
     result = db.session.execute(
