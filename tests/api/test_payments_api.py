@@ -384,8 +384,15 @@ def test_dispute_events_dispute_the_order_and_withdraw_the_funds_once(market: Ma
     assert webhook(market.app, again).status_code == 200
     withdrawals = [amount for kind, amount in kinds(market.app, order["id"]) if kind == "dispute_withdrawal"]
     assert withdrawals == [order["amount"]]
-    balance = market.buyer.get(f"{ORDERS}/{order['id']}").get_json()["balance"]
+    balance = market.seller.get(f"{ORDERS}/{order['id']}").get_json()["balance"]
     assert balance["disputed"] == order["amount"] and balance["held"] == 0
+    # A lost chargeback takes the platform's fee back too: nothing is left due to (or owed by) the seller.
+    assert balance["fees"] == 0 and balance["seller_due"] == 0
+    reinstated = dispute_event("charge.dispute.funds_reinstated", intent, order["amount"])
+    assert webhook(market.app, reinstated).get_json()["outcome"] == "applied"
+    balance = market.seller.get(f"{ORDERS}/{order['id']}").get_json()["balance"]
+    assert balance["disputed"] == 0 and balance["fees"] == order["fee_amount"]
+    assert balance["seller_due"] == order["amount"] - order["fee_amount"]
 
 
 def test_a_dispute_event_on_an_unpaid_order_is_ignored(market: Market) -> None:

@@ -11,7 +11,8 @@ from hall.extensions import db
 from hall.models import AuditEvent, Institution, ListingVersion, Order, User
 from hall.models.types import utcnow
 from hall.services.errors import NotFound
-from hall.services.ledger import order_balance, order_entries
+from hall.models.ledger import LEDGER_KINDS
+from hall.services.ledger import BUYER_KINDS, order_balance, order_entries
 from hall.services.orders import order_for_party
 
 
@@ -72,8 +73,17 @@ def order_detail(order: Order) -> OrderDetail:
 
 
 def party_order_detail(actor: User, order_id: int) -> OrderDetail:
-    """One order of the actor's institution (either side) in full; 404 for anyone else."""
-    return order_detail(order_for_party(actor, order_id))
+    """One order of the actor's institution (either side); 404 for anyone else. The buyer sees its own money's
+    moves only: the platform's fee and the settlement to the seller are between the platform and the seller."""
+    order = order_for_party(actor, order_id)
+    detail = order_detail(order)
+    if actor.institution_id == order.buyer_institution_id:
+        detail.ledger = [entry for entry in detail.ledger if entry.kind in BUYER_KINDS]
+        hidden = {f"ledger.{kind}" for kind in LEDGER_KINDS if kind not in BUYER_KINDS}
+        detail.history = [step for step in detail.history if step["action"] not in hidden]
+        detail.balance = {key: value for key, value in detail.balance.items()
+                          if key in ("charged", "refunded", "disputed")}
+    return detail
 
 
 def admin_order(order_id: int) -> Order:

@@ -253,14 +253,22 @@ def _reserve_refund(order: Order, amount: int, *, keep_settled: bool = False) ->
         raise Conflict(f"Only {max(remaining, 0)} {order.currency} (minor units) remain refundable{settled}.")
 
 
+def rebalance_fee(order: Order, reference: str) -> None:
+    """Bring the fee booked for ``order`` to the fee on the money it kept (charged − refunded − lost to disputes):
+    a fee_reversal when money went back, a platform_fee when a dispute's money came back. Same rounding as the
+    first fee, so a full refund or a lost dispute leaves no fee behind."""
+    balance = order_balance(order.id)
+    target = platform_fee(max(balance.charged - balance.refunded - balance.disputed, 0), order.fee_rate_bp)
+    if balance.fees > target:
+        add_entry(order, "fee_reversal", balance.fees - target, rail="platform", provider_reference=reference)
+    elif balance.fees < target:
+        add_entry(order, "platform_fee", target - balance.fees, rail="platform", provider_reference=reference)
+
+
 def _after_refund(order: Order, refund_reference: str, amount: int, rail: str, actor: User | None,
                   reason: str | None) -> None:
-    before = order.refunded_amount - amount
     add_entry(order, "refund", amount, rail=rail, provider_reference=refund_reference, actor=actor, memo=reason)
-    kept_before, kept_after = order.paid_amount - before, order.paid_amount - order.refunded_amount
-    reversal = platform_fee(kept_before, order.fee_rate_bp) - platform_fee(kept_after, order.fee_rate_bp)
-    if reversal > 0:
-        add_entry(order, "fee_reversal", reversal, rail="platform", provider_reference=f"fee:{refund_reference}")
+    rebalance_fee(order, f"fee:{refund_reference}")
     if order.refunded_amount == order.paid_amount and order.status in ("paid", "delivered", "completed", "disputed"):
         transition_order(order, "refund", actor, reason=reason, closed_at=utcnow())
         if order.is_exclusive:

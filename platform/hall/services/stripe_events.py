@@ -24,7 +24,7 @@ from hall.payments import gateway
 from hall.services import payments
 from hall.services.audit import lock_chain, record_event
 from hall.services.errors import Conflict, InvalidInput, ServiceError
-from hall.services.ledger import add_entry
+from hall.services.ledger import add_entry, entry_by_reference
 from hall.services.orders import transition_order
 
 DISPUTABLE = frozenset({"paid", "delivered", "completed"})
@@ -150,7 +150,11 @@ def _apply_dispute(event_type: str, dispute: dict[str, Any]) -> tuple[str, int |
     amount = _int(dispute.get("amount"))
     if amount <= 0:
         return "ignored", order.id
-    add_entry(order, kind, amount, rail=payment.method, provider_reference=f"{dispute.get('id')}:{kind}")
+    reference = f"{dispute.get('id')}:{kind}"
+    if entry_by_reference(reference) is not None:
+        return "already", order.id
+    add_entry(order, kind, amount, rail=payment.method, provider_reference=reference)
+    payments.rebalance_fee(order, f"fee:{reference}")
     return "applied", order.id
 
 
