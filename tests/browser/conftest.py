@@ -15,13 +15,13 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from hall.extensions import db
 from tests.conftest import make_app
+from tests.http_session import ApiSession
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 ACTION_TIMEOUT_MS = 10_000  # clicks, fills, waits for a locator
 NAVIGATION_TIMEOUT_MS = 15_000  # goto, reload, the navigation a submit button starts
-HTTP_TIMEOUT_S = 15  # requests against the live server
 
 
 @dataclass
@@ -89,42 +89,10 @@ def page(chromium: Any, live_server: LiveServer) -> Iterator[Any]:
         context.close()
 
 
-class Api:
-    """A ``requests`` session against the live server's API (cookies kept, like a browser's)."""
-
-    def __init__(self, base_url: str) -> None:
-        import requests
-
-        self.base_url = base_url
-        self.session = requests.Session()
-        self.csrf: str | None = None
-
-    def request(self, method: str, path: str, **kwargs: Any) -> Any:
-        headers = dict(kwargs.pop("headers", {}))
-        if self.csrf and method.upper() not in {"GET", "HEAD", "OPTIONS"}:
-            headers.setdefault("X-CSRFToken", self.csrf)
-        return self.session.request(method, self.base_url + path, headers=headers, timeout=HTTP_TIMEOUT_S, **kwargs)
-
-    def get(self, path: str, **kwargs: Any) -> Any:
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path: str, **kwargs: Any) -> Any:
-        return self.request("POST", path, **kwargs)
-
-    def sign_in(self, email: str, password: str) -> None:
-        """Sign in through the API and keep the CSRF token for later writes."""
-        response = self.post("/api/v1/auth/sign-in", json={"email": email, "password": password})
-        assert response.status_code == 200, response.text
-        self.csrf = response.json()["csrf_token"]
-
-    def close(self) -> None:
-        self.session.close()
-
-
 @pytest.fixture
-def api(live_server: LiveServer) -> Iterator[Api]:
+def api(live_server: LiveServer) -> Iterator[ApiSession]:
     """Real HTTP to the live server; closed before the server stops."""
-    client = Api(live_server.url)
+    client = ApiSession(live_server.url)
     try:
         yield client
     finally:

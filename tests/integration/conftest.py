@@ -29,6 +29,7 @@ from hall.extensions import db
 from hall.payments import EXTENSION_KEY
 from hall.payments.stripe_gateway import StripeGateway
 from tests.conftest import make_app
+from tests.http_session import HTTP_TIMEOUT_S, ApiSession
 
 SECRET_KEY = "sk_test_hall_localstripe"
 WEBHOOK_SECRET = "whsec_hall_localstripe"
@@ -36,7 +37,6 @@ WEBHOOK_PATH = "/api/v1/payments/stripe/webhook"
 WEBHOOK_ID = "hall"  # localstripe keeps webhooks by id; DELETE /_config/data does not remove them
 WEBHOOK_DELAY_S = 1.0  # localstripe sends an event this long after it happens
 START_TIMEOUT_S = 30
-HTTP_TIMEOUT_S = 15
 POLL_TIMEOUT_S = 15
 
 # Run with ``python -c``: bind 127.0.0.1 on a free port, print the port, serve localstripe's app there.
@@ -219,29 +219,6 @@ def stripe_server(database_url: str, localstripe: LocalStripe) -> Iterator[Strip
             thread.join(timeout=10)
             with app.app_context():
                 db.engine.dispose()
-
-
-class ApiSession:
-    """A ``requests`` session against the live server's JSON API (cookies kept, CSRF token sent on writes)."""
-
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url
-        self.session = requests.Session()
-        self.csrf: str | None = None
-
-    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        headers = dict(kwargs.pop("headers", {}))
-        if self.csrf and method.upper() not in {"GET", "HEAD", "OPTIONS"}:
-            headers.setdefault("X-CSRFToken", self.csrf)
-        return self.session.request(method, self.base_url + path, headers=headers, timeout=HTTP_TIMEOUT_S, **kwargs)
-
-    def sign_in(self, email: str, password: str) -> None:
-        response = self.request("POST", "/api/v1/auth/sign-in", json={"email": email, "password": password})
-        assert response.status_code == 200, response.text
-        self.csrf = response.json()["csrf_token"]
-
-    def close(self) -> None:
-        self.session.close()
 
 
 @pytest.fixture

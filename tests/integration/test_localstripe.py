@@ -21,11 +21,11 @@ from tests.integration.conftest import (
     WEBHOOK_DELAY_S,
     WEBHOOK_PATH,
     WEBHOOK_SECRET,
-    ApiSession,
     LocalStripe,
     StripeServer,
     wait_for,
 )
+from tests.http_session import ApiSession
 from tests.trading import Parties, make_parties, publish_product
 
 PRICE = 1_234_567  # fen: 12,345.67 yuan, so the 3 % fee (37,037.01) is rounded

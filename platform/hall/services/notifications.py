@@ -80,17 +80,20 @@ def send_institution_status(institution: Institution, reason: str | None) -> Non
         )
 
 
-def send_listing_decision(listing: Any, action: str, reason: str | None) -> None:
-    """Tell the institution's owners what the platform decided about a listing."""
+def _owner_emails(institution_id: int) -> list[str]:
     from hall.extensions import db
 
+    return list(db.session.scalars(select(User.email).where(User.institution_id == institution_id,
+                                                                User.institution_role == "owner")))
+
+
+def send_listing_decision(listing: Any, action: str, reason: str | None) -> None:
+    """Tell the institution's owners what the platform decided about a listing."""
     version = listing.working_version
     title = (version.title_zh or version.title_en or f"#{listing.id}") if version else f"#{listing.id}"
-    owners = db.session.scalars(select(User).where(User.institution_id == listing.institution_id,
-                                                        User.institution_role == "owner"))
-    for owner in owners:
+    for email in _owner_emails(listing.institution_id):
         queue_mail(
-            owner.email,
+            email,
             f"发布审核结果：{title} / Listing decision: {action}",
             f"您的成果「{title}」审核结果：{action}。\n原因：{reason or '—'}\n\n"
             f"The platform's decision on your listing \"{title}\": {action}.\nReason: {reason or '—'}\n",
@@ -100,13 +103,9 @@ def send_listing_decision(listing: Any, action: str, reason: str | None) -> None
 
 def send_order_update(order: Any, institution_id: int, what: str, reason: str | None = None) -> None:
     """Tell one side's owners that an order changed (``what`` names the step, e.g. 'quoted' or 'paid')."""
-    from hall.extensions import db
-
-    owners = db.session.scalars(select(User).where(User.institution_id == institution_id,
-                                                        User.institution_role == "owner"))
-    for owner in owners:
+    for email in _owner_emails(institution_id):
         queue_mail(
-            owner.email,
+            email,
             f"订单 {order.reference}：{what} / Order {order.reference}: {what}",
             f"订单 {order.reference} 状态更新：{what}。\n说明：{reason or '—'}\n\n"
             f"Order {order.reference} was updated: {what}.\nNote: {reason or '—'}\n",
