@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import update
 
 from hall.extensions import db
+from hall.services.audit import lock_chain
 from hall.services.errors import Conflict
 
 
@@ -17,6 +18,7 @@ def compare_and_set(obj: Any, column: str, from_state: Any, to_state: Any, *, co
     another transaction moved the row first; the in-session object is refreshed to what was written.
     """
     model = type(obj)
+    lock_chain()  # a transition records an event: take the chain's lock before the row's (no deadlock)
     db.session.flush()
     result = db.session.execute(
         update(model)
