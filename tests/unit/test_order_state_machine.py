@@ -512,14 +512,18 @@ class TradingMachine(RuleBasedStateMachine):
     @rule(target=events, aim=AHEAD, amount=st.integers(min_value=1, max_value=10**9),
           pay_by_card=st.sampled_from([True, False]), twist=st.sampled_from([False] * 5 + [True]),
           deliver_now=st.sampled_from([True, True, False]),
-          detour=st.sampled_from([None, None, None, "refund part", "refund all", "dispute"]))
+          detour=st.sampled_from([None, None, None, "refund part", "refund all", "dispute"]),
+          probe_first=st.sampled_from([False, False, True]))
     def advance(self, aim: Aim, amount: int, pay_by_card: bool, twist: bool, deliver_now: bool,
-                detour: str | None) -> Any:
+                detour: str | None, probe_first: bool) -> Any:
         """Take an unfinished order one step along its path: the happy one, or with ``detour`` a refund or a
         dispute once it is paid. With ``twist`` a card payment comes with a forged event reporting another amount,
         or is declined first; without ``deliver_now`` its event is only queued. Registered under several names
-        below, so that the machine reaches payment, delivery, completion, refunds and settlement in a short run."""
+        below, so that the machine reaches payment, delivery, completion, refunds and settlement in a short run.
+        With ``probe_first`` the order is first probed with every step its state must refuse."""
         order_id = self.choose(aim, lambda o: o.status not in ("cancelled", "expired", "refunded"))
+        if probe_first:
+            self.probe(order_id)
         order = self.order(order_id)
         status, queued = order.status, []
         if detour is not None and status in ("paid", "delivered", "completed", "disputed"):
@@ -564,11 +568,15 @@ class TradingMachine(RuleBasedStateMachine):
     advance_once_more = advance
 
     @precondition(lambda self: self.order_ids)
-    @rule(aim=AIM)
+    @rule(aim=AHEAD)
     def refusals(self, aim: Aim) -> None:
-        """Try every step the order's state does not allow (by the right party, with valid values): each must be
-        refused and change nothing. Terminal orders get every step tried."""
-        order_id = self.choose(aim, lambda o: o.status in ("cancelled", "expired", "refunded"))
+        """Probe one order of any state with every step it must refuse."""
+        self.probe(self.choose(aim, lambda o: True))
+
+    def probe(self, order_id: int) -> None:
+        """Try every step the order's state does not allow (by the right party, with valid values), more money
+        than remains, and a rival buyer's order for what the order holds exclusively: each must be refused and
+        change nothing. Terminal orders get every step tried."""
         order = self.order(order_id)
         status, paid = order.status, order.paid_amount
         if status not in ORDER_TRANSITIONS["quote"][0]:
@@ -590,8 +598,15 @@ class TradingMachine(RuleBasedStateMachine):
             self.resolve(order_id)
         if paid == 0:
             self.refund_money(order_id, "part", 50, "admin")
-        if status != "completed":
-            self.settle_money(order_id, "part", 50)
+        else:
+            self.refund_money(order_id, "too much", 1, "admin")
+        self.settle_money(order_id, "too much" if status == "completed" else "part", 1)
+        if order.is_exclusive and status in HOLDS_CLAIM:
+            rival = "buyer_b" if order.buyer_institution_id == self.parties.buyer_org else "buyer"
+            offer = next(offer for offer in OFFERS if offer.mode == order.deal_mode and offer.fixed
+                         and self.listings[offer.listing] == order.listing_id) if order.price_mode == "fixed" else None
+            if offer is not None:
+                self.create(rival, offer, 1, True)
         assert self.order(order_id).status == status
 
     @precondition(lambda self: self.order_ids)
