@@ -36,8 +36,15 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
         if isinstance(claimed, idempotency.StoredResponse):
             return Response(claimed.body, status=claimed.status_code, mimetype="application/json",
                             headers={"Idempotent-Replayed": "true"})
-        response = make_response(view(*args, **kwargs))
+        claim_id = claimed.id
+        try:
+            response = make_response(view(*args, **kwargs))
+        except Exception:
+            idempotency.release_if_committed(claim_id)
+            raise
         if response.status_code < 400:
             idempotency.finish(claimed, response.status_code, response.get_data(as_text=True))
+        else:
+            idempotency.release_if_committed(claim_id)
         return response
     return wrapper

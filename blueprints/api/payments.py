@@ -22,4 +22,5 @@ def stripe_webhook() -> Any:
     config = current_app.config
     event = stripe_events.verify_event(request.get_data(cache=True), request.headers.get("Stripe-Signature"),
                                        config.get("STRIPE_WEBHOOK_SECRET"), config["STRIPE_WEBHOOK_TOLERANCE"])
-    return {"received": True, "outcome": stripe_events.apply_event(event)}
+    fetched = stripe_events.fetch_provider_data(event)  # before the transaction: no call to Stripe under a lock
+    return {"received": True, "outcome": stripe_events.apply_event(event, fetched)}

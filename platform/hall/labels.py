@@ -25,5 +25,5 @@ LABELS = (
     _l("stripe"), _l("bank_transfer"), _l("fake"), _l("platform"),
     _l("payment_pending"), _l("payment_failed"), _l("payment_succeeded"), _l("payment_cancelled"),
     _l("charge"), _l("refund"), _l("settlement"), _l("platform_fee"), _l("fee_reversal"), _l("dispute_withdrawal"),
-    _l("dispute_reinstatement"),
+    _l("dispute_reinstatement"), _l("refund_reversal"),
 )

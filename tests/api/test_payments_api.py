@@ -405,7 +405,10 @@ def test_a_dispute_event_on_an_unpaid_order_is_ignored(market: Market) -> None:
 # --- ERR-02: the payment provider failing ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("error", [None, GatewayRefused("Stripe refused the request: invalid currency")])
-def test_a_failing_gateway_is_a_502_and_nothing_is_created(market: Market, error: Exception | None) -> None:
+def test_a_failing_gateway_is_a_502_and_the_retry_reuses_the_recorded_payment(market: Market,
+                                                                              error: Exception | None) -> None:
+    """The payment is recorded (with its key) and committed before Stripe is called; the call fails; the same
+    Idempotency-Key runs again and finishes the same payment with the same Stripe key: nothing twice."""
     oid = buy_product(market)["id"]
     key = str(uuid.uuid4())
     fake_gateway(market.app).fail_with(error)
@@ -414,13 +417,16 @@ def test_a_failing_gateway_is_a_502_and_nothing_is_created(market: Market, error
     body = response.get_json()
     assert body["status"] == 502 and body["title"] == "Bad Gateway" and body["message"] and body["request_id"]
     assert "Traceback" not in response.get_data(as_text=True)
-    assert count(market.app, Payment) == 0 and count(market.app, IdempotencyRecord) == 0
-    assert audit_actions(market.app, "payment.start") == []
-    assert order_row(market.app, oid)["status"] == "accepted"
-    # Nothing was kept of the failed attempt: the retry with the same key runs afresh.
+    assert count(market.app, Payment) == 1 and count(market.app, IdempotencyRecord) == 0
+    assert read(market.app, lambda: db.session.scalar(select(Payment.provider_reference))).startswith("HT")
+    assert order_row(market.app, oid)["status"] == "awaiting_payment"
+    # The key was released with the failure: the retry runs afresh, on the payment already recorded.
     retry = market.buyer.post(f"{ORDERS}/{oid}/payments", {"method": "stripe"}, headers=key_header(key))
     assert retry.status_code == 201 and "Idempotent-Replayed" not in retry.headers
-    assert count(market.app, Payment) == 1
+    assert count(market.app, Payment) == 1 and retry.get_json()["client_secret"]
+    assert read(market.app, lambda: db.session.scalar(select(Payment.provider_reference))).startswith("pi_")
+    keys = [k for op, k, _ in fake_gateway(market.app).calls if op == "create_intent"]
+    assert len(keys) == 2 and keys[0] == keys[1] == f"hall-order-{oid}-pay-1"
 
 
 def test_an_outage_names_a_retry_time(market: Market) -> None:

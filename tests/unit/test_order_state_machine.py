@@ -412,10 +412,10 @@ class TradingMachine(RuleBasedStateMachine):
         if event["id"] in self.applied_events:
             expected = "duplicate"
         elif event["type"] == "payment_intent.succeeded":
-            if payment.status == "succeeded":
+            if obj["amount_received"] != payment.amount:
+                expected = "mismatch"  # refused and audited, also after the payment succeeded
+            elif payment.status == "succeeded":
                 expected = "already"
-            elif obj["amount_received"] != payment.amount:
-                expected = "mismatch"
             else:
                 expected = "applied" if payment.status in PAYMENT_TRANSITIONS["succeed"][0] else "already"
         else:

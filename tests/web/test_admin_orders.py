@@ -250,16 +250,19 @@ def test_a_card_payment_is_refunded_through_the_gateway(desk: Desk) -> None:
     order = desk.order()
     intent_id = desk.pay_by_card(order)
     paid = row(desk.app, order["id"])
-    fake_gateway(desk.app).fail_with()  # Stripe unreachable: fail closed, nothing recorded (ERR-02)
+    fake_gateway(desk.app).fail_with()  # Stripe unreachable: the refund stays requested, nothing booked (ERR-02)
     down = desk.post(order["id"], "refund", amount=f"{PRICE / 100:.2f}", reason="买方撤回")
     assert down.status_code == 502 and "Stripe could not be reached" in flashes(text(down), "error")[0]
-    assert row(desk.app, order["id"]) == paid
+    assert row(desk.app, order["id"]) == {**paid, "refunded": PRICE}  # counted: no second refund can overtake it
+    other = desk.post(order["id"], "refund", amount="1.00", reason="买方撤回")
+    assert other.status_code == 409 and "still waiting for Stripe" in flashes(text(other), "error")[0]
     response = desk.post(order["id"], "refund", amount=f"{PRICE / 100:.2f}", reason="买方撤回")
     assert response.status_code == 302
     calls = [call for call in fake_gateway(desk.app).calls if call[0] == "refund"]
     assert calls == 2 * [("refund", f"hall-order-{order['id']}-refund-1",  # the retry reuses the key (PAY-07)
                           {"intent": intent_id, "amount": PRICE, "metadata": {
-                              "order_id": str(order["id"]), "order_reference": order["reference"]}})]
+                              "order_id": str(order["id"]), "order_reference": order["reference"],
+                              "refund_id": "1"}})]
     stored = row(desk.app, order["id"])
     assert stored["status"] == "refunded" and stored["refunded"] == PRICE
     assert [kind for kind, _, _ in stored["ledger"]] == ["charge", "platform_fee", "refund", "fee_reversal"]

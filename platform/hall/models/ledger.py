@@ -10,7 +10,9 @@ from hall.extensions import db
 from hall.models.types import UtcDateTime, check_in, utcnow
 
 # kind -> sign of its effect on the money the platform holds for the order (fees move no cash: they allocate it).
-CASH_SIGNS = {"charge": 1, "refund": -1, "settlement": -1, "dispute_withdrawal": -1, "dispute_reinstatement": 1}
+# A refund_reversal books back a refund the provider reported failed after it had been booked.
+CASH_SIGNS = {"charge": 1, "refund": -1, "settlement": -1, "dispute_withdrawal": -1, "dispute_reinstatement": 1,
+              "refund_reversal": 1}
 FEE_SIGNS = {"platform_fee": 1, "fee_reversal": -1}
 LEDGER_KINDS = tuple(CASH_SIGNS) + tuple(FEE_SIGNS)
 

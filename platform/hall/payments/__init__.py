@@ -27,6 +27,11 @@ class GatewayUnavailable(GatewayError):
     """Card payments are not configured on this platform."""
 
 
+class ProviderCallInTransaction(RuntimeError):
+    """A provider was about to be called while a database transaction is open (a programming error: the call
+    would hold the transaction's locks for as long as the provider takes)."""
+
+
 @dataclass(frozen=True)
 class Intent:
     """What we need of a PaymentIntent."""
@@ -99,7 +104,9 @@ def build_gateway(config: dict[str, Any]) -> PaymentGateway:
         from hall.payments.stripe_gateway import StripeGateway
 
         return StripeGateway(config["STRIPE_SECRET_KEY"], api_base=config.get("STRIPE_API_BASE"),
-                             publishable_key=config.get("STRIPE_PUBLISHABLE_KEY"))
+                             publishable_key=config.get("STRIPE_PUBLISHABLE_KEY"),
+                             timeout=float(config.get("STRIPE_TIMEOUT_SECONDS") or 8),
+                             max_network_retries=int(config.get("STRIPE_MAX_NETWORK_RETRIES") or 0))
     if choice == "fake":
         from hall.payments.fake import FakeGateway
 
@@ -109,6 +116,31 @@ def build_gateway(config: dict[str, Any]) -> PaymentGateway:
     raise ValueError(f"PAYMENT_GATEWAY must be stripe, fake or none, not {choice!r}")
 
 
+class OutsideTransactionGateway:
+    """The app's gateway behind a check: no call goes out while the database session has a transaction open.
+
+    Holding a transaction (on SQLite the database's write lock, on PostgreSQL the audit chain's lock and row locks)
+    across a network call makes every other writer wait for the provider. Money steps that need the provider are
+    recorded and committed first, and apply the answer in a new transaction (``hall.services.provider_calls``).
+    """
+
+    def __init__(self, inner: PaymentGateway) -> None:
+        self._inner = inner
+
+    def __getattr__(self, item: str) -> Any:
+        attribute = getattr(self._inner, item)
+        if not callable(attribute):
+            return attribute
+
+        def outside_transaction(*args: Any, **kwargs: Any) -> Any:
+            from hall.extensions import db
+
+            if db.session().in_transaction():
+                raise ProviderCallInTransaction(f"{self._inner.name}.{item} called inside a database transaction")
+            return attribute(*args, **kwargs)
+        return outside_transaction
+
+
 def gateway() -> PaymentGateway:
-    """The current app's gateway."""
-    return current_app.extensions[EXTENSION_KEY]
+    """The current app's gateway, refusing calls made inside a database transaction."""
+    return OutsideTransactionGateway(current_app.extensions[EXTENSION_KEY])  # type: ignore[return-value]

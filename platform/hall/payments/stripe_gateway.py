@@ -45,12 +45,13 @@ class StripeGateway:
     name = "stripe"
 
     def __init__(self, secret_key: str, *, api_base: str | None = None, publishable_key: str | None = None,
-                 http_client: Any = None) -> None:
-        options: dict[str, Any] = {"max_network_retries": 2}
+                 http_client: Any = None, timeout: float = 8.0, max_network_retries: int = 0) -> None:
+        # stripe-python waits 80 s by default; a request must end well inside the worker's timeout (30 s). Our
+        # idempotency keys make a retry by the caller, or by reconcile, safe instead.
+        options: dict[str, Any] = {"max_network_retries": max_network_retries,
+                                   "http_client": http_client or stripe.RequestsClient(timeout=timeout)}
         if api_base:
             options["base_addresses"] = {"api": api_base}
-        if http_client is not None:
-            options["http_client"] = http_client
         self.client = stripe.StripeClient(secret_key, **options)
         self.publishable_key = publishable_key
 

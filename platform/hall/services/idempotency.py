@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -63,3 +63,19 @@ def finish(record: IdempotencyRecord, status_code: int, body: str) -> None:
     record.status_code = status_code
     record.response_body = body
     db.session.flush()
+
+
+def release_if_committed(record_id: int) -> None:
+    """Forget a key whose request failed after a money step committed half-way (``end_transaction``): the claim
+    was committed with that step, and a retry with the same key must run again, not wait forever on it.
+
+    Rolls back the failed rest and deletes the claim in a transaction of its own (the request's end will not
+    commit a failure). A key whose request never committed half-way was rolled back with it: nothing to do."""
+    from hall.services.provider_calls import COMMITTED_MIDWAY
+
+    if not db.session.info.pop(COMMITTED_MIDWAY, False):
+        return
+    db.session.rollback()
+    db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id,
+                                                       IdempotencyRecord.status_code.is_(None)))
+    db.session.commit()

@@ -18,7 +18,7 @@ from hall.models.ledger import CASH_SIGNS, FEE_SIGNS
 from hall.services.audit import record_event
 
 
-BUYER_KINDS = ("charge", "refund", "dispute_withdrawal", "dispute_reinstatement")
+BUYER_KINDS = ("charge", "refund", "refund_reversal", "dispute_withdrawal", "dispute_reinstatement")
 
 
 def entry_by_reference(provider_reference: str) -> LedgerEntry | None:
@@ -49,7 +49,7 @@ class OrderBalance:
     """Money for one order, from its ledger entries (minor units, the order's currency)."""
 
     charged: int
-    refunded: int
+    refunded: int  # net of refunds the provider reported failed after they were booked
     disputed: int  # withdrawn by disputes net of reinstatements
     fees: int  # platform fees net of reversals
     settled: int
@@ -72,13 +72,14 @@ def _sum_kind(kind: str) -> Any:
 def order_balance(order_id: int) -> OrderBalance:
     """The order's balance, summed from the ledger."""
     row = db.session.execute(
-        select(_sum_kind("charge"), _sum_kind("refund"), _sum_kind("dispute_withdrawal"),
+        select(_sum_kind("charge"), _sum_kind("refund"), _sum_kind("refund_reversal"),
+               _sum_kind("dispute_withdrawal"),
                _sum_kind("dispute_reinstatement"), _sum_kind("platform_fee"), _sum_kind("fee_reversal"),
                _sum_kind("settlement")).where(LedgerEntry.order_id == order_id)
     ).one()
-    charge, refund, withdrawn, reinstated, fee, reversal, settled = (int(v) for v in row)
-    return OrderBalance(charged=charge, refunded=refund, disputed=withdrawn - reinstated, fees=fee - reversal,
-                        settled=settled)
+    charge, refund, refund_reversed, withdrawn, reinstated, fee, reversal, settled = (int(v) for v in row)
+    return OrderBalance(charged=charge, refunded=refund - refund_reversed, disputed=withdrawn - reinstated,
+                        fees=fee - reversal, settled=settled)
 
 
 def institution_balances(institution_id: int) -> list[dict[str, Any]]:
@@ -106,7 +107,7 @@ def institution_balances(institution_id: int) -> list[dict[str, Any]]:
 
 def _signed_buyer() -> Any:
     """A buyer's net payment: charges less refunds and dispute withdrawals (returned to the buyer's card)."""
-    return case((LedgerEntry.kind == "charge", LedgerEntry.amount),
+    return case((LedgerEntry.kind.in_(("charge", "refund_reversal")), LedgerEntry.amount),
                 (LedgerEntry.kind.in_(("refund", "dispute_withdrawal")), -LedgerEntry.amount),
                 (LedgerEntry.kind == "dispute_reinstatement", LedgerEntry.amount), else_=0)
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from hall.extensions import db
-from hall.models import Listing, User
+from hall.models import Listing, Order, User
 from hall.models.types import utcnow
 from hall.search import index_listing, unindex_listing
 from hall.services import notifications
@@ -60,11 +60,28 @@ def _expiry(listing: Listing, now: datetime) -> datetime:
 
 
 def _declared_stock(listing: Listing) -> int | None:
-    """The stock a first-of-kind version declares: what can be ordered from the moment it is approved."""
+    """The units a first-of-kind version declares in all (sold, held by orders and still available)."""
     details = listing.working_version.first_of_kind if listing.working_version else None
     if listing.kind != "first_of_kind" or not details:
         return None
     return details.get("stock")
+
+
+def _restock(listing: Listing, declared: int | None) -> dict[str, int | None]:
+    """Move the live stock to what the approved version declares less what orders hold or bought.
+
+    Review never overwrites the counter with the declared number: orders have taken units from it meanwhile. The
+    listing row is locked first, so the units counted are those of every order committed before (PostgreSQL reads
+    a fresh snapshot per statement; SQLite writers are serialised). Declaring fewer units than orders hold leaves
+    nothing available (never a negative stock, never an order undone). Returns what the audit event records.
+    """
+    db.session.execute(select(Listing.id).where(Listing.id == listing.id).with_for_update())
+    committed = int(db.session.scalar(select(func.coalesce(func.sum(Order.stock_taken), 0))
+                                      .where(Order.listing_id == listing.id)) or 0)
+    available = None if declared is None else max(declared - committed, 0)
+    db.session.execute(update(Listing).where(Listing.id == listing.id).values(stock=available)
+                       .execution_options(synchronize_session=False))
+    return {"declared_stock": declared, "units_taken_by_orders": committed, "stock": available}
 
 
 def pending_submission(listing: Listing) -> str:
@@ -91,10 +108,11 @@ def decide(admin: User, listing_id: int, action: str, reason: str | None = None,
     version = listing.working_version
     assert version is not None
     previous = listing.published_version
+    declared_stock = _declared_stock(listing)
     now = utcnow()
     if what == "listing":
-        extra = {"published_version_id": version.id, "published_at": now, "expires_at": _expiry(listing, now),
-                 "stock": _declared_stock(listing)} if action == "approve" else {}
+        extra = {"published_version_id": version.id, "published_at": now,
+                 "expires_at": _expiry(listing, now)} if action == "approve" else {}
         transition_listing(listing, action, admin, reason=reason, expected_lock_version=listing.lock_version,
                            **extra)
         transition_version(version, action, reason=reason)
@@ -103,13 +121,15 @@ def decide(admin: User, listing_id: int, action: str, reason: str | None = None,
         if action == "approve":
             compare_and_set(listing, "published_version_id", previous.id if previous else None, version.id,
                             conditions=(Listing.status == "published", Listing.lock_version == listing.lock_version),
-                            lock_version=Listing.lock_version + 1, expires_at=_expiry(listing, now),
-                            stock=_declared_stock(listing))
+                            lock_version=Listing.lock_version + 1, expires_at=_expiry(listing, now))
         else:
             bump_lock_version(listing)
         record_event(f"listing.revision_{action}", "listing", listing.id, actor=admin, reason=reason,
                      details={"version": version.number})
     if action == "approve":
+        if listing.kind == "first_of_kind":
+            record_event("listing.restock", "listing", listing.id, actor=admin,
+                         details=_restock(listing, declared_stock))
         if previous is not None and previous.id != version.id:
             compare_and_set(previous, "review_status", "approved", "superseded")
         db.session.refresh(listing)

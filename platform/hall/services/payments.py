@@ -1,11 +1,14 @@
 """Payments of orders: starting one (Stripe or bank transfer), applying what the provider or the bank says
-happened, refunds (admin only, serialised, never beyond what remains: PAY-08) and settlements to sellers.
+happened, refunds (admin only, serialised, never beyond what remains: PAY-08; see ``hall.services.refunds``) and
+settlements to sellers.
 
 Every effect is idempotent: a payment that already succeeded is not paid again, a ledger reference already
-recorded is not recorded again, and counters on the order move only by conditional UPDATE.
+recorded is not recorded again, and counters on the order move only by conditional UPDATE. No call to Stripe is
+made inside a database transaction (``hall.services.provider_calls``).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,41 +17,29 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from hall.extensions import db
-from hall.models import LedgerEntry, Order, Payment, User
+from hall.models import Order, Payment, User
 from hall.models.types import utcnow
-from hall.payments import GatewayRefused, gateway
-from hall.services import inventory, notifications
+from hall.payments import GatewayUnavailable, Intent, gateway
+from hall.services import notifications, provider_calls, refunds
 from hall.services.audit import lock_chain, record_event
 from hall.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hall.services.ledger import add_entry, entry_by_reference, order_balance
 from hall.services.order_rules import platform_fee
 from hall.services.orders import check_notice_over, order_for_party, transition_order
-from hall.services.state import compare_and_set
+from hall.services.payment_states import (
+    OPEN_PAYMENT_STATUSES,
+    PAYMENT_TRANSITIONS,
+    has_intent,
+    placeholder_reference,
+    transition_payment,
+)
+from hall.services.provider_calls import end_transaction
+from hall.services.refunds import provider_refund, rebalance_fee
 
-PAYMENT_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
-    "fail": (frozenset({"pending"}), "failed"),
-    # From cancelled too: if the provider reports money taken, it was (the order decides what that means).
-    "succeed": (frozenset({"pending", "failed", "cancelled"}), "succeeded"),
-    "cancel": (frozenset({"pending", "failed"}), "cancelled"),
-}
-OPEN_PAYMENT_STATUSES = ("pending", "failed")
+__all__ = ["PAYMENT_TRANSITIONS", "OPEN_PAYMENT_STATUSES", "transition_payment", "provider_refund", "rebalance_fee",
+           "start_payment", "payment_succeeded", "payment_failed", "payment_cancelled", "record_bank_transfer",
+           "refund_order", "record_settlement", "resolve_dispute", "attach_intent"]
 PAYABLE_ORDER_STATUSES = frozenset({"accepted", "awaiting_payment"})
-
-
-def transition_payment(payment: Payment, action: str, **values: Any) -> bool:
-    """Move a payment on if its table allows it from where it is; False (and no change) when it does not.
-
-    Never raises for a step that is not allowed: provider events arrive late and out of order (PAY-04)."""
-    allowed_from, to_state = PAYMENT_TRANSITIONS[action]
-    if payment.status not in allowed_from:
-        return False
-    try:
-        compare_and_set(payment, "status", payment.status, to_state, **values)
-    except Conflict:
-        return False
-    record_event(f"payment.{action}", "payment", payment.id, from_state=None, to_state=to_state,
-                 details={"order_id": payment.order_id, "method": payment.method})
-    return True
 
 
 def _open_payment(order: Order) -> Payment | None:
@@ -57,39 +48,7 @@ def _open_payment(order: Order) -> Payment | None:
                              .order_by(Payment.id.desc()).limit(1))
 
 
-def _cancel_payment(payment: Payment) -> None:
-    if payment.method == "stripe" or payment.method == "fake":
-        try:
-            gateway().cancel_intent(payment.provider_reference,
-                                    idempotency_key=f"hall-order-{payment.order_id}-cancel-{payment.attempt}")
-        except GatewayRefused as error:
-            intent = gateway().retrieve_intent(payment.provider_reference)
-            if intent.status == "succeeded":
-                raise Conflict("The card payment has already gone through; the order will be marked paid.") \
-                    from error
-            if intent.status != "canceled":
-                raise
-    transition_payment(payment, "cancel")
-
-
-def cancel_open_payments(order: Order) -> None:
-    """Cancel the order's unpaid payments (at Stripe too); Conflict if a card payment already went through."""
-    for payment in db.session.scalars(select(Payment).where(Payment.order_id == order.id,
-                                                            Payment.status.in_(OPEN_PAYMENT_STATUSES))).all():
-        _cancel_payment(payment)
-
-
-def start_payment(actor: User, order_id: int, method: str) -> tuple[Payment, dict[str, Any]]:
-    """The buyer chooses how to pay; returns the payment and what the buyer's front end needs.
-
-    Stripe: a PaymentIntent for the order's amount (never a client's) created with a key built from our ids, and
-    its client_secret. Bank transfer: the platform's account and the order's remittance reference. Asking again
-    returns the open payment; choosing the other method cancels it first.
-    """
-    from hall.payments.bank_transfer import transfer_instructions
-
-    if method not in ("stripe", "bank_transfer"):
-        raise InvalidInput.field("method", "choose stripe or bank_transfer")
+def _payable_order(actor: User, order_id: int) -> Order:
     lock_chain()
     order = order_for_party(actor, order_id, "buyer")
     if order.status not in PAYABLE_ORDER_STATUSES:
@@ -98,36 +57,94 @@ def start_payment(actor: User, order_id: int, method: str) -> tuple[Payment, dic
         raise Conflict("The time to pay this order has run out; it will expire. Order again.")
     check_notice_over(order)
     assert order.amount is not None
+    return order
+
+
+@dataclass(frozen=True)
+class _IntentRequest:
+    """What creating the payment's intent asks Stripe (plain values: safe across the commit)."""
+
+    payment_id: int
+    placeholder: str
+    amount: int
+    currency: str
+    key: str
+    metadata: dict[str, str]
+
+
+def _new_payment(actor: User, order: Order, method: str, provider_method: str) -> Payment:
+    attempt = (db.session.scalar(select(func.max(Payment.attempt)).where(Payment.order_id == order.id)) or 0) + 1
+    payment = Payment(order_id=order.id, attempt=attempt, method=provider_method, amount=order.amount,
+                      currency=order.currency, created_by_id=actor.id,
+                      provider_reference=placeholder_reference(order.reference, attempt))
+    db.session.add(payment)
+    db.session.flush()
+    record_event("payment.start", "payment", payment.id, actor=actor, to_state="pending",
+                 details={"order_id": order.id, "method": provider_method, "amount": order.amount})
+    if order.status == "accepted":
+        transition_order(order, "start_payment", actor, details={"method": method})
+    return payment
+
+
+def attach_intent(payment: Payment, placeholder: str, intent: Intent) -> bool:
+    """Record the intent created for ``payment`` (whose reference was ``placeholder``); True when the payment is
+    still open, False when it was cancelled meanwhile (its intent must then be cancelled too)."""
+    db.session.execute(update(Payment).where(Payment.id == payment.id, Payment.provider_reference == placeholder)
+                       .values(provider_reference=intent.id).execution_options(synchronize_session=False))
+    db.session.refresh(payment)
+    return payment.status in OPEN_PAYMENT_STATUSES
+
+
+def start_payment(actor: User, order_id: int, method: str) -> tuple[Payment, dict[str, Any]]:
+    """The buyer chooses how to pay; returns the payment and what the buyer's front end needs.
+
+    Stripe: a PaymentIntent for the order's amount (never a client's) created with a key built from our ids, and
+    its client_secret. Bank transfer: the platform's account and the order's remittance reference. Asking again
+    returns the open payment; choosing the other method cancels it first (at Stripe before here). The payment is
+    recorded and committed before Stripe is called; a retry, or reconcile, finishes a payment whose intent was
+    never attached.
+    """
+    from hall.payments.bank_transfer import transfer_instructions
+
+    if method not in ("stripe", "bank_transfer"):
+        raise InvalidInput.field("method", "choose stripe or bank_transfer")
+    if method == "stripe" and gateway().name == "none":
+        raise GatewayUnavailable("Card payments are not configured; pay by bank transfer.")
+    order = _payable_order(actor, order_id)
     provider_method = "fake" if (method == "stripe" and gateway().name == "fake") else method
     current = _open_payment(order)
-    if current is not None and current.method == provider_method:
-        payment = current
+    if current is not None and current.method != provider_method:
+        intents = provider_calls.open_intents(order.id)
+        if intents:
+            end_transaction()
+            provider_calls.cancel_at_provider(intents)
+            order = _payable_order(actor, order_id)
+        provider_calls.cancel_recorded(order.id, intents)
+        current = None
+    payment = current if current is not None else _new_payment(actor, order, method, provider_method)
+    if method == "bank_transfer":
+        return payment, {"bank_transfer": transfer_instructions(order)}
+    request = None if has_intent(payment) else _IntentRequest(
+        payment.id, payment.provider_reference, payment.amount, payment.currency,
+        f"hall-order-{order.id}-pay-{payment.attempt}",
+        {"order_id": str(order.id), "order_reference": order.reference, "payment_attempt": str(payment.attempt)})
+    payment_id, intent_id = payment.id, payment.provider_reference
+    end_transaction()
+    if request is None:
+        intent = gateway().retrieve_intent(intent_id)
     else:
-        if current is not None:
-            _cancel_payment(current)
-        attempt = (db.session.scalar(select(func.max(Payment.attempt)).where(Payment.order_id == order.id)) or 0) + 1
-        payment = Payment(order_id=order.id, attempt=attempt, method=provider_method, amount=order.amount,
-                          currency=order.currency, created_by_id=actor.id,
-                          provider_reference=f"{order.reference}-{attempt}")
-        if method == "stripe":
-            intent = gateway().create_intent(
-                amount=order.amount, currency=order.currency, idempotency_key=f"hall-order-{order.id}-pay-{attempt}",
-                metadata={"order_id": str(order.id), "order_reference": order.reference,
-                          "payment_attempt": str(attempt)})
-            payment.provider_reference = intent.id
-        db.session.add(payment)
-        db.session.flush()
-        record_event("payment.start", "payment", payment.id, actor=actor, to_state="pending",
-                     details={"order_id": order.id, "method": provider_method, "amount": order.amount})
-        if order.status == "accepted":
-            transition_order(order, "start_payment", actor, details={"method": method})
-    extra: dict[str, Any]
-    if method == "stripe":
-        intent = gateway().retrieve_intent(payment.provider_reference)
-        extra = {"client_secret": intent.client_secret, "publishable_key": gateway().publishable_key}
-    else:
-        extra = {"bank_transfer": transfer_instructions(order)}
-    return payment, extra
+        intent = gateway().create_intent(amount=request.amount, currency=request.currency,
+                                         idempotency_key=request.key, metadata=request.metadata)
+        payment = db.session.get(Payment, payment_id)
+        assert payment is not None
+        if not attach_intent(payment, request.placeholder, intent):
+            end_transaction()
+            provider_calls.cancel_at_provider([provider_calls.IntentRef(payment_id, payment.order_id,
+                                                                        payment.attempt, intent.id)])
+            raise Conflict("The order changed while the card payment was being prepared; reload it.")
+    payment = db.session.get(Payment, payment_id)
+    assert payment is not None
+    return payment, {"client_secret": intent.client_secret, "publishable_key": gateway().publishable_key}
 
 
 def _pay_order(order: Order, payment: Payment, charge_reference: str, rail: str, actor: User | None,
@@ -157,13 +174,13 @@ def payment_succeeded(payment: Payment, *, amount: int, currency: str, charge_re
     """Apply a successful payment once: 'applied', 'already' (nothing to do) or 'mismatch' (refused, audited).
 
     The amount and currency the provider reports must equal what the order was to be paid (PAY-06)."""
-    if payment.status == "succeeded" or entry_by_reference(charge_reference) is not None:
-        return "already"
     if amount != payment.amount or currency.upper() != payment.currency:
         record_event("payment.mismatch", "payment", payment.id, actor=actor,
                      details={"order_id": payment.order_id, "expected": [payment.amount, payment.currency],
                               "reported": [amount, currency.upper()], "reference": charge_reference})
         return "mismatch"
+    if payment.status == "succeeded" or entry_by_reference(charge_reference) is not None:
+        return "already"
     if not transition_payment(payment, "succeed"):
         return "already"
     _pay_order(payment.order, payment, charge_reference, rail, actor, value_date)
@@ -196,13 +213,7 @@ def _admin_order(actor: User, order_id: int) -> Order:
     return order
 
 
-def record_bank_transfer(admin: User, order_id: int, *, amount: int, currency: str, value_date: date,
-                         bank_reference: str) -> Order:
-    """An admin records a transfer received for an order; it pays the order when amount and currency match."""
-    order = _admin_order(admin, order_id)
-    bank_reference = " ".join((bank_reference or "").split())
-    if not bank_reference:
-        raise InvalidInput.field("bank_reference", "the bank's reference of the incoming transfer is required")
+def _check_transfer(order: Order, amount: int, currency: str, value_date: date, bank_reference: str) -> None:
     if entry_by_reference(f"bank:{bank_reference}") is not None:
         raise Conflict(f"A transfer with bank reference {bank_reference} has already been recorded.")
     if order.status not in PAYABLE_ORDER_STATUSES:
@@ -213,14 +224,31 @@ def record_bank_transfer(admin: User, order_id: int, *, amount: int, currency: s
                                            "(minor units); return a wrong transfer to the sender")
     if value_date > _bank_today():
         raise InvalidInput.field("value_date", "cannot be in the future")
+
+
+def record_bank_transfer(admin: User, order_id: int, *, amount: int, currency: str, value_date: date,
+                         bank_reference: str) -> Order:
+    """An admin records a transfer received for an order; it pays the order when amount and currency match.
+    An open card payment is cancelled at Stripe first (outside the transaction), then here."""
+    bank_reference = " ".join((bank_reference or "").split())
+    if not bank_reference:
+        raise InvalidInput.field("bank_reference", "the bank's reference of the incoming transfer is required")
+    order = _admin_order(admin, order_id)
+    _check_transfer(order, amount, currency, value_date, bank_reference)
     payment = _open_payment(order)
     if payment is not None and payment.method != "bank_transfer":
-        _cancel_payment(payment)
+        intents = provider_calls.open_intents(order.id)
+        if intents:
+            end_transaction()
+            provider_calls.cancel_at_provider(intents)
+            order = _admin_order(admin, order_id)
+            _check_transfer(order, amount, currency, value_date, bank_reference)
+        provider_calls.cancel_recorded(order.id, intents)
         payment = None
     if payment is None:
         attempt = (db.session.scalar(select(func.max(Payment.attempt)).where(Payment.order_id == order.id)) or 0) + 1
         payment = Payment(order_id=order.id, attempt=attempt, method="bank_transfer", amount=order.amount,
-                          currency=order.currency, provider_reference=f"{order.reference}-{attempt}",
+                          currency=order.currency, provider_reference=placeholder_reference(order.reference, attempt),
                           created_by_id=admin.id)
         db.session.add(payment)
         db.session.flush()
@@ -236,101 +264,37 @@ def _bank_today() -> date:
     return utcnow().astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
 
 
-def _reserve_refund(order: Order, amount: int, *, keep_settled: bool = False) -> None:
-    """Count a refund on the order if it fits in what remains; the conditional UPDATE serialises refunds.
-
-    ``keep_settled``: an admin's refund may not touch money already settled to the seller (the platform no
-    longer holds it). A refund the provider reports has happened and is counted up to what was paid."""
-    limit = Order.paid_amount - Order.settled_amount if keep_settled else Order.paid_amount
-    result = db.session.execute(
-        update(Order).where(Order.id == order.id, Order.refunded_amount + amount <= limit)
-        .values(refunded_amount=Order.refunded_amount + amount).execution_options(synchronize_session=False))
-    db.session.expire(order)
-    if result.rowcount != 1:
-        remaining = order.paid_amount - order.refunded_amount - (order.settled_amount if keep_settled else 0)
-        settled = " (money settled to the seller is not refundable here)" if keep_settled and order.settled_amount \
-            else ""
-        raise Conflict(f"Only {max(remaining, 0)} {order.currency} (minor units) remain refundable{settled}.")
-
-
-def rebalance_fee(order: Order, reference: str) -> None:
-    """Bring the fee booked for ``order`` to the fee on the money it kept (charged − refunded − lost to disputes):
-    a fee_reversal when money went back, a platform_fee when a dispute's money came back. Same rounding as the
-    first fee, so a full refund or a lost dispute leaves no fee behind."""
-    balance = order_balance(order.id)
-    target = platform_fee(max(balance.charged - balance.refunded - balance.disputed, 0), order.fee_rate_bp)
-    if balance.fees > target:
-        add_entry(order, "fee_reversal", balance.fees - target, rail="platform", provider_reference=reference)
-    elif balance.fees < target:
-        add_entry(order, "platform_fee", target - balance.fees, rail="platform", provider_reference=reference)
-
-
-def _after_refund(order: Order, refund_reference: str, amount: int, rail: str, actor: User | None,
-                  reason: str | None) -> None:
-    add_entry(order, "refund", amount, rail=rail, provider_reference=refund_reference, actor=actor, memo=reason)
-    rebalance_fee(order, f"fee:{refund_reference}")
-    if order.refunded_amount == order.paid_amount and order.status in ("paid", "delivered", "completed", "disputed"):
-        transition_order(order, "refund", actor, reason=reason, closed_at=utcnow())
-        if order.is_exclusive:
-            inventory.release_exclusive(order)
-    notifications.send_order_update(order, order.buyer_institution_id, f"退款 {amount} / refund {amount}", reason)
-
-
 def refund_order(admin: User, order_id: int, amount: int, reason: str, bank_reference: str | None = None) -> Order:
     """Refund part or all of what was paid (admins only). Card payments are refunded through Stripe with a key
-    from our ids; bank transfers are returned by the admin, who records the bank's reference."""
-    order = _admin_order(admin, order_id)
+    from our ids — recorded and committed first, Stripe asked outside the transaction, its answer applied after;
+    bank transfers are returned by the admin, who records the bank's reference."""
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput.field("reason", "say why the money is returned")
     if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
         raise InvalidInput.field("amount", "a positive whole number of minor units")
+    order = _admin_order(admin, order_id)
     if order.paid_amount == 0:
         raise Conflict("Nothing has been paid for this order.")
     payment = db.session.scalar(select(Payment).where(Payment.order_id == order.id, Payment.status == "succeeded")
                                 .order_by(Payment.id.desc()).limit(1))
     assert payment is not None
-    reference = ""
     if payment.method == "bank_transfer":  # every check before the refund counter moves
         bank_reference = " ".join((bank_reference or "").split())
         if not bank_reference:
             raise InvalidInput.field("bank_reference", "the bank's reference of the return transfer is required")
-        reference = f"bank-refund:{bank_reference}"
-        if entry_by_reference(reference) is not None:
+        if entry_by_reference(f"bank-refund:{bank_reference}") is not None:
             raise Conflict(f"A refund with bank reference {bank_reference} has already been recorded.")
-    _reserve_refund(order, amount, keep_settled=True)
-    if payment.method == "bank_transfer":
-        rail = "bank_transfer"
-    else:
-        sequence = db.session.scalar(select(func.count()).select_from(LedgerEntry).where(
-            LedgerEntry.order_id == order.id, LedgerEntry.kind == "refund")) + 1
-        refund = gateway().refund(intent_id=payment.provider_reference, amount=amount,
-                                  idempotency_key=f"hall-order-{order.id}-refund-{sequence}",
-                                  metadata={"order_id": str(order.id), "order_reference": order.reference})
-        if refund.status in ("failed", "canceled"):
-            raise Conflict(f"Stripe did not refund ({refund.status}); nothing was recorded.")
-        reference, rail = refund.id, payment.method
-    _after_refund(order, reference, amount, rail, admin, reason)
-    return order
-
-
-def provider_refund(payment: Payment, refund_id: str, amount: int, currency: str, status: str) -> str:
-    """Apply a refund the provider reports (made by us, in Stripe's dashboard, or found by reconciliation)."""
-    lock_chain()
-    if entry_by_reference(refund_id) is not None or status in ("failed", "canceled"):
-        return "already" if status not in ("failed", "canceled") else "ignored"
-    order = payment.order
-    if currency.upper() != order.currency:
-        record_event("refund.mismatch", "order", order.id, details={"refund": refund_id, "currency": currency})
-        return "mismatch"
-    try:
-        _reserve_refund(order, amount)
-    except Conflict:
-        record_event("refund.mismatch", "order", order.id,
-                     details={"refund": refund_id, "amount": amount, "refundable": order.refundable_amount})
-        return "mismatch"
-    _after_refund(order, refund_id, amount, payment.method, None, "refund reported by the payment provider")
-    return "applied"
+    call = refunds.waiting_refund_call(order, amount) if payment.method != "bank_transfer" else None
+    if call is None:
+        _refund, call = refunds.record_refund(admin, order, payment, amount, reason, bank_reference)
+    if call is not None:
+        admin_id = admin.id
+        end_transaction()
+        refunds.call_provider(call, admin_id)
+    refreshed = db.session.get(Order, order_id)
+    assert refreshed is not None
+    return refreshed
 
 
 def record_settlement(admin: User, order_id: int, *, amount: int, bank_reference: str, value_date: date) -> Order:

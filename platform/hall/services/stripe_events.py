@@ -9,23 +9,25 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import stripe
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from hall.extensions import db
-from hall.models import Order, Payment, ProviderEvent
+from hall.models import Order, Payment, ProviderEvent, Refund
 from hall.models.types import utcnow
-from hall.payments import gateway
-from hall.services import payments
+from hall.payments import GatewayError, gateway
+from hall.services import payments, provider_calls, refunds
 from hall.services.audit import lock_chain, record_event
 from hall.services.errors import Conflict, InvalidInput, ServiceError
 from hall.services.ledger import add_entry, entry_by_reference
 from hall.services.orders import transition_order
+from hall.services.payment_states import PROVIDER_METHODS, has_intent
+from hall.services.provider_calls import end_transaction
 
 DISPUTABLE = frozenset({"paid", "delivered", "completed"})
 
@@ -75,11 +77,29 @@ def _claim_event(event_id: str, event_type: str) -> ProviderEvent | None:
     return db.session.get(ProviderEvent, new_id) if new_id is not None else None
 
 
-def _payment_for_intent(intent_id: Any) -> Payment | None:
+def _payment_for_intent(intent_id: Any, metadata: Any = None) -> Payment | None:
+    """Our payment for an intent: by its id, or — when the intent was created but never attached (a crash
+    between Stripe's answer and our commit) — by the order and attempt in its metadata, attaching it now."""
     if not isinstance(intent_id, str):
         return None
-    return db.session.scalar(select(Payment).where(Payment.provider_reference == intent_id,
-                                                   Payment.method.in_(("stripe", "fake"))))
+    payment = db.session.scalar(select(Payment).where(Payment.provider_reference == intent_id,
+                                                      Payment.method.in_(PROVIDER_METHODS)))
+    if payment is not None or not isinstance(metadata, dict):
+        return payment
+    order_id, attempt = str(metadata.get("order_id", "")), str(metadata.get("payment_attempt", ""))
+    if not (order_id.isdigit() and attempt.isdigit()) or len(order_id) > 12 or len(attempt) > 6:
+        return None
+    payment = db.session.scalar(select(Payment).where(Payment.order_id == int(order_id),
+                                                      Payment.attempt == int(attempt),
+                                                      Payment.method.in_(PROVIDER_METHODS)))
+    if payment is None or has_intent(payment):
+        return None
+    db.session.execute(update(Payment).where(Payment.id == payment.id,
+                                             Payment.provider_reference == payment.provider_reference)
+                       .values(provider_reference=intent_id).execution_options(synchronize_session=False))
+    db.session.refresh(payment)
+    record_event("payment.intent_attached", "payment", payment.id, details={"intent": intent_id[:100]})
+    return payment
 
 
 def _int(value: Any) -> int:
@@ -90,7 +110,7 @@ def _int(value: Any) -> int:
 
 def apply_intent(obj: dict[str, Any], status: str | None = None) -> tuple[str, int | None]:
     """Bring our payment in line with a PaymentIntent's state; (outcome, order id)."""
-    payment = _payment_for_intent(obj.get("id"))
+    payment = _payment_for_intent(obj.get("id"), obj.get("metadata"))
     if payment is None:
         return "unknown_payment", None
     status = status or obj.get("status")
@@ -114,21 +134,35 @@ def _apply_refund_object(refund: dict[str, Any]) -> tuple[str, int | None]:
     payment = _payment_for_intent(refund.get("payment_intent"))
     if payment is None:
         return "unknown_payment", None
-    return payments.provider_refund(payment, str(refund["id"]), _int(refund.get("amount")),
-                                    str(refund.get("currency", "")), str(refund.get("status", ""))), payment.order_id
+    metadata = refund.get("metadata") if isinstance(refund.get("metadata"), dict) else None
+    return refunds.provider_refund(payment, str(refund["id"])[:100], refund.get("amount"),
+                                   str(refund.get("currency", "")), str(refund.get("status", "")),
+                                   metadata), payment.order_id
 
 
-def _apply_charge_refunded(charge: dict[str, Any]) -> tuple[str, int | None]:
-    refunds = (charge.get("refunds") or {}).get("data") if isinstance(charge.get("refunds"), dict) else None
-    if not refunds:
-        # Newer API versions leave the list out: read the refunds of the intent from Stripe.
-        since = utcnow() - timedelta(days=90)
-        refunds = [{"id": r.id, "amount": r.amount, "currency": r.currency, "status": r.status,
-                    "payment_intent": r.payment_intent}
-                   for r in gateway().list_refunds(created_since=since) if r.payment_intent == charge.get(
-                       "payment_intent")]
+def _listed_refunds(charge: dict[str, Any]) -> list[Any] | None:
+    listed = (charge.get("refunds") or {}).get("data") if isinstance(charge.get("refunds"), dict) else None
+    return listed if isinstance(listed, list) and listed else None
+
+
+def fetch_provider_data(event: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """What applying ``event`` needs from Stripe, read before the transaction begins (no call under a lock):
+    a charge.refunded event of newer API versions leaves its refunds out, so they are listed from Stripe."""
+    obj = event["data"]["object"]
+    if event["type"] != "charge.refunded" or _listed_refunds(obj) is not None:
+        return None
+    since = utcnow() - timedelta(days=90)
+    return [{"id": r.id, "amount": r.amount, "currency": r.currency, "status": r.status,
+             "payment_intent": r.payment_intent, "metadata": r.metadata}
+            for r in gateway().list_refunds(created_since=since) if r.payment_intent == obj.get("payment_intent")]
+
+
+def _apply_charge_refunded(charge: dict[str, Any], fetched: list[dict[str, Any]] | None) -> tuple[str, int | None]:
+    listed = _listed_refunds(charge) or fetched or []
     outcomes, order_id = [], None
-    for refund in refunds:
+    for refund in listed:
+        if not isinstance(refund, dict):
+            continue
         refund.setdefault("payment_intent", charge.get("payment_intent"))
         outcome, order_id = _apply_refund_object(refund)
         outcomes.append(outcome)
@@ -154,12 +188,13 @@ def _apply_dispute(event_type: str, dispute: dict[str, Any]) -> tuple[str, int |
     if entry_by_reference(reference) is not None:
         return "already", order.id
     add_entry(order, kind, amount, rail=payment.method, provider_reference=reference)
-    payments.rebalance_fee(order, f"fee:{reference}")
+    refunds.rebalance_fee(order, f"fee:{reference}")
     return "applied", order.id
 
 
-def apply_event(event: dict[str, Any]) -> str:
-    """Apply one verified Stripe event exactly once; returns the outcome ('duplicate' for a redelivery)."""
+def apply_event(event: dict[str, Any], fetched: list[dict[str, Any]] | None = None) -> str:
+    """Apply one verified Stripe event exactly once; returns the outcome ('duplicate' for a redelivery).
+    ``fetched``: what ``fetch_provider_data`` read from Stripe for it beforehand."""
     lock_chain()  # before the event row and any order row (see hall.services.audit.lock_chain)
     claimed = _claim_event(event["id"], event["type"])
     if claimed is None:
@@ -172,7 +207,7 @@ def apply_event(event: dict[str, Any]) -> str:
     elif event_type in ("refund.created", "refund.updated", "charge.refund.updated"):
         outcome, order_id = _apply_refund_object(obj)
     elif event_type == "charge.refunded":
-        outcome, order_id = _apply_charge_refunded(obj)
+        outcome, order_id = _apply_charge_refunded(obj, fetched)
     elif event_type in ("charge.dispute.created", "charge.dispute.funds_withdrawn", "charge.dispute.funds_reinstated"):
         outcome, order_id = _apply_dispute(event_type, obj)
     else:
@@ -195,14 +230,44 @@ class ReconcileReport:
     differences: list[str] = field(default_factory=list)
 
 
+def _finish_requested_refunds(report: ReconcileReport, older_than: datetime) -> None:
+    """Refunds recorded but never answered (Stripe unreachable, or a crash between the steps): ask again with
+    the same idempotency key, so Stripe returns the refund it made, if it made one, instead of a second."""
+    calls = [refunds.call_for(r) for r in db.session.scalars(select(Refund).join(Payment, Payment.id == Refund.payment_id).where(
+                 Refund.status == "requested", Refund.created_at < older_than,
+                 Payment.method.in_(PROVIDER_METHODS)).order_by(Refund.id))]
+    end_transaction()
+    for call in calls:
+        try:
+            refund = refunds.call_provider(call, None)
+            report.applied.append(f"refund {call.refund_id}: asked again → {refund.status}")
+            end_transaction()
+        except Conflict as error:
+            report.differences.append(f"refund {call.refund_id}: {error.message}")
+        except GatewayError as error:
+            db.session.rollback()
+            report.differences.append(f"refund {call.refund_id}: still requested ({error})")
+
+
 def reconcile(hours: int) -> ReconcileReport:
     """Compare Stripe's recent intents and refunds with our payments and ledger; apply what we missed through
-    the same idempotent functions the webhook uses, and list what differs."""
+    the same idempotent functions the webhook uses, and list what differs.
+
+    Stripe is read with no transaction open and the results applied in short transactions (it commits): refunds
+    left requested are asked again with their keys, intents created but never attached are attached, and
+    intents still open at Stripe for payments we cancelled are cancelled there."""
     report = ReconcileReport()
-    since = utcnow() - timedelta(hours=hours)
-    for intent in gateway().list_intents(created_since=since):
+    now = utcnow()
+    since = now - timedelta(hours=hours)
+    end_transaction()
+    _finish_requested_refunds(report, now - timedelta(minutes=2))
+    intents = gateway().list_intents(created_since=since)
+    listed_refunds = gateway().list_refunds(created_since=since)
+    to_cancel: list[provider_calls.IntentRef] = []
+    lock_chain()
+    for intent in intents:
         report.checked_intents += 1
-        payment = _payment_for_intent(intent.id)
+        payment = _payment_for_intent(intent.id, intent.metadata)
         if payment is None:
             if intent.metadata.get("order_id"):
                 report.differences.append(f"{intent.id}: Stripe knows it for order {intent.metadata['order_id']}, "
@@ -216,14 +281,17 @@ def reconcile(hours: int) -> ReconcileReport:
                 f"{intent.id}: succeeded at Stripe → {outcome}")
         elif payment.status == "succeeded" and intent.status != "succeeded":
             report.differences.append(f"{intent.id}: we recorded it paid, Stripe says {intent.status}")
-    for refund in gateway().list_refunds(created_since=since):
+        elif payment.status == "cancelled" and intent.status not in ("succeeded", "canceled"):
+            to_cancel.append(provider_calls.IntentRef(payment.id, payment.order_id, payment.attempt, intent.id))
+    for refund in listed_refunds:
         report.checked_refunds += 1
         payment = _payment_for_intent(refund.payment_intent)
         if payment is None:
             continue
         try:
             with db.session.begin_nested():
-                outcome = payments.provider_refund(payment, refund.id, refund.amount, refund.currency, refund.status)
+                outcome = refunds.provider_refund(payment, refund.id, refund.amount, refund.currency, refund.status,
+                                                  refund.metadata)
         except Conflict as error:
             outcome = f"refused ({error.message})"
         if outcome == "applied":
@@ -233,7 +301,14 @@ def reconcile(hours: int) -> ReconcileReport:
     orders_paid = {p.provider_reference for p in db.session.scalars(
         select(Payment).join(Order).where(Payment.status == "succeeded", Payment.method == "stripe",
                                           Payment.created_at >= since))}
-    seen = {i.id for i in gateway().list_intents(created_since=since)} if orders_paid else set()
+    seen = {i.id for i in intents}
     for reference in sorted(orders_paid - seen):
         report.differences.append(f"{reference}: paid in our records, not found at Stripe")
+    end_transaction()
+    for ref in to_cancel:
+        try:
+            provider_calls.cancel_at_provider([ref])
+            report.applied.append(f"{ref.intent_id}: cancelled at Stripe (cancelled here before)")
+        except (Conflict, GatewayError) as error:
+            report.differences.append(f"{ref.intent_id}: cancelled here, still open at Stripe ({error})")
     return report
