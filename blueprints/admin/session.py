@@ -1,7 +1,7 @@
 """Signing in and out of the console, and the language switch."""
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import current_user, logout_user
@@ -9,8 +9,7 @@ from werkzeug.wrappers import Response
 
 from blueprints.admin import admin
 from blueprints.admin.forms import LanguageForm, SignInForm
-from hall.auth import begin_browser_session, sign_in_account_key, sign_in_failed
-from hall.extensions import limiter
+from hall.auth import authenticate_throttled, begin_browser_session
 from hall.services import accounts, sessions
 from hall.services.errors import ServiceError
 
@@ -23,21 +22,24 @@ def _safe_next(target: str | None) -> str:
 
 
 @admin.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["SIGN_IN_LIMIT_PER_ACCOUNT"], key_func=sign_in_account_key,
-               deduct_when=sign_in_failed, scope="sign-in-account", methods=["POST"])
-@limiter.limit(lambda: current_app.config["SIGN_IN_LIMIT_PER_IP"], deduct_when=sign_in_failed, scope="sign-in-ip",
-               methods=["POST"])
-def sign_in() -> str | Response | tuple[str, int]:
-    """The sign-in page; only platform admins may enter the console."""
+def sign_in() -> str | Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
+    """The sign-in page; only platform admins may enter the console. Failed sign-ins count on the same throttle
+    as the API's (AUTHN-01)."""
     form = SignInForm(next=request.args.get("next", ""))
     if not form.validate_on_submit():
         return render_template("admin/sign_in.html", form=form), (422 if form.is_submitted() else 200)
     try:
-        user = accounts.authenticate(form.email.data or "", form.password.data or "")
+        user = authenticate_throttled(form.email.data or "", form.password.data or "")
     except ServiceError as error:
-        form.password.errors = [_("E-mail address or password is wrong.") if error.status == 401
-                                else error.message]
-        return render_template("admin/sign_in.html", form=form), error.status
+        if error.status == 401:
+            form.password.errors = [_("E-mail address or password is wrong.")]
+        elif error.status == 429:
+            form.password.errors = [_("Too many failed sign-ins; wait a while before trying again.")]
+        else:
+            form.password.errors = [error.message]
+        retry_after = getattr(error, "retry_after", None)
+        headers = {"Retry-After": str(retry_after)} if retry_after else {}
+        return render_template("admin/sign_in.html", form=form), error.status, headers
     if not user.is_admin:
         form.email.errors = [_("This console is for platform administrators.")]
         return render_template("admin/sign_in.html", form=form), 403

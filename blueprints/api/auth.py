@@ -8,7 +8,7 @@ from flask_login import current_user, login_required, logout_user
 from blueprints.api.base import ApiBlueprint
 from flask_wtf.csrf import generate_csrf
 
-from hall.auth import begin_browser_session, sign_in_account_key, sign_in_failed
+from hall.auth import authenticate_throttled, begin_browser_session
 from hall.extensions import limiter
 from hall.services import accounts, sessions
 from schemas.accounts import (
@@ -24,6 +24,7 @@ from schemas.accounts import (
     TokenIn,
     UserOut,
 )
+from schemas.common import ErrorSchema
 
 blp = ApiBlueprint("auth", __name__, url_prefix="/auth", description="Accounts: register, confirm, sign in and out")
 
@@ -57,14 +58,15 @@ def resend_confirmation(data: dict[str, Any]) -> dict[str, str]:
 
 
 @blp.route("/sign-in", methods=["POST"])
-@limiter.limit(lambda: current_app.config["SIGN_IN_LIMIT_PER_ACCOUNT"], key_func=sign_in_account_key,
-               deduct_when=sign_in_failed, scope="sign-in-account")
-@limiter.limit(lambda: current_app.config["SIGN_IN_LIMIT_PER_IP"], deduct_when=sign_in_failed, scope="sign-in-ip")
 @blp.arguments(SignInIn)
 @blp.response(200, SignInOut)
+@blp.alt_response(429, schema=ErrorSchema, description="Too many failed sign-ins for this account from this "
+                  "address, for this account, or from this address; wait for Retry-After")
 def sign_in(data: dict[str, Any]) -> dict[str, Any]:
-    """Sign in with e-mail and password; sets a fresh session cookie and returns the CSRF token for it."""
-    user = accounts.authenticate(data["email"], data["password"])
+    """Sign in with e-mail and password; sets a fresh session cookie and returns the CSRF token for it.
+
+    Failed sign-ins are throttled per account and address, per account and per address, shared with the console."""
+    user = authenticate_throttled(data["email"], data["password"])
     begin_browser_session(user)
     return {"user": user, "csrf_token": generate_csrf()}
 

@@ -1,15 +1,14 @@
 """How a request is tied to a person: a session cookie naming a server-side session, or a Bearer token."""
 from __future__ import annotations
 
-from typing import Any
-
 from flask import g, request
 from flask_login import LoginManager
 
 from hall.models import User
-from hall.services import sessions
+from hall.services import accounts, sessions
 from hall.services.errors import Unauthorized
-from hall.services.validation import normalise_email
+
+SIGN_IN_ENDPOINTS = frozenset({"auth.sign_in", "admin.sign_in"})  # the two doors; one throttle for both
 
 
 def bearer_token() -> str | None:
@@ -21,16 +20,32 @@ def bearer_token() -> str | None:
     return None
 
 
-def sign_in_account_key() -> str:
-    """Rate-limit key of the account named in a sign-in (JSON body or form): AUTHN-01 per account and per IP."""
-    body = request.get_json(silent=True) if request.is_json else request.form
-    email = body.get("email") if hasattr(body, "get") else None
-    return "account:" + (normalise_email(email) if isinstance(email, str) else "-")
+def client_address() -> str:
+    """The address failed sign-ins are counted against (``remote_addr`` is the client's behind TRUSTED_PROXIES)."""
+    return sessions.sign_in_address(request.remote_addr)
 
 
-def sign_in_failed(response: Any) -> bool:
-    """Only failed sign-ins count towards the limit."""
-    return response.status_code in (401, 403)
+def guard_sign_in_door() -> None:
+    """Before a sign-in's body is read: 429 when its address has used up its failed sign-ins (the account named in
+    the body is checked once the body, capped by MAX_JSON_BODY_BYTES, has been parsed)."""
+    if request.method == "POST" and request.endpoint in SIGN_IN_ENDPOINTS:
+        sessions.check_sign_in_allowed(None, client_address())
+
+
+def authenticate_throttled(email: str, password: str) -> User:
+    """Check e-mail and password under the sign-in throttle both doors share (the API and the console, AUTHN-01).
+
+    A used-up limit answers 429 before the password is checked; a wrong e-mail or password counts against the
+    account from this address, the account and the address; a right one clears this address's count."""
+    address = client_address()
+    sessions.check_sign_in_allowed(email, address)
+    try:
+        user = accounts.authenticate(email, password)
+    except Unauthorized:
+        sessions.record_sign_in_failure(email, address)
+        raise
+    sessions.record_sign_in_success(email, address)
+    return user
 
 
 def begin_browser_session(user: User) -> None:

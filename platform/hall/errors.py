@@ -26,6 +26,43 @@ _FRIENDLY = {
     428: "Send an If-Match header with the ETag you last read, so that changes made since are not lost.",
     412: "The object changed since you read it; read it again and retry with the new ETag.",
 }
+# A 422 names the fields at fault, but never echoes a body back (issue 9: 15.8 MB of unknown keys came back twice).
+MAX_ERROR_FIELDS = 20  # field names listed per error document, nested ones included
+MAX_FIELD_NAME_CHARS = 64
+MAX_MESSAGES_PER_FIELD = 5
+MAX_ERROR_MESSAGE_CHARS = 300
+MAX_PROBLEM_MESSAGE_CHARS = 2000
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def bound_errors(errors: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """At most MAX_ERROR_FIELDS field names (nested ones count), each name and message cut short; returns the
+    bounded mapping and how many fields were left out."""
+    budget = {"left": MAX_ERROR_FIELDS, "omitted": 0}
+
+    def messages(value: Any, depth: int) -> Any:
+        if isinstance(value, dict):
+            return fields(value, depth + 1) if depth < 4 else "…"
+        if isinstance(value, (list, tuple)):
+            return [messages(item, depth) for item in value[:MAX_MESSAGES_PER_FIELD]]
+        return _clip(str(value), MAX_ERROR_MESSAGE_CHARS)
+
+    def fields(mapping: dict[Any, Any], depth: int) -> dict[str, Any]:
+        bounded: dict[str, Any] = {}
+        for name, value in mapping.items():
+            key = _clip(str(name), MAX_FIELD_NAME_CHARS)
+            if budget["left"] <= 0 or key in bounded:
+                budget["omitted"] += 1
+                continue
+            budget["left"] -= 1
+            bounded[key] = messages(value, depth)
+        return bounded
+
+    bounded = fields(errors, 0)
+    return bounded, budget["omitted"]
 
 
 def problem(status: int, message: str, *, errors: dict[str, Any] | None = None, title: str | None = None,
@@ -48,11 +85,11 @@ def problem(status: int, message: str, *, errors: dict[str, Any] | None = None, 
     body: dict[str, Any] = {
         "status": status,
         "title": title or HTTP_STATUS_CODES.get(status, "Error"),
-        "message": message,
+        "message": _clip(message, MAX_PROBLEM_MESSAGE_CHARS),
         "request_id": current_request_id(),
     }
     if errors:
-        body["errors"] = errors
+        body["errors"] = bound_errors(errors)[0]
     response = jsonify(body)
     response.status_code = status
     for key, value in (headers or {}).items():
@@ -80,12 +117,17 @@ def http_error(error: HTTPException) -> Response:
     if status >= 500:
         return server_error(error)
     errors = field_errors(getattr(error, "data", None))
+    omitted = 0
+    if errors:
+        errors, omitted = bound_errors(errors)
     message = error.description or ""
     if status in _FRIENDLY and (not message or message == type(error).description):
         message = _FRIENDLY[status]
     if status == 422 and errors:
         message = _FRIENDLY[422] + " " + "; ".join(
             f"{name}: {' '.join(map(str, msgs)) if isinstance(msgs, list) else msgs}" for name, msgs in errors.items())
+        if omitted:
+            message += f" (and {omitted:,} more not listed)"
     headers = {}
     if status == 405 and error.valid_methods:  # type: ignore[attr-defined]
         headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
@@ -94,8 +136,10 @@ def http_error(error: HTTPException) -> Response:
 
 
 def service_error(error: ServiceError) -> Response:
-    """A rule the request broke, as the service said."""
-    return problem(error.status, error.message, errors=error.errors or None, title=error.title)
+    """A rule the request broke, as the service said (with Retry-After when the service says when to retry)."""
+    retry_after = getattr(error, "retry_after", None)
+    headers = {"Retry-After": str(retry_after)} if retry_after else None
+    return problem(error.status, error.message, errors=error.errors or None, title=error.title, headers=headers)
 
 
 def database_error(error: SQLAlchemyError) -> Response:

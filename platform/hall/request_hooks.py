@@ -1,16 +1,22 @@
-"""What happens around every request: request id, transaction mode, one commit, CSRF for cookie-authenticated
-API calls, and security headers (HDR-01)."""
+"""What happens around every request: request id, transaction mode, body limits, the sign-in throttle's first
+check, one commit, CSRF for cookie-authenticated API calls, and security headers (HDR-01).
+
+Nothing here reads a JSON body: the rate limits (Flask-Limiter's, checked as a view is entered, and the sign-in
+throttle's address check below) answer 429 before it is read, and ``HallRequest`` parses it once, when a view's
+arguments are loaded, from at most MAX_JSON_BODY_BYTES."""
 from __future__ import annotations
 
-import json
 import logging
 import re
 import uuid
+from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Request, Response, current_app, g, request
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
+from hall.auth import guard_sign_in_door
 from hall.context import request_id_var
 from hall.db import reset_transaction_mode, set_read_only_transactions
 from hall.errors import database_error, problem
@@ -31,16 +37,90 @@ DOCS_CSP = ("default-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: h
             "https://cdn.jsdelivr.net; frame-ancestors 'none'")
 
 
+NUL_REFUSED = "NUL characters (\\u0000) are not allowed in parameters or text; remove them."
+UNREADABLE_JSON = "The JSON body is not valid UTF-8 text (a lone surrogate?) or is nested too deeply."
+MALFORMED_JSON = "The body is not valid JSON; check its syntax (and send an object)."
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL (PostgreSQL text cannot hold it) and lone surrogates
+
+
+class HallRequest(Request):
+    """Flask's request whose JSON body is parsed at most once, whoever asks first (the arguments parser, the
+    Idempotency-Key digest, ...), with the outcome — the value or the 400 — kept for everyone after."""
+
+    _json_outcome: tuple[bool, Any] | None = None
+
+    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:  # type: ignore[override]
+        """The parsed JSON body; a body that is not JSON, or holds text no database stores, is a 400 (None when
+        ``silent``). Reading past the body limit is a 413 even when ``silent``."""
+        if not (force or self.is_json):
+            return None if silent else self.on_json_loading_failed(None)
+        if self._json_outcome is None:
+            self._json_outcome = self._parse_json()
+        parsed, value = self._json_outcome
+        if parsed:
+            return value
+        if silent:
+            return None
+        raise value
+
+    def _parse_json(self) -> tuple[bool, Any]:
+        data = self.get_data(cache=True)  # RequestEntityTooLarge when Content-Length is past max_content_length
+        limit = self.max_content_length
+        if self.content_length is None and limit is not None and len(data) >= limit and \
+                self.environ["wsgi.input"].read(1):
+            raise RequestEntityTooLarge()  # a chunked body Werkzeug cut at the limit: there is more of it
+        try:
+            value = current_app.json.loads(data)
+            unstorable = _has_unstorable_text(value)
+        except RecursionError:
+            return False, BadRequest(UNREADABLE_JSON)
+        except ValueError:  # includes UnicodeDecodeError
+            return False, BadRequest(MALFORMED_JSON)
+        if unstorable:
+            return False, BadRequest(NUL_REFUSED if unstorable == "\x00" else UNREADABLE_JSON)
+        return True, value
+
+
+def _has_unstorable_text(value: Any) -> str | None:
+    """The first NUL or lone surrogate in any string (keys included) of a parsed JSON value, or None."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            found = _UNSTORABLE.search(item)
+            if found:
+                return found.group()
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return None
+
+
+def body_limit() -> int | None:
+    """How many bytes this request's body may have: MAX_CONTENT_LENGTH for a multipart upload to an upload route
+    (its files are checked against UPLOAD_MAX_BYTES one by one), MAX_JSON_BODY_BYTES for everything else."""
+    config = current_app.config
+    if request.endpoint in UPLOAD_ENDPOINTS and request.mimetype == "multipart/form-data":
+        return config.get("MAX_CONTENT_LENGTH")
+    return config["MAX_JSON_BODY_BYTES"]
+
+
 def begin_request() -> Response | None:
-    """Name the request, choose how SQLite transactions begin, and refuse bodies the API cannot read."""
+    """Name the request, choose how SQLite transactions begin, cap the body, throttle sign-in by address, and
+    refuse bodies the API cannot read — all without reading a JSON body."""
     incoming = request.headers.get("X-Request-ID", "")
     g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
     g._request_id_token = request_id_var.set(g.request_id)
     g._txn_mode_token = set_read_only_transactions(request.method in SAFE_METHODS)
+    limit = body_limit()
+    request.max_content_length = limit  # also stops a chunked body (no Content-Length) at the limit
+    if limit is not None and (request.content_length or 0) > limit:
+        return problem(413, f"The request body is larger than {limit:,} bytes; send less.")
+    guard_sign_in_door()  # 429 from the address's count, before a sign-in's body is read
     if _carries_nul():
-        return problem(400, "NUL characters (\\u0000) are not allowed in parameters or text; remove them.")
-    if request.is_json and request.content_length and not _readable_json():
-        return problem(400, "The JSON body is not valid UTF-8 text (a lone surrogate?) or is nested too deeply.")
+        return problem(400, NUL_REFUSED)
     if request.path.startswith(API_PREFIX) and request.method not in SAFE_METHODS:
         has_body = bool(request.content_length) or request.headers.get("Transfer-Encoding") == "chunked"
         if has_body and not request.is_json and request.endpoint not in UPLOAD_ENDPOINTS:
@@ -52,24 +132,8 @@ def begin_request() -> Response | None:
 
 
 def _carries_nul() -> bool:
-    """PostgreSQL text cannot hold NUL; refuse it at the door rather than fail in the database."""
-    if any("\x00" in value for values in (request.args, request.form) for value in values.values()):
-        return True
-    return request.is_json and b"\\u0000" in request.get_data(cache=True)
-
-
-def _readable_json() -> bool:
-    """False for JSON that parses into text no database can store, or that is nested beyond reason."""
-    try:
-        data = json.loads(request.get_data(cache=True))
-        json.dumps(data, ensure_ascii=False).encode("utf-8")
-    except RecursionError:
-        return False
-    except UnicodeEncodeError:
-        return False
-    except ValueError:
-        return True  # malformed JSON: webargs answers it with its own 400
-    return True
+    """PostgreSQL text cannot hold NUL; refuse it in parameters and forms at the door (in JSON: ``HallRequest``)."""
+    return any("\x00" in value for values in (request.args, request.form) for value in values.values())
 
 
 def finish_request(response: Response) -> Response:
@@ -133,6 +197,7 @@ def end_request(_error: BaseException | None) -> None:
 
 def install_request_hooks(app: Flask) -> None:
     """Register the hooks; ``begin_request`` runs before CSRFProtect's check and the rate limiter's."""
+    app.request_class = HallRequest
     app.before_request_funcs.setdefault(None, []).insert(0, begin_request)
     app.after_request(finish_request)
     app.teardown_request(end_request)

@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 
 from hall.extensions import db
 from hall.models import AuthSession
+from hall.services.sessions import account_key
 from tests.conftest import make_app
 from tests.factories import PASSWORD, UserFactory, make_people
 
@@ -67,8 +68,9 @@ def test_sign_in_throttle_is_shared_through_redis(production_app: Flask) -> None
     throttled = second.post("/api/v1/auth/sign-in", json={"email": email, "password": PASSWORD},
                             base_url="https://hall.example.cn")
     assert throttled.status_code == 429 and "Retry-After" in throttled.headers
-    stored = redis.Redis.from_url(REDIS_URL).keys(f"*account:{email}*")
+    stored = redis.Redis.from_url(REDIS_URL).keys(f"*sign-in/pair/{account_key(email)}/*")
     assert stored, "the throttle counters are not in Redis"
+    assert not redis.Redis.from_url(REDIS_URL).keys(f"*{email}*"), "e-mail addresses are kept in Redis"
 
 
 def test_client_address_comes_from_the_reverse_proxy(production_app: Flask) -> None:

@@ -25,6 +25,7 @@ class FakeGateway:
         self.by_key: dict[str, Any] = {}
         self.calls: list[tuple[str, str | None, dict[str, Any]]] = []
         self.fail_next: Exception | None = None
+        self.lose_next_answer = False
         self._ids = itertools.count(1)
         # Unique across processes too (several gunicorn workers each hold their own fake).
         self._prefix = secrets.token_hex(4)
@@ -60,7 +61,7 @@ class FakeGateway:
                             metadata=dict(metadata), created=utcnow())
             self.intents[intent.id] = intent
             return intent
-        return self.intents[self._keyed(idempotency_key, params, make).id]
+        return self._answer(self.intents[self._keyed(idempotency_key, params, make).id])
 
     def retrieve_intent(self, intent_id: str) -> Intent:
         """The intent as it stands."""
@@ -104,7 +105,7 @@ class FakeGateway:
                             metadata=dict(metadata))
             self.refunds[refund.id] = refund
             return refund
-        return self._keyed(idempotency_key, params, make)
+        return self._answer(self._keyed(idempotency_key, params, make))
 
     def list_intents(self, *, created_since: datetime) -> list[Intent]:
         """Intents created since the time."""
@@ -115,6 +116,17 @@ class FakeGateway:
         """Every refund (the fake keeps no creation times for them)."""
         self._check_failure()
         return list(self.refunds.values())
+
+    def _answer(self, result: Any) -> Any:
+        """The result, unless the answer is to be lost on the way back (the call took effect at the provider)."""
+        if self.lose_next_answer:
+            self.lose_next_answer = False
+            raise GatewayError("Stripe's answer was lost (fake timeout after the call took effect)")
+        return result
+
+    def lose_answer(self) -> None:
+        """Make the next create or refund take effect and then fail as a timeout would (test helper)."""
+        self.lose_next_answer = True
 
     def fail_with(self, error: Exception | None = None) -> None:
         """Make the next call fail (default: the provider is unreachable)."""

@@ -1,20 +1,53 @@
-"""Server-side sign-in sessions and personal access tokens (SESS-01: both can be ended at once)."""
+"""Server-side sign-in sessions and personal access tokens (SESS-01: both can be ended at once), and the
+sign-in throttle (AUTHN-01) that the API and the console share."""
 from __future__ import annotations
 
 import hashlib
+import ipaddress
+import logging
+import math
 import secrets
+import time
 from datetime import timedelta
 
 from flask import current_app
+from limits import RateLimitItem, parse
 from sqlalchemy import select, update
 
-from hall.extensions import db
+from hall.extensions import db, limiter
 from hall.models import ApiToken, AuthSession, User
 from hall.models.types import utcnow
 from hall.services.audit import record_event
-from hall.services.errors import NotFound
+from hall.services.errors import NotFound, ServiceError
+from hall.services.validation import normalise_email
 
+log = logging.getLogger("hall.sessions")
 TOKEN_PREFIX = "hall_pat_"
+SIGN_IN_THROTTLED = "Too many failed sign-ins; wait before trying again (see Retry-After), or reset your password."
+
+
+class SignInThrottled(ServiceError):
+    """Too many failed sign-ins for this account from this address, for this account, or from this address.
+
+    One message whichever limit it was and whether or not the account exists (AUTHN-01)."""
+
+    status = 429
+    title = "Too Many Requests"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(SIGN_IN_THROTTLED)
+        self.retry_after = retry_after
+
+
+class SignInUnavailable(ServiceError):
+    """The throttle's storage cannot be reached: sign-in fails closed rather than run unthrottled."""
+
+    status = 503
+    title = "Service Unavailable"
+    retry_after = 30
+
+    def __init__(self) -> None:
+        super().__init__("Sign-in is unavailable for a moment; try again shortly.")
 
 
 def _digest(secret: str) -> str:
@@ -111,3 +144,82 @@ def user_for_api_token(secret: str) -> User | None:
             (ApiToken.expires_at.is_(None)) | (ApiToken.expires_at > now), User.status == "active",
         )
     )
+
+
+# --- Sign-in throttle (AUTHN-01) -------------------------------------------------------------------------------
+# Counters live in Flask-Limiter's storage (memory:// locally, Redis in production: RATELIMIT_STORAGE_URI), so
+# every worker and both doors (the API and the console) count the same failures. Only failed passwords count.
+
+
+def sign_in_address(remote_addr: str | None) -> str:
+    """The address a sign-in is counted against: IPv4 as is, IPv6 by its /64 (one customer's whole block)."""
+    try:
+        address = ipaddress.ip_address(remote_addr or "")
+    except ValueError:
+        return remote_addr or "-"
+    if address.version == 6:
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def account_key(email: str) -> str:
+    """The account's name in the counters: a digest of the normalised e-mail address (none in the store)."""
+    return hashlib.sha256(normalise_email(email).encode("utf-8")).hexdigest()[:32]
+
+
+def _limits(email: str | None, address: str) -> dict[str, tuple[RateLimitItem, tuple[str, ...]]]:
+    """Each limit that applies, by name: (the limit, its counter's identifiers). Without an e-mail only the
+    address's ceiling applies."""
+    config = current_app.config
+    prefix = config.get("RATELIMIT_KEY_PREFIX") or "hall"
+    found = {"address": (parse(config["SIGN_IN_LIMIT_PER_IP"]), (prefix, "sign-in", "address", address))}
+    if email is not None:
+        account = account_key(email)
+        found["pair"] = (parse(config["SIGN_IN_LIMIT_PER_ACCOUNT_AND_ADDRESS"]),
+                         (prefix, "sign-in", "pair", account, address))
+        found["account"] = (parse(config["SIGN_IN_LIMIT_ACCOUNT_CEILING"]), (prefix, "sign-in", "account", account))
+    return found
+
+
+def check_sign_in_allowed(email: str | None, address: str) -> None:
+    """Raise ``SignInThrottled`` (with the seconds to wait) when a failed-sign-in limit for ``email`` from
+    ``address`` is used up. ``email=None`` checks only the address's ceiling (possible before the body is read)."""
+    if not limiter.enabled:
+        return
+    waits: list[int] = []
+    try:
+        strategy = limiter.limiter
+        for item, identifiers in _limits(email, address).values():
+            if not strategy.test(item, *identifiers):
+                reset_at = strategy.get_window_stats(item, *identifiers).reset_time
+                waits.append(max(1, math.ceil(reset_at - time.time())))
+    except Exception as error:  # Redis down: fail closed, never sign in unthrottled
+        log.error("sign-in throttle storage unreachable: %s", error)
+        raise SignInUnavailable() from error
+    if waits:
+        raise SignInThrottled(max(waits))
+
+
+def record_sign_in_failure(email: str, address: str) -> None:
+    """Count a wrong e-mail or password against the account from this address, the account and the address."""
+    if not limiter.enabled:
+        return
+    try:
+        for item, identifiers in _limits(email, address).values():
+            limiter.limiter.hit(item, *identifiers)
+    except Exception as error:
+        log.error("sign-in throttle storage unreachable: %s", error)
+        raise SignInUnavailable() from error
+
+
+def record_sign_in_success(email: str, address: str) -> None:
+    """The owner got in from this address: forget this pair's failures (typos); the ceilings keep theirs."""
+    if not limiter.enabled:
+        return
+    item, identifiers = _limits(email, address)["pair"]
+    try:
+        limiter.limiter.clear(item, *identifiers)
+    except Exception as error:  # the sign-in itself succeeded: a stale pair counter only delays a later typo
+        log.warning("could not clear the sign-in counter: %s", error)
