@@ -43,10 +43,14 @@ migrate: install
 seed: migrate
 	$(BIN)/flask hall seed-demo --if-empty
 
+# gunicorn 27 opens a control socket at one path per user (~/.gunicorn/gunicorn.ctl) by default: concurrent runs
+# would take it from each other. Each run gets its own, per port (`gunicornc -s instance/gunicorn-8000.ctl`).
 run: seed
 	@if [ -f instance/demo-credentials.txt ]; then echo "Demo accounts:"; cat instance/demo-credentials.txt; fi
 	@echo "Serving on http://127.0.0.1:$(PORT)  (API docs: http://127.0.0.1:$(PORT)/api/v1/docs)"
-	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --access-logfile - wsgi:app
+	@mkdir -p instance
+	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --access-logfile - \
+		--control-socket instance/gunicorn-$(PORT).ctl wsgi:app
 
 test: install-dev
 	$(BIN)/ruff check .

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from flask_login import current_user
+from marshmallow import Schema, fields, post_dump, validate
 
 from hall.models.ledger import LEDGER_KINDS
 from hall.models.orders import CONTRACT_TYPES, ORDER_STATUSES
@@ -27,10 +28,18 @@ class OrderCreateIn(StrictSchema):
     deal_mode = fields.String(required=True, validate=validate.OneOf(BUYER_DEAL_MODES))
     quantity = fields.Integer(strict=True, load_default=1, validate=validate.Range(min=1, max=MAX_QUANTITY),
                               metadata={"description": "units or batches of a first-of-kind product"})
-    field_of_use = _text(200, allow_none=True, metadata={"description": "for licences and transfers"})
-    territory = _text(200, allow_none=True, metadata={"description": "e.g. 中国大陆 or a province"})
-    term_start = fields.Date(allow_none=True)
-    term_end = fields.Date(allow_none=True)
+    field_of_use = _text(60, allow_none=True, metadata={
+        "description": "licences only: a code of the future-industry taxonomy (GET /api/v1/hall/taxonomy), a "
+                       "field such as energy.storage or a whole direction such as energy; leave out for every "
+                       "field. A transfer sells every field, territory and term: send none of them.",
+        "example": "energy.storage"})
+    territory = _text(20, allow_none=True, metadata={
+        "description": "licences only: WORLD (or leave out) for worldwide, CN for all of China, or a GB/T 2260 "
+                       "six-digit region code (440000 Guangdong ⊃ 440300 Shenzhen ⊃ 440305 Nanshan)",
+        "example": "440000"})
+    term_start = fields.Date(allow_none=True, metadata={"description": "licences only; open when left out"})
+    term_end = fields.Date(allow_none=True, metadata={"description": "licences only: today or later; open when "
+                                                                     "left out"})
     contract_type = fields.String(allow_none=True, validate=validate.OneOf(CONTRACT_TYPES),
                                   metadata={"description": "technology-contract type; defaults from the deal mode"})
     end_user_declared = fields.Boolean(load_default=False,
@@ -109,6 +118,20 @@ class PartyOut(Schema):
     name_en = fields.String(allow_none=True)
 
 
+class NameOut(Schema):
+    """A code's name in Chinese and English."""
+
+    zh = fields.String()
+    en = fields.String()
+
+
+class ScopeNamesOut(Schema):
+    """What the scope's codes stand for."""
+
+    field_of_use = fields.Nested(NameOut)
+    territory = fields.Nested(NameOut)
+
+
 class OrderOut(Schema):
     """An order as its buyer and seller see it."""
 
@@ -123,10 +146,13 @@ class OrderOut(Schema):
     seller = fields.Nested(PartyOut)
     deal_mode = fields.String()
     quantity = fields.Integer()
-    field_of_use = fields.String(allow_none=True)
-    territory = fields.String(allow_none=True)
+    field_of_use = fields.String(allow_none=True, metadata={"description": "taxonomy code; null: every field"})
+    territory = fields.String(allow_none=True, metadata={"description": "CN or a GB/T 2260 code; null: worldwide"})
     term_start = fields.Date(allow_none=True)
     term_end = fields.Date(allow_none=True)
+    scope_names = fields.Nested(ScopeNamesOut, allow_none=True, attribute="scope_labels",
+                                metadata={"description": "names of the field of use and territory (transfers and "
+                                                         "licences)"})
     contract_type = fields.String(allow_none=True)
     buyer_note = fields.String(allow_none=True)
     price_mode = fields.String()
@@ -148,6 +174,15 @@ class OrderOut(Schema):
     delivered_at = fields.DateTime(allow_none=True)
     complete_after = fields.DateTime(allow_none=True)
     completed_at = fields.DateTime(allow_none=True)
+
+    @post_dump(pass_original=True)
+    def hide_the_fee_from_the_buyer(self, data: dict[str, Any], order: Any, **_: Any) -> dict[str, Any]:
+        """The platform's fee is between the platform and the seller: only the seller's members see it."""
+        viewer = getattr(current_user, "institution_id", None)
+        if viewer is None or viewer != getattr(order, "seller_institution_id", None):
+            data.pop("fee_rate_bp", None)
+            data.pop("fee_amount", None)
+        return data
 
 
 class OrderEventOut(Schema):

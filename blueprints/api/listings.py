@@ -65,10 +65,12 @@ def list_listings(query: dict[str, Any]) -> Any:
 
 @blp.route("", methods=["POST"])
 @login_required
+@blp.etag
 @blp.arguments(ListingCreateIn)
 @blp.response(201, ListingOut)
 def create_listing(data: dict[str, Any]) -> Any:
-    """Start a draft (achievement or first-of-kind); content may be filled in over several edits."""
+    """Start a draft (achievement or first-of-kind); content may be filled in over several edits. The ETag is the
+    one a GET would give: send it as If-Match with the first edit."""
     kind = data.pop("kind")
     return _with_etag(listings.create_draft(_me(), kind, data))
 
@@ -97,6 +99,7 @@ def edit_listing(changes: dict[str, Any], listing_id: int) -> Any:
 
 @blp.route("/<int:listing_id>/submit", methods=["POST"])
 @login_required
+@blp.etag
 @blp.response(200, ListingOut)
 def submit_listing(listing_id: int) -> Any:
     """Send for review: a draft, a listing returned for changes, a renewal, or a revision."""
@@ -105,6 +108,7 @@ def submit_listing(listing_id: int) -> Any:
 
 @blp.route("/<int:listing_id>/withdraw", methods=["POST"])
 @login_required
+@blp.etag
 @blp.response(200, ListingOut)
 def withdraw_listing(listing_id: int) -> Any:
     """Take a published listing out of the hall (submit it again later to renew)."""

@@ -1,4 +1,4 @@
-"""``flask hall …``: create-admin, seed-demo, verify-audit, suspend-user, deliver-mail."""
+"""``flask hall …``: create-admin, seed-demo, verify-audit, audit-checkpoint, suspend-user, deliver-mail."""
 from __future__ import annotations
 
 import sys
@@ -81,17 +81,73 @@ def seed_demo_command(if_empty: bool, credentials_path: Path | None) -> None:
 
 
 @hall_cli.command("verify-audit")
-def verify_audit() -> None:
-    """Check the audit trail's hash chain; name the first broken event and exit 1 if there is one."""
-    from hall.services.audit import verify_chain
+@click.option("--against", "against", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also hold the chain against the checkpoints exported to this file (JSON lines).")
+def verify_audit(against: Path | None) -> None:
+    """Check the audit trail's hash chain and hold it against every signed checkpoint (the database's, and those
+    exported to --against); name the first broken event, or the truncation, and exit 1 if there is one."""
+    from hall.db import read_only_transactions
+    from hall.services.audit import CheckpointFileError, read_exported_claims, stored_claims, verify_chain
 
-    verdict = verify_chain()
-    if verdict.intact:
-        click.echo(f"Audit chain intact: {verdict.events_checked} events checked.")
+    with read_only_transactions():
+        try:
+            claims = stored_claims() + (read_exported_claims(against) if against is not None else [])
+        except CheckpointFileError as error:
+            db.session.rollback()
+            raise click.ClickException(str(error)) from error
+        verdict = verify_chain(claims=claims)
+        db.session.rollback()
+    for note in verdict.notes:
+        click.echo(f"Note: {note}", err=True)
+    if verdict.truncated:
+        click.echo(f"Audit chain TRUNCATED or REWRITTEN at event {verdict.broken_event_id}: {verdict.problem} "
+                   f"({verdict.events_checked} events checked).", err=True)
+        sys.exit(1)
+    if not verdict.intact:
+        click.echo(f"Audit chain BROKEN at event {verdict.broken_event_id}: {verdict.problem} "
+                   f"({verdict.events_checked} events before it are intact).", err=True)
+        sys.exit(1)
+    click.echo(f"Audit chain intact: {verdict.events_checked} events checked.")
+    if verdict.latest_checkpoint is None:
+        click.echo("No signed checkpoint to compare with: deleting the newest events would go unnoticed. "
+                   "Run `flask hall audit-checkpoint` (from cron).", err=True)
+    else:
+        click.echo(f"It matches {verdict.checkpoints_matched} signed checkpoint(s); the latest is "
+                   f"{verdict.latest_checkpoint.describe()}.")
+
+
+@hall_cli.command("audit-checkpoint")
+@click.option("--export", "export_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also append the checkpoint as one JSON line to this file (keep it on another machine or "
+                   "write-once storage).")
+def audit_checkpoint(export_path: Path | None) -> None:
+    """Verify the audit chain, then sign and store a checkpoint of its head (count, last id, hash); run from
+    cron, e.g. every 5 minutes. Refuses (exit 1) when the chain is broken or truncated."""
+    from hall.db import read_only_transactions
+    from hall.services.audit import export_checkpoint, take_checkpoint, verify_chain
+
+    with read_only_transactions():  # the walk may be long: on SQLite it must not hold the write lock
+        verdict = verify_chain()
+        db.session.rollback()
+    if not verdict.intact:
+        click.echo(f"Audit chain not intact at event {verdict.broken_event_id}: {verdict.problem}. "
+                   "No checkpoint signed.", err=True)
+        sys.exit(1)
+    try:
+        row = take_checkpoint(verdict)
+    except ServiceError as error:
+        _fail(error)
         return
-    click.echo(f"Audit chain BROKEN at event {verdict.broken_event_id}: {verdict.problem} "
-               f"({verdict.events_checked} events before it are intact).", err=True)
-    sys.exit(1)
+    _commit()
+    head = f"last event {row.last_event_id}, hash {row.last_event_hash[:16]}…" if row.last_event_id else "empty"
+    click.echo(f"Checkpoint #{row.id}: {row.event_count} events ({head}).")
+    if export_path is not None:
+        try:
+            export_checkpoint(row, export_path)
+        except OSError as error:
+            raise click.ClickException(f"Checkpoint #{row.id} is stored but could not be exported: {error}") \
+                from error
+        click.echo(f"Exported to {export_path}.")
 
 
 @hall_cli.command("suspend-user")

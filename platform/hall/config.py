@@ -74,8 +74,16 @@ class BaseConfig:
 
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
-    SIGN_IN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"  # failed attempts only (AUTHN-01)
     SIGN_IN_LIMIT_PER_IP = "30 per 15 minutes"
+    # Failed sign-ins, one counter for the API and the console (AUTHN-01, issue 9): per account from one address
+    # (the attacker's address is throttled, the owner elsewhere is not), a looser ceiling per account from all
+    # addresses together (a distributed guesser), and SIGN_IN_LIMIT_PER_IP per address over every account.
+    SIGN_IN_LIMIT_PER_ACCOUNT_AND_ADDRESS = "5 per 15 minutes"
+    SIGN_IN_LIMIT_ACCOUNT_CEILING = "50 per hour"
+    # Every request body except multipart uploads (which keep MAX_CONTENT_LENGTH and UPLOAD_MAX_BYTES): 413 beyond
+    # this, before anything is read. 1 MiB holds the largest real listing (about 100,000 characters of bilingual
+    # text, some 600 KB when a client \u-escapes Chinese) and parses in milliseconds.
+    MAX_JSON_BODY_BYTES = 1024 * 1024
     REGISTRATION_LIMIT = "20 per hour"
     MAIL_REQUEST_LIMIT = "10 per hour"
     PASSWORD_CHANGE_LIMIT = "10 per hour"
@@ -97,6 +105,8 @@ class BaseConfig:
     STRIPE_API_BASE: str | None = None  # e.g. a localstripe server; default api.stripe.com
     STRIPE_WEBHOOK_TOLERANCE = 300  # seconds a signature may be old, or ahead of our clock (PAY-01)
     PAYMENT_GATEWAY: str | None = None  # stripe | fake | none; default stripe when STRIPE_SECRET_KEY is set
+    STRIPE_TIMEOUT_SECONDS = 8  # one call to Stripe; well under gunicorn's 30 s worker timeout
+    STRIPE_MAX_NETWORK_RETRIES = 0  # a failed call answers 502/503 at once; our keys make the client's retry safe
 
     # Trading
     PLATFORM_FEE_BP = 300  # platform fee in basis points of the order amount (3 %), rounded half up to the fen
@@ -122,7 +132,7 @@ class BaseConfig:
     OPENAPI_URL_PREFIX = "/api/v1"
     OPENAPI_JSON_PATH = "openapi.json"
     OPENAPI_SWAGGER_UI_PATH = "/docs"
-    OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
+    OPENAPI_SWAGGER_UI_URL = "/api/v1/docs/static/"  # swagger-ui of the pinned flask-swagger-ui, served locally
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     UPLOAD_MAX_BYTES = 10 * 1024 * 1024  # per file (FILE-01); bigger requests get 413
     UPLOAD_DIR: str | None = None  # default: instance/uploads, outside the static files
@@ -131,6 +141,9 @@ class BaseConfig:
     SEARCH_RANK_WINDOW = 5000  # a query matching more ranks only its newest 5,000 matches (see hall.search.ranked)
     EXPORT_MAX_ROWS = 100_000
     TRUSTED_PROXIES = 0  # how many reverse proxies set X-Forwarded-For/-Proto in front of the app
+    AUDIT_CHECKPOINT_KEY: str | None = None  # HMAC key of audit checkpoints; default: derived from SECRET_KEY
+    AUDIT_CHECKPOINT_EVERY = 100  # record_event also signs a checkpoint every this many events (0: only the command)
+    READINESS_TIMEOUT_MS = 500  # /readyz: longest wait for a connection, a lock or its probe write
 
     @classmethod
     def from_environment(cls, database_url: str | None = None, secret_key: str | None = None) -> dict[str, Any]:
@@ -147,11 +160,12 @@ class BaseConfig:
         for key in ("UPLOAD_DIR", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "RATELIMIT_STORAGE_URI", "MAIL_BACKEND",
                     "MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER", "PUBLIC_BASE_URL",
                     "STRIPE_PUBLISHABLE_KEY", "STRIPE_API_BASE", "PAYMENT_GATEWAY", "BANK_ACCOUNT_NAME", "BANK_NAME",
-                    "BANK_ACCOUNT_NUMBER", "ORDER_CREATE_LIMIT", "PAYMENT_CREATE_LIMIT"):
+                    "BANK_ACCOUNT_NUMBER", "ORDER_CREATE_LIMIT", "PAYMENT_CREATE_LIMIT", "AUDIT_CHECKPOINT_KEY"):
             if env.get(key):
                 settings[key] = env[key]
         for key in ("MAIL_PORT", "TRUSTED_PROXIES", "PLATFORM_FEE_BP", "ORDER_RESERVATION_HOURS",
-                    "ORDER_AUTO_COMPLETE_DAYS", "PUBLIC_NOTICE_DAYS"):
+                    "ORDER_AUTO_COMPLETE_DAYS", "PUBLIC_NOTICE_DAYS", "STRIPE_TIMEOUT_SECONDS",
+                    "STRIPE_MAX_NETWORK_RETRIES"):
             if env.get(key):
                 settings[key] = int(env[key])
         settings["MAIL_USE_TLS"] = env_flag("MAIL_USE_TLS", cls.MAIL_USE_TLS)

@@ -32,9 +32,9 @@ ADMIN_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script
 UPLOAD_ENDPOINTS = frozenset({"listings.add_attachment"})  # the only API routes that take multipart/form-data
 # Authenticated by their own signature, never by a session: the only writes without a CSRF check (PAY-02).
 CSRF_EXEMPT_ENDPOINTS = frozenset({"payments.stripe_webhook"})
-DOCS_CSP = ("default-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://cdn.jsdelivr.net; "
-            "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; script-src 'self' 'unsafe-inline' "
-            "https://cdn.jsdelivr.net; frame-ancestors 'none'")
+# Swagger UI is served from the pinned package (no CDN); its start-up script is inline.
+DOCS_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+            "script-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
 
 
 NUL_REFUSED = "NUL characters (\\u0000) are not allowed in parameters or text; remove them."

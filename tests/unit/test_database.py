@@ -132,7 +132,7 @@ def test_concurrent_read_then_write_transactions_all_succeed(app: Flask) -> None
 @pytest.mark.usefixtures("sqlite_only")
 def test_reads_begin_deferred_and_writes_begin_immediate(client: FlaskClient,
                                                          begin_statements: list[str]) -> None:
-    response = client.get("/readyz")
+    response = client.get("/api/v1/hall/taxonomy")
     assert response.status_code == 200
     assert begin_statements == ["BEGIN"]
     begin_statements.clear()
@@ -160,7 +160,7 @@ def test_a_read_request_is_not_blocked_by_an_open_write_transaction(client: Flas
     with engine.connect() as writer:
         writer.execute(text("UPDATE users SET display_name = display_name"))  # holds the write lock
         started = time.monotonic()
-        response = client.get("/readyz")
+        response = client.get("/api/v1/hall/taxonomy")
         elapsed = time.monotonic() - started
         writer.rollback()
     assert response.status_code == 200, response.get_json()

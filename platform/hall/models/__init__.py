@@ -7,15 +7,17 @@ from hall.models.accounts import (
     Invitation,
     User,
 )
-from hall.models.audit import AuditEvent
+from hall.models.audit import AuditCheckpoint, AuditEvent, ReadinessProbe
 from hall.models.ledger import LedgerEntry
 from hall.models.listings import HallIndexEntry, Listing, ListingAttachment, ListingVersion
 from hall.models.mail import OutboxMail
 from hall.models.orders import ExclusiveClaim, IdempotencyRecord, Order, Payment, ProviderEvent
+from hall.models.refunds import Refund
 from hall.models.taxonomy import Direction, IndustryField
 
 __all__ = [
     "ApiToken",
+    "AuditCheckpoint",
     "AuditEvent",
     "AuthSession",
     "ConsumedToken",
@@ -34,5 +36,7 @@ __all__ = [
     "OutboxMail",
     "Payment",
     "ProviderEvent",
+    "ReadinessProbe",
+    "Refund",
     "User",
 ]

@@ -13,9 +13,10 @@ import filetype
 from flask import current_app
 
 from hall.extensions import db
-from hall.models import Listing, ListingAttachment, User
+from hall.models import ListingAttachment, User
 from hall.services.audit import record_event
 from hall.services.errors import InvalidInput, NotFound, ServiceError
+from hall.services.hall import public_attachment as visible_attachment
 from hall.services.listings import bump_lock_version, editable_version, own_listing
 
 ALLOWED_TYPES = {"application/pdf": {".pdf"}, "image/png": {".png"}, "image/jpeg": {".jpg", ".jpeg"},
@@ -113,11 +114,6 @@ def attachment_for_owner(actor: User, listing_id: int, attachment_id: int) -> tu
 
 
 def public_attachment(listing_id: int, attachment_id: int) -> tuple[ListingAttachment, Path]:
-    """A file of a published listing's public version; anything else is 404."""
-    listing = db.session.get(Listing, listing_id)
-    if listing is None or listing.status != "published" or listing.published_version is None:
-        raise NotFound("No such attachment.")
-    attachment = next((a for a in listing.published_version.attachments if a.id == attachment_id), None)
-    if attachment is None:
-        raise NotFound("No such attachment.")
+    """A file of a public listing's approved version (the hall's visibility rule); anything else is 404."""
+    attachment = visible_attachment(listing_id, attachment_id)
     return attachment, upload_dir() / attachment.storage_name

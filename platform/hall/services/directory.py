@@ -5,9 +5,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from hall.extensions import db
-from hall.models import HallIndexEntry, Institution, ListingVersion
+from hall.models import HallIndexEntry, Institution, Listing, ListingVersion
 from hall.search import query_terms
-from hall.services.hall import HallFilter, filtered_selection
+from hall.services.hall import HallFilter, filtered_selection, public_listing_conditions
 from hall.services.spreadsheets import to_csv, to_xlsx
 
 COLUMNS = (
@@ -25,13 +25,16 @@ def _price(amount: int | None) -> str:
 
 
 def directory_rows(f: HallFilter, limit: int) -> Iterator[dict[str, Any]]:
-    """The published listings matching ``f`` (newest first), one dict per row, at most ``limit``."""
+    """The public listings matching ``f`` (newest first), one dict per row, at most ``limit``; each row is held
+    to the hall's visibility rule."""
     query = filtered_selection(f, query_terms(f.q) if f.q else [])
     h = HallIndexEntry
     rows = db.session.execute(
         query.with_only_columns(h, ListingVersion, Institution.name_zh)
         .join(ListingVersion, ListingVersion.id == h.version_id)
         .join(Institution, Institution.id == h.institution_id)
+        .join(Listing, Listing.id == h.listing_id)
+        .where(*public_listing_conditions())
         .order_by(h.published_at.desc(), h.listing_id.desc()).limit(limit)
         .execution_options(yield_per=1000)
     )

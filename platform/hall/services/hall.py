@@ -1,19 +1,32 @@
-"""The public hall: filtered, ranked, paginated search with facet counts, listing detail, the taxonomy.
+"""The public hall: the one visibility rule for everything public, filtered, ranked, paginated search with facet
+counts, listing detail, institution profiles, public files, the taxonomy.
 
-Everything here reads ``hall_index``, which holds published listings only.
+The visibility rule (``listing_is_public`` / ``public_listing_conditions``, ``institution_is_public``) decides
+what anyone without an account may see: a listing is public only while it is published with an approved
+version, its institution is verified (not pending, rejected or suspended) and its term has not ended; of its
+files, only those of that approved version. Every public view goes through it: the hall's detail, files,
+institution profiles, search and the directory; any other public view must use it too.
+
+Searches filter, count and rank in ``hall_index``, which the transitions keep, in the same transaction, to the
+published listings of verified institutions; the one thing it cannot follow is the clock (a term ends; the
+daily ``expire-listings`` takes the listing out), so the rows of each page shown are held to the rule once more
+and a listing whose term ended is never shown, though until the sweep it may still be counted in a facet.
+The directory, an export, applies the rule in SQL.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from hall.extensions import db
-from hall.models import Direction, HallIndexEntry, Institution, Listing, ListingVersion
+from hall.models import Direction, HallIndexEntry, Institution, Listing, ListingAttachment, ListingVersion
 from hall.models.listings import DEAL_MODES
+from hall.models.types import utcnow
 from hall.search import count_text_matches, query_terms, ranked, text_condition
 from hall.services.errors import NotFound
 
@@ -52,6 +65,62 @@ class HallPage:
     terms: list[str]
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
 
+
+# --- the visibility rule ------------------------------------------------------------------------------------
+
+def institution_is_public(org: Institution | None) -> bool:
+    """An institution is public while it is verified (a pending, rejected or suspended one is not)."""
+    return org is not None and org.verification_status == "verified"
+
+
+def listing_is_public(listing: Listing | None, now: datetime | None = None) -> bool:
+    """A listing is public while it is published with an approved version, its institution is public and its
+    term has not ended."""
+    now = now or utcnow()
+    return (listing is not None and listing.status == "published" and listing.published_version_id is not None
+            and (listing.expires_at is None or listing.expires_at > now)
+            and institution_is_public(listing.institution))
+
+
+def public_listing_conditions(now: datetime | None = None) -> list[ColumnElement[bool]]:
+    """``listing_is_public`` as SQL conditions on ``listings`` (for queries that list or count public things)."""
+    now = now or utcnow()
+    verified = select(Institution.id).where(Institution.verification_status == "verified")
+    return [Listing.status == "published", Listing.published_version_id.is_not(None),
+            or_(Listing.expires_at.is_(None), Listing.expires_at > now), Listing.institution_id.in_(verified)]
+
+
+def published_listing(listing_id: int) -> tuple[Listing, ListingVersion]:
+    """A public listing with its public version; anything else (draft, pending, withdrawn, suspended, expired,
+    of an institution that is not verified, missing) is 404."""
+    listing = db.session.get(Listing, listing_id)
+    if listing is None or not listing_is_public(listing) or listing.published_version is None:
+        raise NotFound("No such listing in the hall.")
+    return listing, listing.published_version
+
+
+def public_attachment(listing_id: int, attachment_id: int) -> ListingAttachment:
+    """A file of a public listing's approved version; any other file (of a draft, of a pending revision only, of
+    another listing, of a listing that is not public) is 404."""
+    try:
+        _, version = published_listing(listing_id)
+    except NotFound:
+        raise NotFound("No such attachment.") from None
+    attachment = db.session.get(ListingAttachment, attachment_id)
+    if attachment is None or attachment.version_id != version.id:
+        raise NotFound("No such attachment.")
+    return attachment
+
+
+def public_institution(institution_id: int) -> Institution:
+    """A public institution's profile; any other is 404."""
+    org = db.session.get(Institution, institution_id)
+    if org is None or not institution_is_public(org):
+        raise NotFound("No such institution.")
+    return org
+
+
+# --- search ---------------------------------------------------------------------------------------------------
 
 def _conditions(f: HallFilter) -> list[Any]:
     h = HallIndexEntry
@@ -118,7 +187,7 @@ def _page_ids(f: HallFilter, terms: list[str], mode: str, sort: str, limit: int,
 
 def search_hall(f: HallFilter, *, sort: str = "relevance", page: int = 1, per_page: int = 20,
                 with_facets: bool = True) -> HallPage:
-    """Published listings matching ``f``: ranked by relevance (title above body), newest or price.
+    """Public listings matching ``f``: ranked by relevance (title above body), newest or price.
 
     Only ids (and scores) are sorted; the rows of the one page shown are fetched afterwards.
     """
@@ -131,7 +200,8 @@ def search_hall(f: HallFilter, *, sort: str = "relevance", page: int = 1, per_pa
     ids = _page_ids(f, terms, mode, sort, per_page, (page - 1) * per_page, total) if total else []
     rows_by_id = {entry.listing_id: (entry, version) for entry, version in db.session.execute(
         select(HallIndexEntry, ListingVersion).join(ListingVersion, ListingVersion.id == HallIndexEntry.version_id)
-        .where(HallIndexEntry.listing_id.in_([listing_id for listing_id, _ in ids]))
+        .join(Listing, Listing.id == HallIndexEntry.listing_id)
+        .where(HallIndexEntry.listing_id.in_([listing_id for listing_id, _ in ids]), *public_listing_conditions())
         .options(selectinload(ListingVersion.attachments))).all()} if ids else {}
     rows = [(*rows_by_id[listing_id], score) for listing_id, score in ids if listing_id in rows_by_id]
     facets = facet_counts(filtered_selection(f, terms, mode)) if with_facets else {}
@@ -157,23 +227,6 @@ def facet_counts(filtered: Select[Any]) -> dict[str, dict[str, int]]:
     totals = db.session.execute(select(*sums)).one()
     facets["deal_mode"] = {mode: int(count or 0) for mode, count in zip(DEAL_MODES, totals) if count}
     return facets
-
-
-def published_listing(listing_id: int) -> tuple[Listing, ListingVersion]:
-    """A published listing with its public version; anything else (draft, pending, suspended, missing) is 404."""
-    entry = db.session.get(HallIndexEntry, listing_id)
-    listing = db.session.get(Listing, listing_id) if entry is not None else None
-    if listing is None or listing.status != "published" or listing.published_version is None:
-        raise NotFound("No such listing in the hall.")
-    return listing, listing.published_version
-
-
-def public_institution(institution_id: int) -> Institution:
-    """A verified institution's public profile."""
-    org = db.session.get(Institution, institution_id)
-    if org is None or not org.is_verified:
-        raise NotFound("No such institution.")
-    return org
 
 
 def taxonomy() -> list[Direction]:

@@ -285,7 +285,7 @@ def refund_order(admin: User, order_id: int, amount: int, reason: str, bank_refe
             raise InvalidInput.field("bank_reference", "the bank's reference of the return transfer is required")
         if entry_by_reference(f"bank-refund:{bank_reference}") is not None:
             raise Conflict(f"A refund with bank reference {bank_reference} has already been recorded.")
-    call = refunds.waiting_refund_call(order, amount) if payment.method != "bank_transfer" else None
+    call = refunds.waiting_refund_call(admin, order, amount) if payment.method != "bank_transfer" else None
     if call is None:
         _refund, call = refunds.record_refund(admin, order, payment, amount, reason, bank_reference)
     if call is not None:

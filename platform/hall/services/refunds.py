@@ -172,16 +172,17 @@ def call_for(refund: Refund) -> RefundCall:
                        "refund_id": str(refund.id)})
 
 
-def waiting_refund_call(order: Order, amount: int) -> RefundCall | None:
-    """A card refund of the order still waiting for the provider's answer: the admin asking again for the same
-    amount retries it (same key); another amount is refused until it is answered."""
+def waiting_refund_call(admin: User, order: Order, amount: int) -> RefundCall | None:
+    """A card refund of the order still waiting for the provider's answer: the admin who asked for it, asking
+    again for the same amount, retries it (same key); anything else is refused until it is answered."""
     waiting = db.session.scalar(select(Refund).where(Refund.order_id == order.id, Refund.status == "requested")
                                 .order_by(Refund.id).limit(1))
     if waiting is None:
         return None
-    if waiting.amount != amount:
+    if waiting.amount != amount or waiting.requested_by_id != admin.id:
         raise Conflict(f"A refund of {waiting.amount} {order.currency} (minor units) is still waiting for Stripe's "
-                       "answer: ask for that amount again to retry it, or let reconcile finish it.")
+                       "answer: the admin who asked for it may ask again for that amount to retry it, or "
+                       "reconcile finishes it.")
     return call_for(waiting)
 
 
