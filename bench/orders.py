@@ -40,6 +40,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -240,8 +241,10 @@ def seed(app: Any, args: argparse.Namespace, deadline: Deadline) -> dict[str, An
             if deadline.passed():
                 break
             person = people[i % len(people)]
+            # Non-exclusive licences coexist; a term of its own keeps each order apart from the buyer's others.
             order, created = orders.create_order(person, storm_listing, {
-                "deal_mode": "non_exclusive_license", "field_of_use": f"基准应用领域 {i}"})
+                "deal_mode": "non_exclusive_license", "field_of_use": "energy.storage", "territory": "CN",
+                "term_end": date.today() + timedelta(days=365 + i)})
             assert created
             payment, _extra = payments.start_payment(person, order.id, "stripe")
             storm.append({"order_id": order.id, "intent": payment.provider_reference, "amount": payment.amount,

@@ -30,7 +30,7 @@ def seed_demo_orders(admin: User) -> int:
         return 0
     made = 0
     licence, _ = orders.create_order(enterprise, licence_id, {"deal_mode": "non_exclusive_license",
-                                                              "territory": "广东省", "note": "用于储能电站通信"})
+                                                              "territory": "440000", "note": "用于储能电站通信"})
     payments.start_payment(enterprise, licence.id, "bank_transfer")
     payments.record_bank_transfer(admin, licence.id, amount=licence.amount, currency=licence.currency,
                                   value_date=utcnow().date(), bank_reference="ICBC-DEMO-0001")

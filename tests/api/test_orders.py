@@ -101,7 +101,10 @@ def buy_product(market: Market, quantity: int = 1, party: Party | None = None, *
     response = (party or market.buyer).order(market.product, "purchase", quantity=quantity, end_user_declared=True,
                                               **extra)
     assert response.status_code == 201, response.get_json()
-    return response.get_json()
+    body = response.get_json()
+    assert "fee_amount" not in body and "fee_rate_bp" not in body  # the platform's fee is not the buyer's business
+    row = order_row(market.app, body["id"])
+    return {**body, "fee_amount": row["fee_amount"], "fee_rate_bp": row["fee_rate_bp"]}
 
 
 def start_card_payment(market: Market, order_id: int, party: Party | None = None) -> dict[str, Any]:
@@ -225,7 +228,18 @@ def test_the_currency_comes_from_the_listing(app: Flask) -> None:
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
     assert body["currency"] == "USD" and body["amount"] == 123_45
-    assert body["fee_amount"] == 370  # 3 % of 123.45 is 3.7035 → 3.70
+    assert order_row(app, body["id"])["fee_amount"] == 370  # 3 % of 123.45 is 3.7035 → 3.70
+
+
+def test_the_seller_sees_the_platform_fee_and_the_buyer_does_not(market: Market) -> None:
+    order = buy_product(market)
+    path = f"{ORDERS}/{order['id']}"
+    assert market.seller.get(path).get_json()["fee_amount"] == order["fee_amount"] > 0
+    as_buyer = market.buyer.get(path).get_json()
+    assert "fee_amount" not in as_buyer and "fee_rate_bp" not in as_buyer and "fees" not in as_buyer["balance"]
+    listed = market.buyer.get(ORDERS).get_json()
+    assert listed and all("fee_amount" not in item for item in listed)
+    assert all("fee_amount" in item for item in market.seller.get(f"{ORDERS}?role=seller").get_json())
 
 
 @pytest.mark.parametrize("field, value", [("price", 1), ("amount", 1), ("unit_price", 1), ("fee_amount", 0),
@@ -242,7 +256,7 @@ def test_client_set_price_amount_status_or_fee_is_refused(market: Market, field:
 # --- request → quote → accept ----------------------------------------------------------------------------------------
 
 def test_negotiated_order_quote_requote_and_accept_the_current_quote(market: Market) -> None:
-    requested = market.buyer.order(market.negotiable, "transfer", field_of_use="储能")
+    requested = market.buyer.order(market.negotiable, "transfer")
     assert requested.status_code == 201, requested.get_json()
     order = requested.get_json()
     oid = order["id"]
@@ -303,7 +317,7 @@ def test_an_institution_cannot_buy_its_own_listing(market: Market) -> None:
     ("licence", {"deal_mode": "non_exclusive_license", "contract_type": "service"}, "contract_type"),
     ("product", {"deal_mode": "purchase", "end_user_declared": True, "contract_type": "license"}, "contract_type"),
     ("licence", {"deal_mode": "transfer", "contract_type": "lease"}, "contract_type"),  # not a contract type
-    ("negotiable", {"deal_mode": "technical_service", "territory": "广东省"}, "deal_mode"),  # scope on a service
+    ("negotiable", {"deal_mode": "technical_service", "territory": "440000"}, "deal_mode"),  # scope on a service
 ])
 def test_order_rules_answer_422_naming_the_field(market: Market, listing: str, body: dict[str, Any],
                                                  field: str) -> None:
@@ -315,8 +329,8 @@ def test_order_rules_answer_422_naming_the_field(market: Market, listing: str, b
 
 def test_contract_types_default_from_the_deal_mode(market: Market) -> None:
     expected = [(market.negotiable, "transfer", {}, "transfer"),
-                (market.licence, "exclusive_license", {"territory": "广东省"}, "license"),
-                (market.licence, "non_exclusive_license", {"territory": "北京市"}, "license"),
+                (market.licence, "exclusive_license", {"territory": "440000"}, "license"),
+                (market.licence, "non_exclusive_license", {"territory": "110000"}, "license"),
                 (market.negotiable, "technical_service", {}, "service"),
                 (market.product, "purchase", {"end_user_declared": True}, None)]
     for listing_id, mode, extra, contract_type in expected:
@@ -352,15 +366,15 @@ def test_cancel_needs_a_reason_and_releases_the_stock(market: Market) -> None:
 
 
 def test_cancel_by_the_seller_releases_the_exclusive_claim(market: Market) -> None:
-    first = market.buyer.order(market.licence, "exclusive_license", territory="广东省")
+    first = market.buyer.order(market.licence, "exclusive_license", territory="440000")
     assert first.status_code == 201 and first.get_json()["status"] == "accepted"
     oid = first.get_json()["id"]
     assert active_claims(market.app, market.licence) == [oid]
-    blocked = market.buyer_b.order(market.licence, "exclusive_license", territory="广东省")
+    blocked = market.buyer_b.order(market.licence, "exclusive_license", territory="440300")  # Shenzhen, in it
     assert blocked.status_code == 409 and count(market.app, Order) == 1
     assert market.seller.post(f"{ORDERS}/{oid}/cancel", {"reason": "买方资质不符"}).status_code == 200
     assert active_claims(market.app, market.licence) == []
-    second = market.buyer_b.order(market.licence, "exclusive_license", territory="广东省")
+    second = market.buyer_b.order(market.licence, "exclusive_license", territory="440000")
     assert second.status_code == 201 and second.get_json()["status"] == "accepted"
 
 
@@ -542,9 +556,9 @@ def test_the_order_detail_shows_history_ledger_and_balance(market: Market) -> No
 
 
 def test_the_double_clicked_order_is_the_same_order(market: Market) -> None:
-    first = market.buyer.order(market.licence, "non_exclusive_license", territory="北京市")
-    second = market.buyer.order(market.licence, "non_exclusive_license", territory=" 北京市 ")
+    first = market.buyer.order(market.licence, "non_exclusive_license", territory="110000")
+    second = market.buyer.order(market.licence, "non_exclusive_license", territory=" １１００００ ")  # full width
     assert first.status_code == 201 and second.status_code == 200
     assert second.get_json()["id"] == first.get_json()["id"] and count(market.app, Order) == 1
-    different = market.buyer.order(market.licence, "non_exclusive_license", territory="上海市")
+    different = market.buyer.order(market.licence, "non_exclusive_license", territory="310000")
     assert different.status_code == 201 and count(market.app, Order) == 2

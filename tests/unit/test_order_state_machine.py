@@ -12,7 +12,8 @@ After every step the invariants are checked against the database:
 - per order, the ledger's refunds never exceed its charges, paid/refunded/settled amounts equal the ledger's sums,
   the net platform fee is the fee on what was kept, and there is one charge per succeeded payment;
 - stock plus the units held by reserving product orders equals the initial stock;
-- at most one active exclusive claim per listing, held exactly by the exclusive orders that reserve it;
+- the active scope claims of a listing are held exactly by the scoped orders (transfers, licences) that reserve
+  them, and an exclusive claim stands alone (hall.services.scope's matrix);
 - each provider event id is recorded once, and only the events that were delivered.
 """
 from __future__ import annotations
@@ -71,10 +72,10 @@ REFUSALS = (Conflict, InvalidInput, Forbidden, NotFound)
 PAYABLE = frozenset({"accepted", "awaiting_payment"})
 # Orders that keep what they reserved: released only when they end unpaid (cancelled, expired).
 HOLDS_STOCK = frozenset({"accepted", "awaiting_payment", "paid", "delivered", "completed", "disputed", "refunded"})
-# Exclusive orders whose claim is active: a full refund releases it too.
+# Scoped orders (transfers and licences) whose claim is active: a full refund releases it too.
 HOLDS_CLAIM = frozenset({"accepted", "awaiting_payment", "paid", "delivered", "completed", "disputed"})
-BLOCKING_MODES = frozenset({"transfer", "exclusive_license"})
 EXCLUSIVE_MODES = frozenset({"transfer", "exclusive_license", "sole_license"})
+SCOPED_MODES = EXCLUSIVE_MODES | {"non_exclusive_license"}
 PRODUCT_STOCK = {"product": 2, "product_quote": 1}  # small, so that buyers run out of it
 
 
@@ -241,7 +242,7 @@ class TradingMachine(RuleBasedStateMachine):
         return payment is not None and payment.method == "fake" and \
             self.gateway.intents[payment.provider_reference].status == "succeeded"
 
-    def active_claim(self, listing_id: int, modes: frozenset[str] = EXCLUSIVE_MODES) -> bool:
+    def active_claim(self, listing_id: int, modes: frozenset[str] = SCOPED_MODES) -> bool:
         return db.session.scalar(select(func.count()).select_from(ExclusiveClaim).join(
             Order, Order.id == ExclusiveClaim.order_id).where(
             ExclusiveClaim.listing_id == listing_id, ExclusiveClaim.released_at.is_(None),
@@ -256,6 +257,8 @@ class TradingMachine(RuleBasedStateMachine):
             return self.enough_stock(order)
         if order.is_exclusive:
             return not self.active_claim(order.listing_id)
+        if order.is_scoped:
+            return not self.active_claim(order.listing_id, EXCLUSIVE_MODES)
         return True
 
     def party(self, role: str, order: Order, who: str) -> tuple[str, Expect]:
@@ -281,10 +284,10 @@ class TradingMachine(RuleBasedStateMachine):
             expect = InvalidInput
         elif duplicate is not None:
             pass
-        elif offer.exclusive and offer.fixed:
+        elif offer.exclusive:  # (no scope is sent: every claim overlaps) any active claim blocks it
             expect = Conflict if self.active_claim(listing_id) else None
-        elif not offer.exclusive and offer.mode != "purchase":
-            expect = Conflict if self.active_claim(listing_id, BLOCKING_MODES) else None
+        elif offer.mode == "non_exclusive_license":
+            expect = Conflict if self.active_claim(listing_id, EXCLUSIVE_MODES) else None
         elif offer.mode == "purchase" and offer.fixed:
             expect = Conflict if stock < quantity else None
         before = self.committed()
@@ -412,10 +415,10 @@ class TradingMachine(RuleBasedStateMachine):
         if event["id"] in self.applied_events:
             expected = "duplicate"
         elif event["type"] == "payment_intent.succeeded":
-            if obj["amount_received"] != payment.amount:
-                expected = "mismatch"  # refused and audited, also after the payment succeeded
-            elif payment.status == "succeeded":
+            if payment.status == "succeeded":
                 expected = "already"
+            elif obj["amount_received"] != payment.amount:
+                expected = "mismatch"
             else:
                 expected = "applied" if payment.status in PAYMENT_TRANSITIONS["succeed"][0] else "already"
         else:
@@ -815,9 +818,11 @@ class TradingMachine(RuleBasedStateMachine):
             listing_id = self.listings[name]
             active = list(db.session.scalars(select(ExclusiveClaim.order_id).where(
                 ExclusiveClaim.listing_id == listing_id, ExclusiveClaim.released_at.is_(None))))
-            assert len(active) <= 1, f"{name}: {len(active)} active exclusive claims"
+            holders = [order for order in mine if order.id in active]
+            assert len(active) <= 1 or not any(order.is_exclusive for order in holders), \
+                f"{name}: an exclusive claim beside {len(active) - 1} other(s)"
             assert set(active) == {order.id for order in mine if order.listing_id == listing_id
-                                   and order.is_exclusive and order.status in HOLDS_CLAIM}, name
+                                   and order.is_scoped and order.status in HOLDS_CLAIM}, name
 
     @invariant()
     def each_event_applied_once(self) -> None:

@@ -17,6 +17,8 @@ CONTRACT_TYPES = ("development", "transfer", "license", "consulting", "service")
 PAYMENT_METHODS = ("stripe", "bank_transfer", "fake")
 PAYMENT_STATUSES = ("pending", "failed", "succeeded", "cancelled")
 EXCLUSIVE_DEAL_MODES = ("transfer", "exclusive_license", "sole_license")
+# Deal modes sold within a scope (field of use, territory, term): each holds a claim while it reserves or is sold.
+SCOPED_DEAL_MODES = ("transfer", "exclusive_license", "sole_license", "non_exclusive_license")
 
 _OPEN_SQL = check_in("status", OPEN_STATUSES)
 
@@ -52,8 +54,9 @@ class Order(db.Model):
     kind: Mapped[str] = mapped_column(String(16))
     deal_mode: Mapped[str] = mapped_column(String(32))
     quantity: Mapped[int] = mapped_column(default=1)
-    field_of_use: Mapped[str | None] = mapped_column(String(200))
-    territory: Mapped[str | None] = mapped_column(String(200))
+    # The scope of a transfer or licence, as codes (hall.services.scope); None is unrestricted.
+    field_of_use: Mapped[str | None] = mapped_column(String(200))  # taxonomy code: energy.storage or energy
+    territory: Mapped[str | None] = mapped_column(String(200))  # CN or a GB/T 2260 code; None is worldwide
     term_start: Mapped[date | None] = mapped_column(Date)
     term_end: Mapped[date | None] = mapped_column(Date)
     terms_key: Mapped[str] = mapped_column(String(64))  # digest of deal mode, quantity and scope
@@ -103,6 +106,20 @@ class Order(db.Model):
         return self.deal_mode in EXCLUSIVE_DEAL_MODES
 
     @property
+    def is_scoped(self) -> bool:
+        """A transfer or a licence of any kind: it holds a scope claim while it reserves or is sold."""
+        return self.deal_mode in SCOPED_DEAL_MODES
+
+    @property
+    def scope_labels(self) -> dict[str, dict[str, str]] | None:
+        """The names (zh, en) of the field of use and territory, for display; None for unscoped deals."""
+        if not self.is_scoped:
+            return None
+        from hall.services.scope import field_label, territory_label  # display only: models make no decision
+
+        return {"field_of_use": field_label(self.field_of_use), "territory": territory_label(self.territory)}
+
+    @property
     def refundable_amount(self) -> int:
         """What was paid and not refunded yet."""
         return self.paid_amount - self.refunded_amount
@@ -137,16 +154,22 @@ class Payment(db.Model):
 
 
 class ExclusiveClaim(db.Model):
-    """An exclusive deal's hold on a listing within a scope (field of use, territory, term; empty = everything)."""
+    """A scoped deal's hold on a listing (transfers and licences of every kind, non-exclusive ones included), so
+    that a later deal sees what it would have to coexist with; released when the order ends unpaid or is fully
+    refunded. Scope as codes (hall.services.scope; None = unrestricted); the matrix there decides conflicts."""
 
     __tablename__ = "exclusive_claims"
-    __table_args__ = (Index("ix_exclusive_claims_listing_active", "listing_id", "released_at"),)
+    __table_args__ = (
+        Index("ix_exclusive_claims_listing_active", "listing_id", "released_at"),
+        CheckConstraint(check_in("deal_mode", SCOPED_DEAL_MODES), name="deal_mode"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id"))
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
-    field_of_use: Mapped[str | None] = mapped_column(String(200))
-    territory: Mapped[str | None] = mapped_column(String(200))
+    deal_mode: Mapped[str] = mapped_column(String(32))
+    field_of_use: Mapped[str | None] = mapped_column(String(60))  # taxonomy code
+    territory: Mapped[str | None] = mapped_column(String(8))  # CN or a GB/T 2260 code; None is worldwide
     term_start: Mapped[date | None] = mapped_column(Date)
     term_end: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -4,19 +4,20 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from datetime import date
+from dataclasses import asdict
 from typing import Any
 
 from flask import current_app
 
 from hall.models import Listing, ListingVersion
+from hall.models.types import utcnow
 from hall.services.errors import InvalidInput
+from hall.services.scope import check_scope
 
 MAX_AMOUNT = 10**15  # minor units, as for listing prices
 MAX_QUANTITY = 10_000
 # Deal modes a fixed listing price buys at once; the others are always negotiated (request → quote → accept).
 FIXED_PRICE_MODES = frozenset({"transfer", "exclusive_license", "sole_license", "non_exclusive_license", "purchase"})
-SCOPED_MODES = frozenset({"transfer", "exclusive_license", "sole_license", "non_exclusive_license"})
 # The technology-contract type (技术合同认定登记) each deal mode leads to, and which a buyer may choose instead.
 CONTRACT_TYPES_BY_MODE: dict[str, tuple[str, ...]] = {
     "transfer": ("transfer",),
@@ -64,14 +65,7 @@ def check_terms(listing: Listing, version: ListingVersion, values: dict[str, Any
         raise InvalidInput.field("quantity", "only product purchases take a quantity; leave it out or send 1")
     if not 1 <= quantity <= MAX_QUANTITY:
         raise InvalidInput.field("quantity", f"must be between 1 and {MAX_QUANTITY}")
-    scope = {name: values.get(name) for name in ("field_of_use", "territory", "term_start", "term_end")}
-    if mode not in SCOPED_MODES and any(v for v in scope.values()):
-        raise InvalidInput.field("deal_mode", "field of use, territory and term apply to transfers and licences")
-    start, end = scope["term_start"], scope["term_end"]
-    if isinstance(start, date) and isinstance(end, date) and end < start:
-        raise InvalidInput.field("term_end", "must not be before term_start")
-    for name in ("field_of_use", "territory"):
-        scope[name] = " ".join(scope[name].split()) if scope[name] and scope[name].strip() else None
+    scope = asdict(check_scope(mode, values, utcnow().date(), version.field_code))
     if listing.kind == "first_of_kind" and mode == "purchase" and not values.get("end_user_declared"):
         raise InvalidInput.field("end_user_declared", "first-of-kind products are sold to direct end users only: "
                                                       "declare that your institution is the end user (true)")

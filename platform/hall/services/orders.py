@@ -17,9 +17,10 @@ from hall.models import Listing, Order, User
 from hall.models.orders import OPEN_STATUSES
 from hall.models.types import utcnow
 from hall.payments import GatewayError
-from hall.services import inventory, notifications
+from hall.services import inventory, notifications, provider_calls
 from hall.services.audit import lock_chain, record_event
 from hall.services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from hall.services.provider_calls import end_transaction
 from hall.services.order_rules import (
     check_quote_amount,
     check_terms,
@@ -44,6 +45,8 @@ ORDER_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "dispute": (frozenset({"paid", "delivered", "completed"}), "disputed"),
     "resolve": (frozenset({"disputed"}), "completed"),
     "refund": (frozenset({"paid", "delivered", "completed", "disputed"}), "refunded"),
+    # The provider reported failed a refund that had closed the order: the money is held again.
+    "refund_reversed": (frozenset({"refunded"}), "paid"),
 }
 HOLDING_STATUSES = frozenset({"accepted", "awaiting_payment"})
 
@@ -132,8 +135,8 @@ def create_order(actor: User, listing_id: int, values: dict[str, Any]) -> tuple[
         accepted_at=now if amount is not None else None,
         reserved_until=_reservation_deadline(now) if amount is not None else None,
     )
-    if not order.is_exclusive and terms["deal_mode"] != "purchase" and inventory.exclusive_blocks_nonexclusive(order):
-        raise Conflict("This listing has been transferred or licensed exclusively for that scope.")
+    if order.status == "requested":
+        inventory.check_scope_free(order)  # a quote for a scope that is taken: refused now (reserve decides later)
     try:
         with db.session.begin_nested():
             db.session.add(order)
@@ -194,17 +197,29 @@ def accept_quote(actor: User, order_id: int, quote_number: int) -> Order:
     return order
 
 
-def cancel_order(actor: User, order_id: int, reason: str | None) -> Order:
-    """Either side ends an unpaid order; whatever it reserved is released and open payments are cancelled."""
-    from hall.services.payments import cancel_open_payments
+def _check_allowed(order: Order, action: str) -> None:
+    """Conflict when the order's table does not allow ``action`` from where it stands (before asking a provider)."""
+    if order.status not in ORDER_TRANSITIONS[action][0]:
+        raise Conflict(f"Cannot {action.replace('_', ' ')} an order that is {order.status}.")
 
-    lock_chain()
-    order = order_for_party(actor, order_id)
+
+def cancel_order(actor: User, order_id: int, reason: str | None) -> Order:
+    """Either side ends an unpaid order; whatever it reserved is released and open payments are cancelled
+    (card intents at Stripe first, with no transaction open; Conflict if one has gone through)."""
     reason = (reason or "").strip() or None
     if reason is None:
         raise InvalidInput.field("reason", "say why the order is cancelled")
+    lock_chain()
+    order = order_for_party(actor, order_id)
+    _check_allowed(order, "cancel")
+    intents = provider_calls.open_intents(order.id)
+    if intents:
+        end_transaction()
+        provider_calls.cancel_at_provider(intents)
+        lock_chain()
+        order = order_for_party(actor, order_id)
     held = order.status in HOLDING_STATUSES
-    cancel_open_payments(order)
+    provider_calls.cancel_recorded(order.id, intents)
     transition_order(order, "cancel", actor, reason=reason, closed_at=utcnow())
     if held:
         inventory.release(order)
@@ -248,24 +263,44 @@ def open_dispute(actor: User, order_id: int, reason: str) -> Order:
     return order
 
 
-def expire_due_orders(now: datetime | None = None) -> list[int]:
-    """Unpaid orders past their reservation end: expired, their stock or exclusivity released (PAY-14)."""
-    from hall.services.payments import cancel_open_payments
-
-    now = now or utcnow()
+def _expire_one(order_id: int, now: datetime) -> bool:
+    """Expire one due order in its own transactions: its card intents cancelled at Stripe with none open, then
+    the order expired and what it held released, committed. False when it was paid or moved on meanwhile."""
+    intents = provider_calls.open_intents(order_id)
+    end_transaction()
+    if intents:
+        provider_calls.cancel_at_provider(intents)
     lock_chain()
-    due = db.session.scalars(select(Order).where(Order.status.in_(HOLDING_STATUSES),
-                                                 Order.reserved_until < now).order_by(Order.id)).all()
+    order = db.session.get(Order, order_id)
+    if order is None or order.status not in HOLDING_STATUSES or order.reserved_until is None \
+            or order.reserved_until >= now:
+        db.session.rollback()
+        return False
+    provider_calls.cancel_recorded(order_id, intents)
+    transition_order(order, "expire", None, reason="not paid in time", closed_at=now)
+    inventory.release(order)
+    end_transaction()
+    return True
+
+
+def expire_due_orders(now: datetime | None = None) -> list[int]:
+    """Unpaid orders past their reservation end: expired, their stock or exclusivity released (PAY-14).
+
+    A batch job (``flask hall expire-orders``): it commits order by order, so one slow or failing call to Stripe
+    holds no lock and costs no other order its expiry; an order Stripe cannot cancel now is tried next run."""
+    now = now or utcnow()
+    due = list(db.session.scalars(select(Order.id).where(Order.status.in_(HOLDING_STATUSES),
+                                                         Order.reserved_until < now).order_by(Order.id)))
+    end_transaction()
     expired = []
-    for order in due:
+    for order_id in due:
         try:
-            with db.session.begin_nested():
-                cancel_open_payments(order)
-                transition_order(order, "expire", None, reason="not paid in time", closed_at=now)
-                inventory.release(order)
+            done = _expire_one(order_id, now)
         except (Conflict, GatewayError):  # paid meanwhile, or Stripe unreachable: try again next run
+            db.session.rollback()
             continue
-        expired.append(order.id)
+        if done:
+            expired.append(order_id)
     return expired
 
 

@@ -99,8 +99,8 @@ def _book(refund: Refund, ledger_reference: str, rail: str, actor: User | None) 
     db.session.refresh(order)
     if order.refunded_amount == order.paid_amount and order.status in FULLY_REFUNDABLE:
         transition_order(order, "refund", actor, reason=refund.reason, closed_at=utcnow())
-        if order.is_exclusive:
-            inventory.release_exclusive(order)
+        if order.is_scoped:
+            inventory.release_claim(order)
     notifications.send_order_update(order, order.buyer_institution_id,
                                     f"退款 {refund.amount} / refund {refund.amount}", refund.reason)
 
@@ -116,13 +116,13 @@ def _reverse(refund: Refund, provider_status: str) -> None:
     rebalance_fee(order, f"fee:reversal:{reference}")
     if order.status == "refunded":
         transition_order(order, "refund_reversed", None, reason=f"refund {reference} {provider_status}")
-        if order.is_exclusive:
+        if order.is_scoped:
             try:
                 with db.session.begin_nested():
-                    inventory.claim_exclusive(order)
+                    inventory.claim_scope(order)
             except Conflict:
                 record_event("order.claim_lost", "order", order.id,
-                             details={"reason": "the exclusive scope was taken while the order stood refunded"})
+                             details={"reason": "its scope was taken while the order stood refunded"})
     notifications.send_order_update(order, order.buyer_institution_id,
                                     f"退款失败 {refund.amount} / refund failed {refund.amount}", provider_status)
 

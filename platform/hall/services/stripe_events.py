@@ -233,9 +233,10 @@ class ReconcileReport:
 def _finish_requested_refunds(report: ReconcileReport, older_than: datetime) -> None:
     """Refunds recorded but never answered (Stripe unreachable, or a crash between the steps): ask again with
     the same idempotency key, so Stripe returns the refund it made, if it made one, instead of a second."""
-    calls = [refunds.call_for(r) for r in db.session.scalars(select(Refund).join(Payment, Payment.id == Refund.payment_id).where(
-                 Refund.status == "requested", Refund.created_at < older_than,
-                 Payment.method.in_(PROVIDER_METHODS)).order_by(Refund.id))]
+    waiting = db.session.scalars(select(Refund).join(Payment, Payment.id == Refund.payment_id).where(
+        Refund.status == "requested", Refund.created_at < older_than, Payment.method.in_(PROVIDER_METHODS))
+        .order_by(Refund.id))
+    calls = [refunds.call_for(refund) for refund in waiting]
     end_transaction()
     for call in calls:
         try:
