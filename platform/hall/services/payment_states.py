@@ -4,9 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from hall.models import Payment
-from hall.services.audit import record_event
-from hall.services.errors import Conflict
-from hall.services.state import compare_and_set
+from hall.services.state import transition_by_table
 
 PAYMENT_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "fail": (frozenset({"pending"}), "failed"),
@@ -33,14 +31,5 @@ def transition_payment(payment: Payment, action: str, **values: Any) -> bool:
     """Move a payment on if its table allows it from where it is; False (and no change) when it does not.
 
     Never raises for a step that is not allowed: provider events arrive late and out of order (PAY-04)."""
-    allowed_from, to_state = PAYMENT_TRANSITIONS[action]
-    from_state = payment.status
-    if from_state not in allowed_from:
-        return False
-    try:
-        compare_and_set(payment, "status", from_state, to_state, **values)
-    except Conflict:
-        return False
-    record_event(f"payment.{action}", "payment", payment.id, from_state=from_state, to_state=to_state,
-                 details={"order_id": payment.order_id, "method": payment.method})
-    return True
+    return transition_by_table(payment, PAYMENT_TRANSITIONS, action,
+                               details={"order_id": payment.order_id, "method": payment.method}, **values)

@@ -25,7 +25,7 @@ from hall.services.ledger import add_entry, entry_by_reference, order_balance
 from hall.services.order_rules import platform_fee
 from hall.services.orders import transition_order
 from hall.services.provider_calls import end_transaction
-from hall.services.state import compare_and_set
+from hall.services.state import compare_and_set, transition_by_table
 
 REFUND_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "accept": (frozenset({"requested"}), "pending"),
@@ -41,17 +41,8 @@ FULLY_REFUNDABLE = ("paid", "delivered", "completed", "disputed")
 
 def transition_refund(refund: Refund, action: str, actor: User | None = None, **values: Any) -> bool:
     """Move a refund on if its table allows it (compare-and-set, audited); False when it does not."""
-    allowed_from, to_state = REFUND_TRANSITIONS[action]
-    from_state = refund.status
-    if from_state not in allowed_from:
-        return False
-    try:
-        compare_and_set(refund, "status", from_state, to_state, **values)
-    except Conflict:
-        return False
-    record_event(f"refund.{action}", "refund", refund.id, actor=actor, from_state=from_state, to_state=to_state,
-                 details={"order_id": refund.order_id, "amount": refund.amount})
-    return True
+    return transition_by_table(refund, REFUND_TRANSITIONS, action, actor=actor,
+                               details={"order_id": refund.order_id, "amount": refund.amount}, **values)
 
 
 def count_refund(order: Order, amount: int, *, keep_settled: bool = False) -> None:
