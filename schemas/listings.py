@@ -7,15 +7,15 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from hall.models.listings import DEAL_MODES, LISTING_KINDS, PRICE_MODES, PRODUCT_KINDS, RECOGNITION_LEVELS
 from hall.services.validation import patent_number_problem, region_code_problem
+from hall.money import CURRENCIES, MAX_MINOR
 from schemas.common import StrictSchema, checked_by
 
-CURRENCIES = ("CNY", "USD", "EUR", "HKD")
 IP_TYPES = ("invention_patent", "utility_model", "design", "software_copyright", "plant_variety",
             "ic_layout_design", "know_how")
 PATENT_TYPES = ("invention_patent", "utility_model", "design")
 IP_LEGAL_STATUSES = ("filed", "published", "granted", "lapsed", "invalidated")
 COMPENSATION_STATUSES = ("qualification", "fund_application", "granted", "denied")
-MAX_MONEY = 10**15  # minor units
+MAX_MONEY = MAX_MINOR  # minor units
 
 Money = fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_MONEY),
                        metadata={"description": "integer amount in minor units (fen for CNY)"})

@@ -1,10 +1,9 @@
-"""The order page's forms (Flask-WTF: each carries a CSRF token). Amounts are typed in yuan (the currency's main
-unit, e.g. 12000000.00) and converted exactly, with Decimal, to integer fen — never through a float."""
+"""The order page's forms (Flask-WTF: each carries a CSRF token). Amounts are typed in the main unit of the order's
+currency (yuan for CNY, e.g. 12000000.00; dollars for USD) and converted exactly by ``hall.money`` to integer minor
+units — never through a float."""
 from __future__ import annotations
 
-import re
-import unicodedata
-from decimal import Decimal
+from collections.abc import Callable
 from typing import Any
 
 from flask_babel import gettext as _
@@ -13,50 +12,43 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from hall.services.order_rules import MAX_AMOUNT
-from schemas.listings import CURRENCIES
+from hall.money import CURRENCIES, AmountError, example, minor_unit_exponent, parse_major, unit_name
 
-_YUAN = re.compile(r"(?:[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+)(?:\.[0-9]{1,2})?")
 AMOUNT_INPUT = {"inputmode": "decimal", "autocomplete": "off", "placeholder": "12000000.00"}
 REFERENCE_MAX = 100  # the ledger keeps "settlement:" + the bank's reference in 120 characters
 
 
-class AmountError(ValueError):
-    """The text is not an amount of money the console accepts; the message says how to write one."""
-
-
 def yuan_to_fen(text: str) -> int:
-    """``"12,000,000.50"`` → ``1200000050``: a positive amount with at most two decimals, exactly in minor units.
-
-    Full-width digits are read as digits; thousands separators are allowed only in their places."""
-    value = unicodedata.normalize("NFKC", text or "").strip()
-    if not _YUAN.fullmatch(value):
-        raise AmountError(_("Enter an amount in yuan with at most two decimals, e.g. 12000000.00."))
-    fen = int(Decimal(value.replace(",", "")) * 100)
-    if fen <= 0:
-        raise AmountError(_("The amount must be more than zero."))
-    if fen > MAX_AMOUNT:
-        raise AmountError(_("The amount is larger than any order the platform carries."))
-    return fen
+    """``"12,000,000.50"`` → ``1200000050``: a positive CNY amount, exactly in fen (``hall.money.parse_major``)."""
+    return parse_major(text, "CNY")
 
 
-def fen_to_yuan(fen: int) -> str:
-    """Minor units as the plain decimal an admin types (``1200000050`` → ``"12000000.50"``)."""
-    return f"{Decimal(fen) / 100:.2f}"
+class MoneyField(StringField):
+    """An amount typed in the main unit of ``currency`` (the order's, set by ``order_form``); after validation
+    ``minor`` holds it in integer minor units. The label names the unit: ``label_for(unit_name)``."""
 
+    minor: int | None = None
 
-class YuanField(StringField):
-    """An amount in yuan; after validation ``fen`` holds it in integer minor units."""
+    def __init__(self, label_for: Callable[[str], str], currency: str = "CNY", **kwargs: Any) -> None:
+        """A field whose label is ``label_for`` the unit's name, in ``currency`` until ``use_currency``."""
+        self.label_for = label_for
+        super().__init__(label_for(unit_name(currency)), **kwargs)
+        self.use_currency(currency)
 
-    fen: int | None = None
+    def use_currency(self, currency: str) -> None:
+        """Read, label and hint the amount in ``currency``'s main unit (no decimals for a currency without any)."""
+        self.currency = currency
+        self.label.text = self.label_for(unit_name(currency))
+        inputmode = "decimal" if minor_unit_exponent(currency) else "numeric"
+        self.render_kw = {**(self.render_kw or {}), "inputmode": inputmode, "placeholder": example(currency)}
 
     def pre_validate(self, form: Any) -> None:
         """Convert the typed text (an empty field is left to DataRequired)."""
-        self.fen = None
+        self.minor = None
         if not (self.data or "").strip():
             return
         try:
-            self.fen = yuan_to_fen(self.data or "")
+            self.minor = parse_major(self.data or "", self.currency)
         except AmountError as error:
             raise ValidationError(str(error)) from error
 
@@ -69,7 +61,8 @@ def _reference(label: Any, required: bool = True) -> StringField:
 class BankTransferForm(FlaskForm):
     """A transfer the platform's bank account received for the order."""
 
-    amount = YuanField(_l("Amount received (yuan)"), validators=[DataRequired()], render_kw=AMOUNT_INPUT)
+    amount = MoneyField(lambda unit: _("Amount received (%(unit)s)", unit=unit), validators=[DataRequired()],
+                        render_kw=AMOUNT_INPUT)
     currency = SelectField(_l("Currency"), choices=list(CURRENCIES), validators=[DataRequired()])
     value_date = DateField(_l("Value date"), validators=[DataRequired()])
     bank_reference = _reference(_l("Bank reference of the incoming transfer"))
@@ -78,7 +71,8 @@ class BankTransferForm(FlaskForm):
 class RefundForm(FlaskForm):
     """Money returned to the buyer: through the card gateway, or as a bank transfer back (then with its reference)."""
 
-    amount = YuanField(_l("Amount to refund (yuan)"), validators=[DataRequired()], render_kw=AMOUNT_INPUT)
+    amount = MoneyField(lambda unit: _("Amount to refund (%(unit)s)", unit=unit), validators=[DataRequired()],
+                        render_kw=AMOUNT_INPUT)
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
     bank_reference = _reference(_l("Bank reference of the return transfer"), required=False)
 
@@ -86,7 +80,8 @@ class RefundForm(FlaskForm):
 class SettlementForm(FlaskForm):
     """A transfer the platform made to the seller for a completed order."""
 
-    amount = YuanField(_l("Amount paid to the seller (yuan)"), validators=[DataRequired()], render_kw=AMOUNT_INPUT)
+    amount = MoneyField(lambda unit: _("Amount paid to the seller (%(unit)s)", unit=unit), validators=[DataRequired()],
+                        render_kw=AMOUNT_INPUT)
     bank_reference = _reference(_l("Bank reference of the transfer to the seller"))
     value_date = DateField(_l("Value date"), validators=[DataRequired()])
 
@@ -113,6 +108,11 @@ FORM_CLASSES: dict[str, type[FlaskForm]] = {"bank_transfer": BankTransferForm, "
                                             "settlement": SettlementForm, "resolve_dispute": ResolveDisputeForm}
 
 
-def order_form(action: str, **defaults: Any) -> FlaskForm:
-    """The form for ``action`` under its prefix, filled from the request (or from ``defaults`` when not posted)."""
-    return FORM_CLASSES[action](prefix=FORM_PREFIXES[action], **defaults)
+def order_form(action: str, currency: str, /, **defaults: Any) -> FlaskForm:
+    """The form for ``action`` under its prefix, filled from the request (or from ``defaults`` when not posted),
+    with its amounts read in ``currency`` (the order's)."""
+    form = FORM_CLASSES[action](prefix=FORM_PREFIXES[action], **defaults)
+    for field in form:
+        if isinstance(field, MoneyField):
+            field.use_currency(currency)
+    return form

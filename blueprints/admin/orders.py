@@ -15,15 +15,17 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from blueprints.admin import admin
-from blueprints.admin.order_forms import QUEUE_LABELS, fen_to_yuan, order_form
+from blueprints.admin.order_forms import QUEUE_LABELS, order_form
 from blueprints.admin.pages import paginate
 from hall.extensions import db
 from hall.i18n import money
+from hall.money import to_major_text
 from hall.models.orders import ORDER_STATUSES
 from hall.models.types import utcnow
 from hall.payments import GatewayError
 from hall.services import admin_orders, payments
 from hall.services.errors import ServiceError
+from hall.services.order_queries import admin_order
 
 FILTER_TEXT_MAX = 200
 
@@ -66,14 +68,15 @@ def order_list() -> str:
 def _render(order_id: int, status: int = 200, posted: tuple[str, FlaskForm] | None = None) -> tuple[str, int]:
     """The order page; ``posted`` is the (action, form) just refused, shown with its messages."""
     view = admin_orders.order_page(order_id)
-    today = to_user_timezone(utcnow()).date()
+    currency, today = view.order.currency, to_user_timezone(utcnow()).date()
     defaults: dict[str, dict[str, Any]] = {
-        "bank_transfer": {"currency": view.order.currency, "value_date": today},
+        "bank_transfer": {"currency": currency, "value_date": today},
         "refund": {},
-        "settlement": {"amount": fen_to_yuan(max(view.detail.balance["seller_due"], 0)), "value_date": today},
+        "settlement": {"amount": to_major_text(max(view.detail.balance["seller_due"], 0), currency),
+                       "value_date": today},
         "resolve_dispute": {},
     }
-    forms = {action: order_form(action, formdata=None, **values) for action, values in defaults.items()}
+    forms = {action: order_form(action, currency, formdata=None, **values) for action, values in defaults.items()}
     shown = set(view.actions)
     if posted is not None:
         forms[posted[0]] = posted[1]
@@ -94,8 +97,8 @@ def _carry_out(order_id: int, action: str, call: Callable[[FlaskForm], Any],
                done: Callable[[FlaskForm, Any], str]) -> Response | tuple[str, int]:
     """Validate the posted form, make its one service call, flash ``done(form, order)`` and go back to the order
     page; a refusal re-renders the page (4xx, nothing kept) with the messages beside the fields or, when they are
-    about the order as a whole, on top."""
-    form = order_form(action)
+    about the order as a whole, on top. Amounts are read in the order's currency."""
+    form = order_form(action, admin_order(order_id).currency)
     if not form.validate_on_submit():
         return _render(order_id, 422, (action, form))
     try:
@@ -127,28 +130,28 @@ def _me() -> Any:
 def order_bank_transfer(order_id: int) -> Response | tuple[str, int]:
     """Record a transfer received for the order: it pays the order when amount and currency match exactly."""
     return _carry_out(order_id, "bank_transfer", lambda form: payments.record_bank_transfer(
-        _me(), order_id, amount=form.amount.fen, currency=form.currency.data, value_date=form.value_date.data,
+        _me(), order_id, amount=form.amount.minor, currency=form.currency.data, value_date=form.value_date.data,
         bank_reference=form.bank_reference.data),
         lambda form, order: _("Bank transfer of %(amount)s recorded; the order is paid.",
-                              amount=money(form.amount.fen, order.currency)))
+                              amount=money(form.amount.minor, order.currency)))
 
 
 @admin.post("/orders/<int:order_id>/refund")
 def order_refund(order_id: int) -> Response | tuple[str, int]:
     """Refund part or all of what remains paid: through the card gateway, or recorded as a bank transfer back."""
     return _carry_out(order_id, "refund", lambda form: payments.refund_order(
-        _me(), order_id, form.amount.fen, form.reason.data, form.bank_reference.data or None),
-        lambda form, order: _("Refund of %(amount)s recorded.", amount=money(form.amount.fen, order.currency)))
+        _me(), order_id, form.amount.minor, form.reason.data, form.bank_reference.data or None),
+        lambda form, order: _("Refund of %(amount)s recorded.", amount=money(form.amount.minor, order.currency)))
 
 
 @admin.post("/orders/<int:order_id>/settlement")
 def order_settlement(order_id: int) -> Response | tuple[str, int]:
     """Record the transfer paid to the seller of a completed order (never more than is due)."""
     return _carry_out(order_id, "settlement", lambda form: payments.record_settlement(
-        _me(), order_id, amount=form.amount.fen, bank_reference=form.bank_reference.data,
+        _me(), order_id, amount=form.amount.minor, bank_reference=form.bank_reference.data,
         value_date=form.value_date.data),
         lambda form, order: _("Settlement of %(amount)s to the seller recorded.",
-                              amount=money(form.amount.fen, order.currency)))
+                              amount=money(form.amount.minor, order.currency)))
 
 
 @admin.post("/orders/<int:order_id>/resolve-dispute")

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from blueprints.api.base import ApiBlueprint
 from hall.extensions import db, limiter
+from hall.money import to_major_text
 from hall.services import ledger
 from hall.services.order_queries import day_start
 from hall.services.spreadsheets import to_csv, to_xlsx
@@ -64,7 +65,7 @@ def export_transactions(args: dict[str, Any]) -> Response:
     limit = current_app.config["EXPORT_MAX_ROWS"]
     rows = ({"id": e.id, "occurred_at": e.occurred_at.strftime("%Y-%m-%d %H:%M:%S"), "order_id": e.order_id,
              "side": "buyer" if e.buyer_institution_id == org_id else "seller", "kind": e.kind,
-             "amount": f"{e.amount // 100}.{e.amount % 100:02d}", "currency": e.currency, "rail": e.rail,
+             "amount": to_major_text(e.amount, e.currency), "currency": e.currency, "rail": e.rail,
              "provider_reference": e.provider_reference, "value_date": e.value_date.isoformat() if e.value_date
              else ""} for e in db.session.scalars(_query(args).limit(limit)))
     if args["format"] == "xlsx":

@@ -1,11 +1,11 @@
 """Languages (Flask-Babel): zh_CN by default, en; the choice is remembered on the person."""
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask import request
-from flask_babel import format_currency
+from flask_babel import get_locale
 from flask_login import current_user
+
+from hall.money import format_money
 
 LOCALES = ("zh_CN", "en")
 
@@ -22,4 +22,4 @@ def money(amount: int | None, currency: str = "CNY") -> str:
     """Minor units as money in the current locale (¥1,234.50), or an em dash."""
     if amount is None:
         return "—"
-    return format_currency(Decimal(amount) / 100, currency)
+    return format_money(amount, currency, get_locale())

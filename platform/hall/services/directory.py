@@ -6,6 +6,7 @@ from typing import Any
 
 from hall.extensions import db
 from hall.models import HallIndexEntry, Institution, Listing, ListingVersion
+from hall.money import to_major_text
 from hall.search import query_terms
 from hall.services.hall import HallFilter, filtered_selection, public_listing_conditions
 from hall.services.spreadsheets import to_csv, to_xlsx
@@ -20,8 +21,8 @@ COLUMNS = (
 )
 
 
-def _price(amount: int | None) -> str:
-    return "" if amount is None else f"{amount // 100}.{amount % 100:02d}"
+def _price(amount: int | None, currency: str) -> str:
+    return "" if amount is None else to_major_text(amount, currency)
 
 
 def directory_rows(f: HallFilter, limit: int) -> Iterator[dict[str, Any]]:
@@ -44,7 +45,7 @@ def directory_rows(f: HallFilter, limit: int) -> Iterator[dict[str, Any]]:
             "title_en": version.title_en or "", "institution": institution, "direction_code": entry.direction_code,
             "field_code": entry.field_code, "region_code": entry.region_code, "trl": entry.trl,
             "deal_modes": " ".join(version.deal_modes or []), "price_mode": entry.price_mode,
-            "price": _price(entry.price_amount), "currency": entry.currency,
+            "price": _price(entry.price_amount, entry.currency), "currency": entry.currency,
             "product_kind": entry.product_kind or "", "recognition_level": entry.recognition_level or "",
             "state_funded": "yes" if entry.state_funded else "no",
             "published_at": entry.published_at.date().isoformat(),

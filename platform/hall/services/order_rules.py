@@ -10,11 +10,12 @@ from typing import Any
 from flask import current_app
 
 from hall.models import Listing, ListingVersion
+from hall.money import MAX_MINOR
 from hall.models.types import utcnow
 from hall.services.errors import InvalidInput
 from hall.services.scope import check_scope
 
-MAX_AMOUNT = 10**15  # minor units, as for listing prices
+MAX_AMOUNT = MAX_MINOR  # minor units, as for listing prices
 MAX_QUANTITY = 10_000
 # Deal modes a fixed listing price buys at once; the others are always negotiated (request → quote → accept).
 FIXED_PRICE_MODES = frozenset({"transfer", "exclusive_license", "sole_license", "non_exclusive_license", "purchase"})
