@@ -18,11 +18,6 @@ AMOUNT_INPUT = {"inputmode": "decimal", "autocomplete": "off", "placeholder": "1
 REFERENCE_MAX = 100  # the ledger keeps "settlement:" + the bank's reference in 120 characters
 
 
-def yuan_to_fen(text: str) -> int:
-    """``"12,000,000.50"`` → ``1200000050``: a positive CNY amount, exactly in fen (``hall.money.parse_major``)."""
-    return parse_major(text, "CNY")
-
-
 class MoneyField(StringField):
     """An amount typed in the main unit of ``currency`` (the order's, set by ``order_form``); after validation
     ``minor`` holds it in integer minor units. The label names the unit: ``label_for(unit_name)``."""

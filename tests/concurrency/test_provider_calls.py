@@ -65,6 +65,18 @@ def in_thread(work: Callable[[], Any]) -> tuple[threading.Thread, list[Any]]:
     return thread, result
 
 
+def while_held(held: HeldCall, work: Callable[[], Any], meanwhile: Callable[[], None]) -> list[Any]:
+    """Run ``work`` in a thread until its provider call is held, do ``meanwhile``, release; what ``work`` gave."""
+    thread, result = in_thread(work)
+    assert held.entered.wait(SAFETY)
+    try:
+        meanwhile()
+    finally:
+        held.released.set()
+        thread.join(SAFETY)
+    return result
+
+
 def others_keep_trading(market: Market) -> None:
     """While a provider call is held: another buyer orders, chooses bank transfer, and cancels an order."""
     other = market.buyer_b.order(market.product, "purchase", quantity=1, end_user_declared=True)
@@ -79,14 +91,8 @@ def test_others_keep_ordering_while_creating_a_payment_intent_stalls(impatient_a
     market = open_market(impatient_app)
     order = buy_product(market)
     held = HeldCall(impatient_app, "create_intent")
-    thread, result = in_thread(lambda: market.buyer.post(f"{ORDERS}/{order['id']}/payments", {"method": "stripe"}))
-    assert held.entered.wait(SAFETY)
-    try:
-        others_keep_trading(market)
-    finally:
-        held.released.set()
-        thread.join(SAFETY)
-    response = result[0]
+    [response] = while_held(held, lambda: market.buyer.post(f"{ORDERS}/{order['id']}/payments",
+                                                            {"method": "stripe"}), lambda: others_keep_trading(market))
     assert response.status_code == 201 and response.get_json()["client_secret"], response.get_json()
     assert order_row(impatient_app, order["id"])["status"] == "awaiting_payment"
 
@@ -104,14 +110,7 @@ def test_others_keep_ordering_while_a_card_refund_stalls(impatient_app: Flask) -
             db.session.commit()
             db.session.remove()
             return order["id"]
-    thread, result = in_thread(refund)
-    assert held.entered.wait(SAFETY)
-    try:
-        others_keep_trading(market)
-    finally:
-        held.released.set()
-        thread.join(SAFETY)
-    assert result == [order["id"]]
+    assert while_held(held, refund, lambda: others_keep_trading(market)) == [order["id"]]
     row = order_row(impatient_app, order["id"])
     assert row["status"] == "refunded" and row["refunded_amount"] == order["amount"]
 

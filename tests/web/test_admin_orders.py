@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
-from blueprints.admin.order_forms import AmountError, yuan_to_fen
+from hall.money import AmountError, parse_major
 from hall.extensions import db
 from hall.models import AuditEvent, Institution, LedgerEntry, Order, Payment
 from hall.services import payments
@@ -128,13 +128,13 @@ def ledger_kinds(html: str) -> list[str]:
 
 
 def test_yuan_are_converted_to_fen_exactly() -> None:
-    assert yuan_to_fen("12000000.00") == PRICE and yuan_to_fen("12,000,000.5") == PRICE + 50
-    assert yuan_to_fen("1.15") == 115 and yuan_to_fen("0.29") == 29  # a float would give 114 and 28
-    assert yuan_to_fen(" １２０００ ") == 1_200_000  # full-width digits from a Chinese input method
+    assert parse_major("12000000.00", "CNY") == PRICE and parse_major("12,000,000.5", "CNY") == PRICE + 50
+    assert parse_major("1.15", "CNY") == 115 and parse_major("0.29", "CNY") == 29  # a float: 114 and 28
+    assert parse_major(" １２０００ ", "CNY") == 1_200_000  # full-width digits from a Chinese input method
     for bad in ("12000000.001", "abc", "1e7", "-5", "12,00,000", "0", "0.00", "NaN", "Infinity", "1.", ".5", "",
                 "10000000000000.01"):
         with pytest.raises(AmountError):
-            yuan_to_fen(bad)
+            parse_major(bad, "CNY")
 
 
 def test_a_matching_bank_transfer_pays_the_order(desk: Desk) -> None:
