@@ -13,7 +13,7 @@ from typing import Any
 import hall.search.tokenizer as tokenizer
 from hall.models.listings import deal_modes_mask
 from hall.search import _version_tokens
-from hall.services.validation import credit_code_check_character
+from hall.services.core.validation import credit_code_check_character
 
 COMMON_TERM = ("电池", "battery")
 BASE_TIME = datetime(2026, 11, 1, tzinfo=timezone.utc)

@@ -53,9 +53,11 @@ from hall import create_app
 from hall.db import read_only_transactions
 from hall.extensions import db
 from hall.models import User
-from hall.services import accounts, institutions, listing_review, listings, orders, payments, sessions
-from hall.services.audit import verify_chain
-from hall.services.validation import credit_code_check_character
+from hall.services.accounts import accounts, institutions, sessions
+from hall.services.core.audit import verify_chain
+from hall.services.core.validation import credit_code_check_character
+from hall.services.publishing import listing_review, listings
+from hall.services.trading import orders, payments
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "bench-orders-Kq7wZp3v"

@@ -3,9 +3,10 @@
     .venv/bin/python bench/search.py --n 200000 [--backends sqlite,postgresql] [--experiments]
 
 Loads the same deterministic listings (bench/generate.py) into a fresh SQLite file and a fresh PostgreSQL database
-(both migrated to head), times the full-text index build, then runs a fixed query mix through
-``hall.services.hall.search_hall`` and the same queries as LIKE '%…%' scans. Progress goes to stderr; the last line
-of stdout is one JSON object with the figures. Only 127.0.0.1 is used and only the named bench database is touched.
+(both migrated to head), times the full-text index build, then runs a fixed query mix
+through ``hall.services.publishing.hall.search_hall`` and the same queries as LIKE '%…%' scans. Progress goes to stderr;
+the last line of stdout is one JSON object with the figures.
+Only 127.0.0.1 is used and only the named bench database is touched.
 """
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ from hall.db import read_only_transactions  # noqa: E402
 from hall.extensions import db  # noqa: E402
 from hall.models import HallIndexEntry, Institution, Listing, ListingVersion, User  # noqa: E402
 from hall.search import _quote_fts5, _quote_tsquery, query_terms  # noqa: E402
-from hall.services.hall import HallFilter, search_hall  # noqa: E402
+from hall.services.publishing.hall import HallFilter, search_hall  # noqa: E402
 
 # The fixed query mix: (category, HallFilter keyword arguments, sort).
 R = "relevance"

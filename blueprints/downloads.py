@@ -7,7 +7,7 @@ from typing import Any
 from flask import send_file
 from werkzeug.wrappers import Response
 
-from hall.services.errors import NotFound
+from hall.services.core.errors import NotFound
 
 
 def send_attachment(attachment: Any, path: Path) -> Response:

@@ -28,7 +28,7 @@ from werkzeug.wrappers import Response
 from hall.extensions import db
 from hall.models import ReadinessProbe
 from hall.models.types import utcnow
-from hall.services.errors import NotFound
+from hall.services.core.errors import NotFound
 
 health = Blueprint("health", __name__)
 log = logging.getLogger("hall.health")

@@ -5,7 +5,6 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load
 
-
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 
 

@@ -8,9 +8,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from hall.models import ListingVersion
 from hall.models.listings import DEAL_MODES, LISTING_KINDS, PRODUCT_KINDS, RECOGNITION_LEVELS, TEXT_FIELDS
 from hall.search import highlight
-from hall.services.validation import region_code_problem
-from schemas.common import StrictSchema, checked_by
-from schemas.common import MAX_ID
+from hall.services.core.validation import region_code_problem
+from schemas.common import MAX_ID, StrictSchema, checked_by
 from schemas.listings import CURRENCIES, MAX_MONEY, AttachmentOut
 
 LANGS = ("zh", "en")

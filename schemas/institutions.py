@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from hall.models.accounts import INSTITUTION_KINDS
-from hall.services.validation import credit_code_problem, region_code_problem
+from hall.services.core.validation import credit_code_problem, region_code_problem
 from schemas.common import StrictSchema, checked_by
 
 URL = fields.Url(validate=validate.Length(max=300), allow_none=True, schemes={"http", "https"})

@@ -6,8 +6,8 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from hall.models.listings import DEAL_MODES, LISTING_KINDS, PRICE_MODES, PRODUCT_KINDS, RECOGNITION_LEVELS
-from hall.services.validation import patent_number_problem, region_code_problem
 from hall.money import CURRENCIES, MAX_MINOR
+from hall.services.core.validation import patent_number_problem, region_code_problem
 from schemas.common import StrictSchema, checked_by
 
 IP_TYPES = ("invention_patent", "utility_model", "design", "software_copyright", "plant_variety",

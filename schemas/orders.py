@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, post_dump, validate
 
 from hall.models.ledger import LEDGER_KINDS
 from hall.models.orders import CONTRACT_TYPES, ORDER_STATUSES
-from hall.services.order_rules import MAX_AMOUNT, MAX_QUANTITY
+from hall.services.trading.order_rules import MAX_AMOUNT, MAX_QUANTITY
 from schemas.common import MAX_ID, StrictSchema
 from schemas.listings import CURRENCIES
 

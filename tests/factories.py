@@ -13,7 +13,7 @@ from werkzeug.security import generate_password_hash
 from hall.extensions import db
 from hall.models import Institution, OutboxMail, User
 from hall.models.types import utcnow
-from hall.services.validation import credit_code_check_character
+from hall.services.core.validation import credit_code_check_character
 
 PASSWORD = "correct horse battery staple"
 _HASH: dict[str, str] = {}

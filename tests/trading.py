@@ -14,7 +14,7 @@ from hall.extensions import db
 from hall.models import User
 from hall.payments import EXTENSION_KEY
 from hall.payments.fake import FakeGateway
-from hall.services import listing_review, listings
+from hall.services.publishing import listing_review, listings
 from tests.factories import InstitutionFactory, UserFactory
 from tests.listing_data import achievement, first_of_kind
 

@@ -3,16 +3,17 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from blueprints.actor import actor
 from blueprints.admin import admin
+from blueprints.admin.actions import form_action
 from blueprints.admin.forms import InstitutionDecisionForm
 from blueprints.admin.pages import paginate
 from hall.models.accounts import VERIFICATION_STATUSES
-from hall.services import admin_queries, institutions
-from hall.services.errors import Conflict, ServiceError
-from hall.services.validation import credit_code_problem
+from hall.services.accounts import institutions
+from hall.services.console import admin_queries
+from hall.services.core.validation import credit_code_problem
 
 
 @admin.get("/institutions")
@@ -47,15 +48,15 @@ def institution_decision(org_id: int) -> Response | tuple[str, int]:
     form = InstitutionDecisionForm()
     if not form.validate_on_submit():
         return _render(org_id, form, 422)
-    try:
-        institutions.review_institution(current_user._get_current_object(), org, form.action.data or "",
-                                        form.reason.data, expected_status=form.status.data)
-    except Conflict as error:
-        flash(_("The institution changed after you opened the page; review it again.")
-              if form.status.data != org.verification_status else error.message, "error")
+    stale = form.status.data != org.verification_status
+    outcome = form_action(form, lambda: institutions.review_institution(
+        actor(), org, form.action.data or "", form.reason.data, expected_status=form.status.data),
+        general_field="reason",
+        conflict_message=_("The institution changed after you opened the page; review it again.") if stale else None)
+    if outcome.conflict:
+        org = institutions.get_institution(org_id)
         return _render(org_id, InstitutionDecisionForm(formdata=None, status=org.verification_status), 409)
-    except ServiceError as error:
-        form.reason.errors = list(error.errors.get("reason", [error.message]))
-        return _render(org_id, form, error.status)
+    if outcome.status is not None:
+        return _render(org_id, form, outcome.status)
     flash(_("Decision recorded; the institution has been told by e-mail."), "success")
     return redirect(url_for("admin.institution_detail", org_id=org_id))

@@ -3,20 +3,22 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
+from blueprints.actor import actor
 from blueprints.admin import admin
+from blueprints.admin.actions import form_action
 from blueprints.admin.forms import ListingDecisionForm
-from blueprints.downloads import send_attachment
 from blueprints.admin.pages import paginate
+from blueprints.downloads import send_attachment
 from hall.extensions import db
 from hall.models import Listing, ListingAttachment
 from hall.models.listings import LISTING_KINDS, LISTING_STATUSES
-from hall.services import admin_queries, hall, listing_review
-from hall.services.attachments import upload_dir
-from hall.services.errors import Conflict, ServiceError
+from hall.services.console import admin_queries
+from hall.services.core.errors import Conflict
+from hall.services.publishing import hall, listing_review
+from hall.services.publishing.attachments import upload_dir
 
 
 @admin.get("/listings/queue")
@@ -68,6 +70,15 @@ def listing_review_page(listing_id: int) -> tuple[str, int]:
     return _render(listing, ListingDecisionForm(lock_version=listing.lock_version))
 
 
+def _decide(action: str, listing_id: int, reason: str | None, lock_version: int | None) -> None:
+    if action == "suspend":
+        listing_review.suspend_listing(actor(), listing_id, reason, lock_version)
+    elif action == "reinstate":
+        listing_review.reinstate_listing(actor(), listing_id, reason, lock_version)
+    else:
+        listing_review.decide(actor(), listing_id, action, reason, lock_version)
+
+
 @admin.post("/listings/<int:listing_id>/decision")
 def listing_decision(listing_id: int) -> Response | tuple[str, int]:
     """Approve, request changes, reject, suspend or reinstate; refused when the page is stale."""
@@ -75,22 +86,13 @@ def listing_decision(listing_id: int) -> Response | tuple[str, int]:
     form = ListingDecisionForm()
     if not form.validate_on_submit():
         return _render(listing, form, 422)
-    admin_user, action = current_user._get_current_object(), form.action.data or ""
-    try:
-        if action == "suspend":
-            listing_review.suspend_listing(admin_user, listing_id, form.reason.data, form.lock_version.data)
-        elif action == "reinstate":
-            listing_review.reinstate_listing(admin_user, listing_id, form.reason.data, form.lock_version.data)
-        else:
-            listing_review.decide(admin_user, listing_id, action, form.reason.data, form.lock_version.data)
-    except Conflict as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    outcome = form_action(form, lambda: _decide(form.action.data or "", listing_id, form.reason.data,
+                                                form.lock_version.data), general_field="reason")
+    if outcome.conflict:
         listing = _listing(listing_id)
         return _render(listing, ListingDecisionForm(formdata=None, lock_version=listing.lock_version), 409)
-    except ServiceError as error:
-        form.reason.errors = list(error.errors.get("reason", [error.message]))
-        return _render(listing, form, error.status)
+    if outcome.status is not None:
+        return _render(_listing(listing_id), form, outcome.status)
     flash(_("Decision recorded; the institution has been told by e-mail."), "success")
     return redirect(url_for("admin.listing_review_page", listing_id=listing_id))
 

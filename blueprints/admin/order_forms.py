@@ -87,7 +87,8 @@ class ResolveDisputeForm(FlaskForm):
     reason = TextAreaField(_l("How the dispute was resolved"), validators=[DataRequired(), Length(max=2000)])
 
 
-# The console's names of the order queues (hall.services.admin_orders.ORDER_QUEUES), in lists and on the dashboard.
+# The console's names of the order queues (hall.services.console.admin_orders.ORDER_QUEUES), in lists and on the
+# dashboard.
 QUEUE_LABELS = {
     "payment": _l("Awaiting payment"),
     "delivery": _l("Paid, awaiting delivery"),

@@ -10,22 +10,21 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import get_timezone, to_user_timezone
 from flask_babel import gettext as _
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
+from blueprints.actor import actor
 from blueprints.admin import admin
+from blueprints.admin.actions import form_action
 from blueprints.admin.order_forms import QUEUE_LABELS, order_form
 from blueprints.admin.pages import paginate
-from hall.extensions import db
 from hall.i18n import money
-from hall.money import to_major_text
 from hall.models.orders import ORDER_STATUSES
 from hall.models.types import utcnow
-from hall.payments import GatewayError
-from hall.services import admin_orders, payments
-from hall.services.errors import ServiceError
-from hall.services.order_queries import admin_order
+from hall.money import to_major_text
+from hall.services.console import admin_orders
+from hall.services.trading import disputes, payments, refunds, settlements
+from hall.services.trading.order_queries import admin_order
 
 FILTER_TEXT_MAX = 200
 
@@ -101,36 +100,18 @@ def _carry_out(order_id: int, action: str, call: Callable[[FlaskForm], Any],
     form = order_form(action, admin_order(order_id).currency)
     if not form.validate_on_submit():
         return _render(order_id, 422, (action, form))
-    try:
-        order = call(form)
-    except ServiceError as error:
-        db.session.rollback()  # the page must show the order as it was, not a half-done change
-        placed = False
-        for name, messages in error.errors.items():
-            if name in form:
-                form[name].errors = list(messages)
-                placed = True
-        if not placed:
-            flash(error.message, "error")
-        return _render(order_id, error.status, (action, form))
-    except GatewayError as error:
-        db.session.rollback()
-        flash(_("The payment provider refused or could not be reached; nothing was recorded: %(error)s",
-                error=str(error)), "error")
-        return _render(order_id, 502, (action, form))
-    flash(done(form, order), "success")
+    outcome = form_action(form, lambda: call(form))
+    if outcome.status is not None:
+        return _render(order_id, outcome.status, (action, form))
+    flash(done(form, outcome.value), "success")
     return redirect(url_for("admin.order_page", order_id=order_id))
-
-
-def _me() -> Any:
-    return current_user._get_current_object()
 
 
 @admin.post("/orders/<int:order_id>/bank-transfer")
 def order_bank_transfer(order_id: int) -> Response | tuple[str, int]:
     """Record a transfer received for the order: it pays the order when amount and currency match exactly."""
     return _carry_out(order_id, "bank_transfer", lambda form: payments.record_bank_transfer(
-        _me(), order_id, amount=form.amount.minor, currency=form.currency.data, value_date=form.value_date.data,
+        actor(), order_id, amount=form.amount.minor, currency=form.currency.data, value_date=form.value_date.data,
         bank_reference=form.bank_reference.data),
         lambda form, order: _("Bank transfer of %(amount)s recorded; the order is paid.",
                               amount=money(form.amount.minor, order.currency)))
@@ -139,16 +120,16 @@ def order_bank_transfer(order_id: int) -> Response | tuple[str, int]:
 @admin.post("/orders/<int:order_id>/refund")
 def order_refund(order_id: int) -> Response | tuple[str, int]:
     """Refund part or all of what remains paid: through the card gateway, or recorded as a bank transfer back."""
-    return _carry_out(order_id, "refund", lambda form: payments.refund_order(
-        _me(), order_id, form.amount.minor, form.reason.data, form.bank_reference.data or None),
+    return _carry_out(order_id, "refund", lambda form: refunds.refund_order(
+        actor(), order_id, form.amount.minor, form.reason.data, form.bank_reference.data or None),
         lambda form, order: _("Refund of %(amount)s recorded.", amount=money(form.amount.minor, order.currency)))
 
 
 @admin.post("/orders/<int:order_id>/settlement")
 def order_settlement(order_id: int) -> Response | tuple[str, int]:
     """Record the transfer paid to the seller of a completed order (never more than is due)."""
-    return _carry_out(order_id, "settlement", lambda form: payments.record_settlement(
-        _me(), order_id, amount=form.amount.minor, bank_reference=form.bank_reference.data,
+    return _carry_out(order_id, "settlement", lambda form: settlements.record_settlement(
+        actor(), order_id, amount=form.amount.minor, bank_reference=form.bank_reference.data,
         value_date=form.value_date.data),
         lambda form, order: _("Settlement of %(amount)s to the seller recorded.",
                               amount=money(form.amount.minor, order.currency)))
@@ -158,5 +139,5 @@ def order_settlement(order_id: int) -> Response | tuple[str, int]:
 def order_resolve_dispute(order_id: int) -> Response | tuple[str, int]:
     """Close the dispute in the seller's favour: the order completes."""
     return _carry_out(order_id, "resolve_dispute",
-                      lambda form: payments.resolve_dispute(_me(), order_id, form.reason.data),
+                      lambda form: disputes.resolve_dispute(actor(), order_id, form.reason.data),
                       lambda form, order: _("Dispute resolved; the order is completed."))

@@ -9,8 +9,8 @@ from flask import render_template, request
 from blueprints.admin import admin
 from blueprints.admin.order_forms import QUEUE_LABELS
 from hall.extensions import db
-from hall.services import admin_orders, admin_queries
-from hall.services.audit import verify_chain
+from hall.services.console import admin_orders, admin_queries
+from hall.services.core.audit import verify_chain
 
 PER_PAGE = 25
 MAX_PAGE = 10_000

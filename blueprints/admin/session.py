@@ -7,11 +7,12 @@ from flask_babel import refresh
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
+from blueprints.actor import actor
 from blueprints.admin import admin
 from blueprints.admin.forms import LanguageForm, SignInForm
 from hall.auth import authenticate_throttled, begin_browser_session
-from hall.services import accounts, sessions
-from hall.services.errors import ServiceError
+from hall.services.accounts import accounts, sessions
+from hall.services.core.errors import ServiceError
 
 
 def _safe_next(target: str | None) -> str:
@@ -54,7 +55,7 @@ def sign_out() -> Response:
     """End this session server-side."""
     key = current_user.get_id()
     if key:
-        sessions.end_session(current_user._get_current_object(), key)
+        sessions.end_session(actor(), key)
     logout_user()
     session.clear()
     return redirect(url_for("admin.sign_in"))
@@ -65,5 +66,5 @@ def language() -> Response:
     """Remember the chosen language on the person."""
     form = LanguageForm()
     if form.validate_on_submit():
-        accounts.update_profile(current_user._get_current_object(), {"locale": form.locale.data})
+        accounts.update_profile(actor(), {"locale": form.locale.data})
     return redirect(_safe_next(form.next.data))

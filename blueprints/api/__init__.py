@@ -1,10 +1,11 @@
 """The JSON API under /api/v1 (flask-smorest): every blueprint is registered here."""
 from __future__ import annotations
 
-from flask_smorest import Api
+from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 from blueprints.api.auth import blp as auth_blp
+from blueprints.api.base import HallApi
 from blueprints.api.hall import blp as hall_blp
 from blueprints.api.institutions import blp as institutions_blp
 from blueprints.api.listings import blp as listings_blp
@@ -17,9 +18,14 @@ API_BLUEPRINTS = (auth_blp, me_blp, institutions_blp, listings_blp, hall_blp, or
                   payments_blp)
 
 
-def register(api: Api, csrf: CSRFProtect) -> None:
-    """Mount the API blueprints. Their writes are checked for CSRF by the request hook only when the caller is
-    authenticated by the session cookie, so the form-wide check is lifted for them."""
+api = HallApi()
+
+
+def register(app: Flask, csrf: CSRFProtect) -> None:
+    """Bind the API (and its OpenAPI document) to the app and mount the API blueprints. Their writes are checked
+    for CSRF by the request hook only when the caller is authenticated by the session cookie, so the form-wide
+    check is lifted for them."""
+    api.init_app(app)
     for blueprint in API_BLUEPRINTS:
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")

@@ -5,12 +5,13 @@ from typing import Any
 
 from flask import current_app, session
 from flask_login import current_user, login_required, logout_user
-from blueprints.api.base import ApiBlueprint
 from flask_wtf.csrf import generate_csrf
 
+from blueprints.actor import actor
+from blueprints.api.base import ApiBlueprint
 from hall.auth import authenticate_throttled, begin_browser_session
 from hall.extensions import limiter
-from hall.services import accounts, sessions
+from hall.services.accounts import accounts, sessions
 from schemas.accounts import (
     CsrfOut,
     EmailIn,
@@ -78,7 +79,7 @@ def sign_out() -> None:
     """End this session server-side; its cookie stops working everywhere."""
     key = current_user.get_id()
     if key:
-        sessions.end_session(current_user._get_current_object(), key)
+        sessions.end_session(actor(), key)
     logout_user()
     session.clear()
 
@@ -113,6 +114,6 @@ def reset_password(data: dict[str, Any]) -> None:
 @blp.response(200, UserOut)
 def accept_invitation(data: dict[str, Any]) -> Any:
     """Join an institution with a mailed invitation (sign in first if you already have an account)."""
-    signed_in = current_user._get_current_object() if current_user.is_authenticated else None
+    signed_in = actor() if current_user.is_authenticated else None
     return accounts.accept_invitation(data["token"], signed_in, display_name=data.get("display_name"),
                                       password=data.get("password"), locale=data["locale"])

@@ -2,12 +2,15 @@
 JSON body is parsed once (by ``hall.request_hooks.HallRequest``), from at most MAX_JSON_BODY_BYTES."""
 from __future__ import annotations
 
+import json
 import typing
 
 import flask
-from flask_smorest import Blueprint
+from flask_smorest import Api, Blueprint
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
+
+from schemas.common import ErrorSchema
 
 
 class StrictParser(FlaskParser):
@@ -28,3 +31,20 @@ class ApiBlueprint(Blueprint):
     """flask-smorest's Blueprint with the strict parser (INPUT-01)."""
 
     ARGUMENTS_PARSER = StrictParser()
+
+
+class HallApi(Api):
+    """flask-smorest's Api documenting our error document."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+
+PAGINATION_HEADER = {"X-Pagination": {"description": "total, total_pages, page, page_size (JSON)",
+                                      "schema": {"type": "string"}}}
+
+
+def paginated(items: typing.Any, total: int, page: int, page_size: int, *,
+              size_name: str = "page_size") -> tuple[typing.Any, dict[str, str]]:
+    """A list view's answer: the page's items and the X-Pagination header (total, total_pages, page, size)."""
+    header = {"total": total, "total_pages": -(-total // page_size), "page": page, size_name: page_size}
+    return items, {"X-Pagination": json.dumps(header)}

@@ -1,17 +1,17 @@
 """The public hall: search, listing detail, institution profiles, the taxonomy, the downloadable directory."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Response, current_app, request
-from blueprints.api.base import ApiBlueprint
 from marshmallow import fields, validate
 
+from blueprints.api.base import ApiBlueprint, paginated
 from blueprints.downloads import send_attachment
 from hall.extensions import limiter
-from hall.services import attachments, directory, hall, order_queries
-from hall.services.hall import HallFilter
+from hall.services.publishing import attachments, directory, hall
+from hall.services.publishing.hall import HallFilter
+from hall.services.trading import order_queries
 from schemas.common import StrictSchema
 from schemas.hall import (
     DirectionOut,
@@ -116,15 +116,14 @@ def taxonomy() -> Any:
 
 @blp.route("/notices", methods=["GET"])
 @blp.arguments(NoticeQueryIn, location="query")
-@blp.response(200, NoticeOut(many=True), headers={"X-Pagination": {"description": "total, page, per_page (JSON)",
-                                                                   "schema": {"type": "string"}}})
+@blp.response(200, NoticeOut(many=True), headers={"X-Pagination": {
+    "description": "total, total_pages, page, per_page (JSON)", "schema": {"type": "string"}}})
 def public_notices(args: dict[str, Any]) -> Any:
     """Public notice (公示) of negotiated prices for state-funded achievements: the achievement, the seller, the
     proposed price and when the notice ends (Art. 18 of the Law on Promoting the Transformation of S&T
     Achievements). The deal can be paid only after its notice ends."""
     items, total = order_queries.public_notices(args["page"], args["per_page"])
-    header = json.dumps({"total": total, "page": args["page"], "per_page": args["per_page"]})
-    return items, {"X-Pagination": header}
+    return paginated(items, total, args["page"], args["per_page"], size_name="per_page")
 
 
 @blp.route("/directory", methods=["GET"])

@@ -1,4 +1,5 @@
-"""The Idempotency-Key header on creating requests (TXN-02): a view decorator over ``hall.services.idempotency``."""
+"""The Idempotency-Key header on creating requests (TXN-02): a view decorator over
+``hall.services.core.idempotency``."""
 from __future__ import annotations
 
 import hashlib
@@ -10,7 +11,7 @@ from typing import Any
 from flask import Response, make_response, request
 from flask_login import current_user
 
-from hall.services import idempotency
+from hall.services.core import idempotency
 
 IDEMPOTENCY_HEADER = {
     "in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string", "maxLength": 255},

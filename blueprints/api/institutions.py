@@ -4,9 +4,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask_login import current_user, login_required
-from blueprints.api.base import ApiBlueprint
 
-from hall.services import institutions
+from blueprints.api.base import ApiBlueprint
+from hall.services.accounts import institutions
 from schemas.accounts import InvitationIn, InvitationOut, MemberOut, RoleIn
 from schemas.institutions import InstitutionOut, InstitutionUpdateIn
 

@@ -1,17 +1,17 @@
 """The owner's side of listings: drafts, edits with If-Match, attachments, submission, withdrawal, history."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from flask_login import current_user, login_required
-from blueprints.api.base import ApiBlueprint
-from blueprints.downloads import send_attachment
+from flask_login import login_required
 from flask_smorest.fields import Upload
 from marshmallow import fields, validate
 
+from blueprints.actor import actor
+from blueprints.api.base import PAGINATION_HEADER, ApiBlueprint, paginated
+from blueprints.downloads import send_attachment
 from hall.models.listings import ATTACHMENT_ROLES
-from hall.services import attachments, listings
+from hall.services.publishing import attachments, listings
 from schemas.common import StrictSchema
 from schemas.listings import (
     AttachmentOut,
@@ -39,10 +39,6 @@ class UploadRoleIn(StrictSchema):
     role = fields.String(load_default="attachment", validate=validate.OneOf(ATTACHMENT_ROLES))
 
 
-def _me() -> Any:
-    return current_user._get_current_object()
-
-
 def _with_etag(listing: Any) -> Any:
     blp.set_etag(listing, ListingEtagSchema)
     return listing
@@ -51,16 +47,12 @@ def _with_etag(listing: Any) -> Any:
 @blp.route("", methods=["GET"])
 @login_required
 @blp.arguments(ListingStatusQuery, location="query")
-@blp.response(200, ListingOut(many=True), headers={"X-Pagination": {"description": "total, total_pages, page, "
-                                                                                  "page_size (JSON)",
-                                                                   "schema": {"type": "string"}}})
+@blp.response(200, ListingOut(many=True), headers=PAGINATION_HEADER)
 def list_listings(query: dict[str, Any]) -> Any:
     """Your institution's listings, newest first, optionally by status and kind (totals in X-Pagination)."""
-    items, total = listings.list_own_listings(_me(), query.get("status"), query.get("kind"), page=query["page"],
+    items, total = listings.list_own_listings(actor(), query.get("status"), query.get("kind"), page=query["page"],
                                               per_page=query["page_size"])
-    pages = -(-total // query["page_size"])
-    header = json.dumps({"total": total, "total_pages": pages, "page": query["page"], "page_size": query["page_size"]})
-    return items, {"X-Pagination": header}
+    return paginated(items, total, query["page"], query["page_size"])
 
 
 @blp.route("", methods=["POST"])
@@ -72,7 +64,7 @@ def create_listing(data: dict[str, Any]) -> Any:
     """Start a draft (achievement or first-of-kind); content may be filled in over several edits. The ETag is the
     one a GET would give: send it as If-Match with the first edit."""
     kind = data.pop("kind")
-    return _with_etag(listings.create_draft(_me(), kind, data))
+    return _with_etag(listings.create_draft(actor(), kind, data))
 
 
 @blp.route("/<int:listing_id>", methods=["GET"])
@@ -81,7 +73,7 @@ def create_listing(data: dict[str, Any]) -> Any:
 @blp.response(200, ListingOut)
 def read_listing(listing_id: int) -> Any:
     """One of your listings with the version being edited; the ETag guards edits."""
-    return _with_etag(listings.own_listing(_me(), listing_id))
+    return _with_etag(listings.own_listing(actor(), listing_id))
 
 
 @blp.route("/<int:listing_id>", methods=["PATCH"])
@@ -92,9 +84,9 @@ def read_listing(listing_id: int) -> Any:
 def edit_listing(changes: dict[str, Any], listing_id: int) -> Any:
     """Edit the content. Send If-Match with the ETag you read (428 without, 412 when stale). Editing a published
     listing makes a revision that is reviewed while the public keeps the approved version."""
-    listing = listings.own_listing(_me(), listing_id)
+    listing = listings.own_listing(actor(), listing_id)
     blp.check_etag(listing, ListingEtagSchema)
-    return _with_etag(listings.edit_listing(_me(), listing_id, changes, listing.lock_version))
+    return _with_etag(listings.edit_listing(actor(), listing_id, changes, listing.lock_version))
 
 
 @blp.route("/<int:listing_id>/submit", methods=["POST"])
@@ -103,7 +95,7 @@ def edit_listing(changes: dict[str, Any], listing_id: int) -> Any:
 @blp.response(200, ListingOut)
 def submit_listing(listing_id: int) -> Any:
     """Send for review: a draft, a listing returned for changes, a renewal, or a revision."""
-    return _with_etag(listings.submit_listing(_me(), listing_id))
+    return _with_etag(listings.submit_listing(actor(), listing_id))
 
 
 @blp.route("/<int:listing_id>/withdraw", methods=["POST"])
@@ -112,7 +104,7 @@ def submit_listing(listing_id: int) -> Any:
 @blp.response(200, ListingOut)
 def withdraw_listing(listing_id: int) -> Any:
     """Take a published listing out of the hall (submit it again later to renew)."""
-    return _with_etag(listings.withdraw_listing(_me(), listing_id))
+    return _with_etag(listings.withdraw_listing(actor(), listing_id))
 
 
 @blp.route("/<int:listing_id>/history", methods=["GET"])
@@ -120,7 +112,7 @@ def withdraw_listing(listing_id: int) -> Any:
 @blp.response(200, HistoryEntryOut(many=True))
 def listing_history(listing_id: int) -> Any:
     """Every step of the listing's lifecycle with the platform's reasons."""
-    return listings.listing_history(_me(), listing_id)
+    return listings.listing_history(actor(), listing_id)
 
 
 @blp.route("/<int:listing_id>/attachments", methods=["POST"])
@@ -131,7 +123,7 @@ def listing_history(listing_id: int) -> Any:
 def add_attachment(files: dict[str, Any], form: dict[str, Any], listing_id: int) -> Any:
     """Upload a PDF or image (at most 10 MB; type judged by content). role=cover sets the cover image."""
     upload = files["file"]
-    return attachments.add_attachment(_me(), listing_id, upload.stream, upload.filename or "", form["role"])
+    return attachments.add_attachment(actor(), listing_id, upload.stream, upload.filename or "", form["role"])
 
 
 @blp.route("/<int:listing_id>/attachments/<int:attachment_id>", methods=["DELETE"])
@@ -139,7 +131,7 @@ def add_attachment(files: dict[str, Any], form: dict[str, Any], listing_id: int)
 @blp.response(204)
 def remove_attachment(listing_id: int, attachment_id: int) -> None:
     """Remove a file from the version being edited."""
-    attachments.remove_attachment(_me(), listing_id, attachment_id)
+    attachments.remove_attachment(actor(), listing_id, attachment_id)
 
 
 @blp.route("/<int:listing_id>/attachments/<int:attachment_id>", methods=["GET"])
@@ -147,5 +139,5 @@ def remove_attachment(listing_id: int, attachment_id: int) -> None:
 @blp.response(200, {"format": "binary", "type": "string"}, content_type="application/octet-stream")
 def download_attachment(listing_id: int, attachment_id: int) -> Any:
     """Download a file of one of your listings."""
-    attachment, path = attachments.attachment_for_owner(_me(), listing_id, attachment_id)
+    attachment, path = attachments.attachment_for_owner(actor(), listing_id, attachment_id)
     return send_attachment(attachment, path)

@@ -5,25 +5,22 @@ from typing import Any
 
 from flask import current_app, session
 from flask_login import current_user, login_required, logout_user
-from blueprints.api.base import ApiBlueprint
 
+from blueprints.actor import actor
+from blueprints.api.base import ApiBlueprint
 from hall.extensions import limiter
-from hall.services import accounts, sessions
+from hall.services.accounts import accounts, sessions
 from schemas.accounts import ApiTokenCreatedOut, ApiTokenIn, ApiTokenOut, PasswordChangeIn, ProfileIn, UserOut
 
 blp = ApiBlueprint("me", __name__, url_prefix="/me", description="The signed-in person")
 
 
-def _me() -> Any:
-    return current_user._get_current_object()
-
-
 @blp.route("", methods=["GET"])
 @login_required
 @blp.response(200, UserOut)
-def read_me() -> Any:
+def readactor() -> Any:
     """Who is signed in, with their institution and role."""
-    return _me()
+    return actor()
 
 
 @blp.route("", methods=["PATCH"])
@@ -32,7 +29,7 @@ def read_me() -> Any:
 @blp.response(200, UserOut)
 def update_me(data: dict[str, Any]) -> Any:
     """Change display name or language."""
-    return accounts.update_profile(_me(), data)
+    return accounts.update_profile(actor(), data)
 
 
 @blp.route("/password", methods=["POST"])
@@ -42,7 +39,7 @@ def update_me(data: dict[str, Any]) -> Any:
 @blp.response(204)
 def change_password(data: dict[str, Any]) -> None:
     """Change the password; every session (this one too) and every token ends: sign in again."""
-    accounts.change_password(_me(), data["current_password"], data["new_password"])
+    accounts.change_password(actor(), data["current_password"], data["new_password"])
     logout_user()
     session.clear()
 
@@ -52,7 +49,7 @@ def change_password(data: dict[str, Any]) -> None:
 @blp.response(200, ApiTokenOut(many=True))
 def list_tokens() -> Any:
     """Your personal access tokens that still work."""
-    return sessions.list_api_tokens(_me())
+    return sessions.list_api_tokens(actor())
 
 
 @blp.route("/tokens", methods=["POST"])
@@ -61,7 +58,7 @@ def list_tokens() -> Any:
 @blp.response(201, ApiTokenCreatedOut)
 def create_token(data: dict[str, Any]) -> Any:
     """Create a token for API clients; its secret is shown in this answer only."""
-    token, secret = sessions.create_api_token(_me(), data["name"], data.get("expires_in_days"))
+    token, secret = sessions.create_api_token(actor(), data["name"], data.get("expires_in_days"))
     token.token = secret  # type: ignore[attr-defined]
     return token
 
@@ -71,4 +68,4 @@ def create_token(data: dict[str, Any]) -> Any:
 @blp.response(204)
 def revoke_token(token_id: int) -> None:
     """Revoke one of your tokens at once."""
-    sessions.revoke_api_token(_me(), token_id)
+    sessions.revoke_api_token(actor(), token_id)

@@ -1,16 +1,16 @@
 """Orders for buyers and sellers: create, list, read, quote, accept, pay, deliver, confirm, cancel, dispute."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import current_app
 from flask_login import current_user, login_required
 
-from blueprints.api.base import ApiBlueprint
+from blueprints.actor import actor
+from blueprints.api.base import PAGINATION_HEADER, ApiBlueprint, paginated
 from blueprints.api.idempotency import IDEMPOTENCY_HEADER, idempotent
 from hall.extensions import limiter
-from hall.services import order_queries, orders, payments
+from hall.services.trading import disputes, order_queries, orders, payments
 from schemas.orders import (
     AcceptIn,
     DeliverIn,
@@ -26,12 +26,6 @@ from schemas.orders import (
 
 blp = ApiBlueprint("orders", __name__, url_prefix="/orders",
                    description="Orders your institution places (buyer) or receives (seller)")
-PAGINATION_HEADER = {"X-Pagination": {"description": "total, total_pages, page, page_size (JSON)",
-                                      "schema": {"type": "string"}}}
-
-
-def _me() -> Any:
-    return current_user._get_current_object()
 
 
 def _per_person() -> str:
@@ -45,9 +39,8 @@ def _per_person() -> str:
 def list_orders(query: dict[str, Any]) -> Any:
     """Your institution's orders as buyer (default) or seller, newest first, filtered by status, listing, dates."""
     page, size = query.pop("page"), query.pop("page_size")
-    items, total = order_queries.list_orders(_me(), query.pop("role"), page=page, per_page=size, **query)
-    header = json.dumps({"total": total, "total_pages": -(-total // size), "page": page, "page_size": size})
-    return items, {"X-Pagination": header}
+    items, total = order_queries.list_orders(actor(), query.pop("role"), page=page, per_page=size, **query)
+    return paginated(items, total, page, size)
 
 
 @blp.route("", methods=["POST"])
@@ -62,7 +55,7 @@ def create_order(data: dict[str, Any]) -> Any:
     """Order from a published listing. The price comes from the listing (fixed price × quantity) or from the
     seller's quote later; the platform never takes a price from the client."""
     listing_id = data.pop("listing_id")
-    order, created = orders.create_order(_me(), listing_id, data)
+    order, created = orders.create_order(actor(), listing_id, data)
     return order, 201 if created else 200
 
 
@@ -71,7 +64,7 @@ def create_order(data: dict[str, Any]) -> Any:
 @blp.response(200, OrderDetailOut)
 def read_order(order_id: int) -> Any:
     """One order of your institution (as buyer or seller) with its history, transaction records and balance."""
-    return order_queries.party_order_detail(_me(), order_id)
+    return order_queries.party_order_detail(actor(), order_id)
 
 
 @blp.route("/<int:order_id>/quote", methods=["POST"])
@@ -80,7 +73,7 @@ def read_order(order_id: int) -> Any:
 @blp.response(200, OrderOut)
 def quote_order(data: dict[str, Any], order_id: int) -> Any:
     """Seller: name the total price (minor units) and terms of a requested order; quote again to revise."""
-    return orders.quote_order(_me(), order_id, data["amount"], data.get("note"))
+    return orders.quote_order(actor(), order_id, data["amount"], data.get("note"))
 
 
 @blp.route("/<int:order_id>/accept", methods=["POST"])
@@ -89,7 +82,7 @@ def quote_order(data: dict[str, Any], order_id: int) -> Any:
 @blp.response(200, OrderOut)
 def accept_quote(data: dict[str, Any], order_id: int) -> Any:
     """Buyer: accept the quote you read (its quote_number); stock or exclusivity is reserved until paid."""
-    return orders.accept_quote(_me(), order_id, data["quote_number"])
+    return orders.accept_quote(actor(), order_id, data["quote_number"])
 
 
 @blp.route("/<int:order_id>/payments", methods=["POST"])
@@ -102,7 +95,7 @@ def accept_quote(data: dict[str, Any], order_id: int) -> Any:
 def start_payment(data: dict[str, Any], order_id: int) -> Any:
     """Buyer: pay by card (a Stripe PaymentIntent; confirm it with Stripe.js and the client_secret) or by bank
     transfer (the platform's account and the remittance reference). Asking again returns the open payment."""
-    payment, extra = payments.start_payment(_me(), order_id, data["method"])
+    payment, extra = payments.start_payment(actor(), order_id, data["method"])
     return {"id": payment.id, "order_id": payment.order_id, "method": data["method"], "status": payment.status,
             "amount": payment.amount, "currency": payment.currency, **extra}
 
@@ -113,7 +106,7 @@ def start_payment(data: dict[str, Any], order_id: int) -> Any:
 @blp.response(200, OrderOut)
 def deliver_order(data: dict[str, Any], order_id: int) -> Any:
     """Seller: record the delivery of a paid order."""
-    return orders.deliver_order(_me(), order_id, data["note"])
+    return orders.deliver_order(actor(), order_id, data["note"])
 
 
 @blp.route("/<int:order_id>/confirm", methods=["POST"])
@@ -121,7 +114,7 @@ def deliver_order(data: dict[str, Any], order_id: int) -> Any:
 @blp.response(200, OrderOut)
 def confirm_delivery(order_id: int) -> Any:
     """Buyer: confirm the delivery; the order completes."""
-    return orders.confirm_delivery(_me(), order_id)
+    return orders.confirm_delivery(actor(), order_id)
 
 
 @blp.route("/<int:order_id>/cancel", methods=["POST"])
@@ -130,7 +123,7 @@ def confirm_delivery(order_id: int) -> Any:
 @blp.response(200, OrderOut)
 def cancel_order(data: dict[str, Any], order_id: int) -> Any:
     """Buyer or seller: end an unpaid order; its reservation is released."""
-    return orders.cancel_order(_me(), order_id, data["reason"])
+    return orders.cancel_order(actor(), order_id, data["reason"])
 
 
 @blp.route("/<int:order_id>/dispute", methods=["POST"])
@@ -139,4 +132,4 @@ def cancel_order(data: dict[str, Any], order_id: int) -> Any:
 @blp.response(200, OrderOut)
 def open_dispute(data: dict[str, Any], order_id: int) -> Any:
     """Buyer: dispute a paid order; the platform resolves it."""
-    return orders.open_dispute(_me(), order_id, data["reason"])
+    return disputes.open_dispute(actor(), order_id, data["reason"])

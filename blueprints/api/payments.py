@@ -6,7 +6,7 @@ from typing import Any
 from flask import current_app, request
 
 from blueprints.api.base import ApiBlueprint
-from hall.services import stripe_events
+from hall.services.trading import stripe_events
 from schemas.orders import WebhookOut
 
 blp = ApiBlueprint("payments", __name__, url_prefix="/payments", description="Payment providers' callbacks")

@@ -5,8 +5,8 @@ Revises:
 Create Date: 2026-11-29 00:38:07.881791
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 
 def create_append_only_triggers(table):

@@ -8,8 +8,8 @@ Create Date: 2026-11-29 00:54:27.699907
 import json
 from pathlib import Path
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 TAXONOMY_FILE = Path(__file__).resolve().parents[1] / "data" / "future_industries_2024.json"
 TSVECTOR = ("setweight(to_tsvector('simple', title_tokens), 'A') || "

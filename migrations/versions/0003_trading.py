@@ -5,8 +5,8 @@ Revises: 0002_listings
 Create Date: 2026-11-29 03:30:46.160218
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 LEDGER = "ledger_entries"
 

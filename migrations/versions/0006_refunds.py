@@ -5,8 +5,8 @@ Revises: 0005_audit_checkpoints
 Create Date: 2026-12-01 03:15:00
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0006_refunds"
 down_revision = "0005_audit_checkpoints"

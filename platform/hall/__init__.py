@@ -62,12 +62,12 @@ def configure_logging(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind the extension objects and set up the database engine."""
-    from hall import auth, models  # noqa: F401  (models: every table on the metadata)
-    from hall.extensions import api, babel, csrf, db, limiter, login_manager, migrate
-    from hall.payments import EXTENSION_KEY, build_gateway
     from flask_babel import get_locale
 
+    from hall import auth, models  # noqa: F401  (models: every table on the metadata)
+    from hall.extensions import babel, csrf, db, limiter, login_manager, migrate
     from hall.i18n import money, select_locale
+    from hall.payments import EXTENSION_KEY, build_gateway
 
     db.init_app(app)
     migrate.init_app(app, db, directory=_migrations_dir(), render_as_batch=True,
@@ -76,7 +76,6 @@ def register_extensions(app: Flask) -> None:
     auth.configure_login_manager(login_manager)
     csrf.init_app(app)
     limiter.init_app(app)
-    api.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     app.extensions[EXTENSION_KEY] = build_gateway(app.config)
     app.jinja_env.filters["money"] = money
@@ -96,11 +95,11 @@ def register_blueprints(app: Flask) -> None:
     from blueprints import api as api_blueprints
     from blueprints.admin import admin
     from blueprints.health import health
-    from hall.extensions import api, csrf
+    from hall.extensions import csrf
 
     app.register_blueprint(health)
     app.register_blueprint(admin)
-    api_blueprints.register(api, csrf)
+    api_blueprints.register(app, csrf)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -119,8 +118,8 @@ def register_request_hooks(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     """The ``flask hall …`` commands."""
-    from hall.cli import hall_cli
     import hall.cli_trading  # noqa: F401  (registers the trading commands on hall_cli)
+    from hall.cli import hall_cli
 
     app.cli.add_command(hall_cli)
 

@@ -5,8 +5,8 @@ from flask import g, request
 from flask_login import LoginManager
 
 from hall.models import User
-from hall.services import accounts, sessions
-from hall.services.errors import Unauthorized
+from hall.services.accounts import accounts, sessions
+from hall.services.core.errors import Unauthorized
 
 SIGN_IN_ENDPOINTS = frozenset({"auth.sign_in", "admin.sign_in"})  # the two doors; one throttle for both
 

@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from hall.extensions import db
-from hall.services.errors import ServiceError
+from hall.services.core.errors import ServiceError
 
 hall_cli = AppGroup("hall", help="Platform administration commands.")
 
@@ -19,7 +19,7 @@ def _commit() -> None:
     db.session.commit()
     messages = db.session.info.pop("mail_queued", None)
     if messages:
-        from hall.services.mailer import send_queued
+        from hall.services.core.mailer import send_queued
 
         send_queued(messages)
 
@@ -36,7 +36,7 @@ def _fail(error: ServiceError) -> None:
 @click.option("--password", default=None, help="Omit to be prompted (or to grant the flag to an existing account).")
 def create_admin(email: str, display_name: str | None, password: str | None) -> None:
     """Create a platform admin, or grant the admin flag to an existing account (the only way to grant it)."""
-    from hall.services import accounts
+    from hall.services.accounts import accounts
 
     if password is None and accounts.find_user_by_email(email) is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -87,7 +87,7 @@ def verify_audit(against: Path | None) -> None:
     """Check the audit trail's hash chain and hold it against every signed checkpoint (the database's, and those
     exported to --against); name the first broken event, or the truncation, and exit 1 if there is one."""
     from hall.db import read_only_transactions
-    from hall.services.audit import CheckpointFileError, read_exported_claims, stored_claims, verify_chain
+    from hall.services.core.audit import CheckpointFileError, read_exported_claims, stored_claims, verify_chain
 
     with read_only_transactions():
         try:
@@ -124,7 +124,7 @@ def audit_checkpoint(export_path: Path | None) -> None:
     """Verify the audit chain, then sign and store a checkpoint of its head (count, last id, hash); run from
     cron, e.g. every 5 minutes. Refuses (exit 1) when the chain is broken or truncated."""
     from hall.db import read_only_transactions
-    from hall.services.audit import export_checkpoint, take_checkpoint, verify_chain
+    from hall.services.core.audit import export_checkpoint, take_checkpoint, verify_chain
 
     with read_only_transactions():  # the walk may be long: on SQLite it must not hold the write lock
         verdict = verify_chain()
@@ -155,7 +155,7 @@ def audit_checkpoint(export_path: Path | None) -> None:
 @click.option("--reason", required=True, help="Why (kept in the audit trail).")
 def suspend_user(email: str, reason: str) -> None:
     """Suspend a person: every session and token ends at once."""
-    from hall.services import accounts
+    from hall.services.accounts import accounts
 
     user = accounts.find_user_by_email(email)
     if user is None:
@@ -171,7 +171,7 @@ def suspend_user(email: str, reason: str) -> None:
 @hall_cli.command("deliver-mail")
 def deliver_mail() -> None:
     """Deliver queued mail that has not been sent yet (retries after SMTP failures)."""
-    from hall.services.mailer import deliver_pending
+    from hall.services.core.mailer import deliver_pending
 
     click.echo(f"{deliver_pending()} message(s) delivered.")
 
@@ -179,7 +179,7 @@ def deliver_mail() -> None:
 @hall_cli.command("expire-listings")
 def expire_listings() -> None:
     """Move published listings whose term or recognition has ended to expired (run daily from cron)."""
-    from hall.services.listing_review import expire_due_listings
+    from hall.services.publishing.listing_review import expire_due_listings
 
     expired = expire_due_listings()
     _commit()
@@ -198,8 +198,8 @@ def expire_listings() -> None:
 def export_directory(file_format: str, output: Path, q: str | None, kind: str | None, direction: str | None,
                      field: str | None, region: str | None, limit: int | None) -> None:
     """Write the directory of published listings matching the filter as CSV or XLSX."""
-    from hall.services.directory import directory_csv, directory_xlsx
-    from hall.services.hall import HallFilter
+    from hall.services.publishing.directory import directory_csv, directory_xlsx
+    from hall.services.publishing.hall import HallFilter
 
     hall_filter = HallFilter(q=q, kind=kind, direction=direction, field=field, region=region)
     cap = limit or int(current_app.config["EXPORT_MAX_ROWS"])

@@ -6,13 +6,13 @@ from flask import current_app
 
 from hall.cli import _commit, _fail, hall_cli
 from hall.payments import GatewayError
-from hall.services.errors import ServiceError
+from hall.services.core.errors import ServiceError
 
 
 @hall_cli.command("expire-orders")
 def expire_orders() -> None:
     """Expire unpaid orders past their reservation and release their stock or exclusivity (PAY-14; run often)."""
-    from hall.services.orders import expire_due_orders
+    from hall.services.trading.closing import expire_due_orders
 
     expired = expire_due_orders()
     _commit()
@@ -22,7 +22,7 @@ def expire_orders() -> None:
 @hall_cli.command("complete-orders")
 def complete_orders() -> None:
     """Complete delivered orders whose buyer neither confirmed nor disputed within ORDER_AUTO_COMPLETE_DAYS."""
-    from hall.services.orders import complete_due_orders
+    from hall.services.trading.closing import complete_due_orders
 
     completed = complete_due_orders()
     _commit()
@@ -36,7 +36,7 @@ def complete_orders() -> None:
 def reconcile_stripe(hours: int | None) -> None:
     """Compare Stripe's recent PaymentIntents and refunds with our records; apply what we missed through the
     webhook's idempotent handlers and report what differs. Running it again applies nothing new."""
-    from hall.services.stripe_events import reconcile
+    from hall.services.trading.stripe_events import reconcile
 
     try:
         report = reconcile(hours or current_app.config["RECONCILE_WINDOW_HOURS"])

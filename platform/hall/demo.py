@@ -10,9 +10,9 @@ from hall.demo_listings import seed_demo_listings
 from hall.demo_orders import seed_demo_orders
 from hall.extensions import db
 from hall.models import Institution, User
-from hall.services import accounts, institutions
-from hall.services.audit import record_event
-from hall.services.validation import credit_code_check_character
+from hall.services.accounts import accounts, institutions
+from hall.services.core.audit import record_event
+from hall.services.core.validation import credit_code_check_character
 
 
 def demo_credit_code(first17: str) -> str:

@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from hall.extensions import db
 from hall.models import ListingVersion, User
-from hall.services import listing_review, listings
-from hall.services.validation import patent_check_character
+from hall.services.core.validation import patent_check_character
+from hall.services.publishing import listing_review, listings
 
 
 def patent(year: int, kind_digit: int, serial: int) -> str:
@@ -125,7 +125,7 @@ def _exists(title_zh: str) -> bool:
 
 def seed_demo_listings(admin: User) -> int:
     """Publish the demo listings that are not there yet; returns how many were added."""
-    from hall.services.accounts import find_user_by_email
+    from hall.services.accounts.accounts import find_user_by_email
 
     added = 0
     for index, (email, field, trl, modes, price, zh, en, keywords) in enumerate(ACHIEVEMENTS):

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from hall.extensions import db
 from hall.models import ListingVersion, Order, User
 from hall.models.types import utcnow
-from hall.services import orders, payments
-from hall.services.accounts import find_user_by_email
+from hall.services.accounts.accounts import find_user_by_email
+from hall.services.trading import orders, payments
 
 
 def _listing_id(title_zh_prefix: str) -> int | None:

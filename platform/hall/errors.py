@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from hall.context import current_request_id
 from hall.payments import GatewayError, GatewayRefused, GatewayUnavailable
-from hall.services.errors import ServiceError
+from hall.services.core.errors import ServiceError
 
 log = logging.getLogger("hall.errors")
 ADMIN_PREFIX = "/admin"

@@ -6,13 +6,10 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
-from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
-
-from schemas.common import ErrorSchema
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -36,11 +33,5 @@ csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
 
 
-class HallApi(Api):
-    """flask-smorest's Api documenting our error document."""
 
-    ERROR_SCHEMA = ErrorSchema
-
-
-api = HallApi()
 babel = Babel()

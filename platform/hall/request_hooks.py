@@ -157,7 +157,7 @@ def _deliver_queued_mail() -> None:
     messages = db.session.info.pop("mail_queued", None)
     if not messages:
         return
-    from hall.services.mailer import send_queued
+    from hall.services.core.mailer import send_queued
 
     try:
         send_queued(messages)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from hall.extensions import db
 from hall.models import Listing, ListingAttachment, User
-from hall.services import attachments
+from hall.services.publishing import attachments
 from tests.api.test_listing_lifecycle import Owner
 from tests.api.test_listings import PDF, create, listing_state, publish, upload
 from tests.factories import make_people

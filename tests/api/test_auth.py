@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from hall.extensions import db
 from hall.models import ApiToken, AuditEvent, AuthSession, Institution, User
-from hall.services import accounts
+from hall.services.accounts import accounts
 from tests.factories import PASSWORD, UserFactory, make_people, sign_in, token_from_mail, valid_credit_code
 
 NEW_PASSWORD = "a much better passphrase 42"

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from hall.extensions import db
 from hall.models import User
-from hall.services import accounts
+from hall.services.accounts import accounts
 from tests.factories import make_people, sign_in
 
 

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from hall.extensions import db
 from hall.models import User
-from hall.services import listing_review, listings
+from hall.services.publishing import listing_review, listings
 from tests.api.test_listing_lifecycle import Owner, admin_decides
 from tests.factories import InstitutionFactory, UserFactory, make_people
 from tests.listing_data import achievement, first_of_kind
@@ -346,7 +346,7 @@ def test_institution_profile_shows_only_its_published_listings(client: FlaskClie
 def test_a_very_common_query_ranks_only_its_newest_matches(app: Flask, client: FlaskClient, backend: str) -> None:
     """Above SEARCH_RANK_WINDOW matches, relevance is decided among the newest matches (bounded cost); on SQLite
     only for a query without other filters, which FTS5 can walk newest first."""
-    from hall.services.hall import HallFilter, search_hall
+    from hall.services.publishing.hall import HallFilter, search_hall
 
     with app.app_context():
         people = make_people()

@@ -4,7 +4,6 @@ invitations, roles, and resubmission after rejection. Refused writes also check 
 from __future__ import annotations
 
 import json
-
 from typing import Any
 
 import pytest
@@ -14,7 +13,7 @@ from sqlalchemy import func, select
 
 from hall.extensions import db
 from hall.models import AuditEvent, Institution, Invitation, OutboxMail, User
-from hall.services.institutions import review_institution
+from hall.services.accounts.institutions import review_institution
 from tests.factories import (
     PASSWORD,
     InstitutionFactory,

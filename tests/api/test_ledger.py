@@ -18,10 +18,21 @@ from sqlalchemy.exc import DBAPIError
 
 from hall.extensions import db
 from hall.models import LedgerEntry, Order
-from hall.services.errors import Conflict, InvalidInput
-from hall.services.ledger import add_entry
-from tests.api.test_orders import ORDERS, Market, buy_product, count, deliver_and_confirm, open_market, order_row, \
-    pay_by_card, refund, settle, webhook
+from hall.services.core.errors import Conflict, InvalidInput
+from hall.services.trading.ledger import add_entry
+from tests.api.test_orders import (
+    ORDERS,
+    Market,
+    buy_product,
+    count,
+    deliver_and_confirm,
+    open_market,
+    order_row,
+    pay_by_card,
+    refund,
+    settle,
+    webhook,
+)
 from tests.trading import intent_succeeded, stripe_event
 
 TRANSACTIONS = "/api/v1/transactions"

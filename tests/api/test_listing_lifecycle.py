@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from hall.extensions import db
 from hall.models import User
-from hall.services import listing_review
+from hall.services.publishing import listing_review
 from tests.factories import UserFactory, make_people, sign_in
 from tests.listing_data import achievement, first_of_kind
 

@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from hall.extensions import db
 from hall.models import AuditEvent, Listing, ListingAttachment, User
 from hall.models.types import utcnow
-from hall.services import listing_review
-from hall.services.errors import InvalidInput
+from hall.services.core.errors import InvalidInput
+from hall.services.publishing import listing_review
 from tests.api.test_listing_lifecycle import Owner, admin_decides
 from tests.factories import InstitutionFactory, UserFactory, make_people
 from tests.listing_data import achievement, first_of_kind

@@ -27,8 +27,19 @@ from flask import Flask
 
 from hall.extensions import db
 from hall.models import Institution, Order, Payment, User
-from tests.api.test_orders import MISSING, ORDERS, Market, Party, app_with, buy_product, count, deliver_and_confirm, \
-    open_market, pay_by_card, settle
+from tests.api.test_orders import (
+    MISSING,
+    ORDERS,
+    Market,
+    Party,
+    app_with,
+    buy_product,
+    count,
+    deliver_and_confirm,
+    open_market,
+    pay_by_card,
+    settle,
+)
 from tests.factories import UserFactory
 
 PREFIXES = ("/api/v1/orders", "/api/v1/transactions")

@@ -20,11 +20,18 @@ from sqlalchemy import func, select, update
 from hall.extensions import db
 from hall.models import ExclusiveClaim, Institution, LedgerEntry, Listing, Order, Payment, User
 from hall.models.types import utcnow
-from hall.services import payments
+from hall.services.trading import refunds, settlements
 from tests.conftest import make_app
 from tests.factories import sign_in
-from tests.trading import Parties, deliver, fake_gateway, intent_succeeded, make_parties, publish_achievement, \
-    publish_product
+from tests.trading import (
+    Parties,
+    deliver,
+    fake_gateway,
+    intent_succeeded,
+    make_parties,
+    publish_achievement,
+    publish_product,
+)
 
 ORDERS = "/api/v1/orders"
 MISSING = 987_654
@@ -141,11 +148,11 @@ def as_admin(market: Market, action: Any) -> None:
 
 
 def refund(market: Market, order_id: int, amount: int, reason: str = "部分退款") -> None:
-    as_admin(market, lambda admin: payments.refund_order(admin, order_id, amount, reason))
+    as_admin(market, lambda admin: refunds.refund_order(admin, order_id, amount, reason))
 
 
 def settle(market: Market, order_id: int, amount: int, bank_reference: str) -> None:
-    as_admin(market, lambda admin: payments.record_settlement(admin, order_id, amount=amount,
+    as_admin(market, lambda admin: settlements.record_settlement(admin, order_id, amount=amount,
                                                               bank_reference=bank_reference,
                                                               value_date=utcnow().date()))
 

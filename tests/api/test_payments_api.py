@@ -17,8 +17,22 @@ from sqlalchemy import select
 from hall.extensions import db
 from hall.models import AuditEvent, IdempotencyRecord, LedgerEntry, Order, Payment, ProviderEvent
 from hall.payments import GatewayRefused
-from tests.api.test_orders import ORDERS, Market, Party, app_with, buy_product, count, intent_of, listing_stock, \
-    open_market, order_row, pay_by_card, read, start_card_payment, webhook
+from tests.api.test_orders import (
+    ORDERS,
+    Market,
+    Party,
+    app_with,
+    buy_product,
+    count,
+    intent_of,
+    listing_stock,
+    open_market,
+    order_row,
+    pay_by_card,
+    read,
+    start_card_payment,
+    webhook,
+)
 from tests.trading import WEBHOOK_SECRET, fake_gateway, intent_failed, intent_succeeded, signed, stripe_event
 
 WEBHOOK = "/api/v1/payments/stripe/webhook"

@@ -7,13 +7,13 @@ from collections.abc import Iterator
 
 import pytest
 import redis
-from sqlalchemy import select
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from hall.extensions import db
 from hall.models import AuthSession
-from hall.services.sessions import account_key
+from hall.services.accounts.sessions import account_key
 from tests.conftest import make_app
 from tests.factories import PASSWORD, UserFactory, make_people
 

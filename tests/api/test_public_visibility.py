@@ -17,8 +17,8 @@ from sqlalchemy import select, text
 from hall.extensions import db
 from hall.models import Institution, Listing, User
 from hall.models.types import utcnow
-from hall.services import institutions
-from hall.services.hall import listing_is_public, public_listing_conditions
+from hall.services.accounts import institutions
+from hall.services.publishing.hall import listing_is_public, public_listing_conditions
 from tests.api.test_attachments import PNG, download
 from tests.api.test_listing_lifecycle import Owner, admin_decides
 from tests.api.test_listings import PDF, bring_to, create, publish, upload

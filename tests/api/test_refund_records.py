@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from hall.extensions import db
 from hall.models import AuditEvent, LedgerEntry, Refund
-from hall.services.ledger import order_balance
+from hall.services.trading.ledger import order_balance
 from tests.api.test_orders import (
     Market,
     buy_product,

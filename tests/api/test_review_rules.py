@@ -11,8 +11,9 @@ from flask.testing import FlaskClient
 from hall.extensions import db
 from hall.models import Institution, Listing, User
 from hall.models.types import utcnow
-from hall.services import institutions, listing_review
-from hall.services.errors import Conflict, Forbidden
+from hall.services.accounts import institutions
+from hall.services.core.errors import Conflict, Forbidden
+from hall.services.publishing import listing_review
 from tests.api.test_listing_lifecycle import Owner, admin_decides
 from tests.factories import UserFactory, make_people
 from tests.listing_data import achievement

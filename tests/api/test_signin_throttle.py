@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from hall.extensions import limiter
-from hall.services.sessions import SIGN_IN_THROTTLED, sign_in_address
+from hall.services.accounts.sessions import SIGN_IN_THROTTLED, sign_in_address
 from tests.api.test_request_limits import CountingStream
 from tests.factories import PASSWORD, make_people
 from tests.web.conftest import console_sign_in, make_admin

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from hall.extensions import db
 from hall.models import AuditEvent, User
-from hall.services import listing_review, listings
+from hall.services.publishing import listing_review, listings
 from tests.api.test_orders import Market, buy_product, listing_stock, open_market
 
 

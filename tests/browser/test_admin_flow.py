@@ -14,8 +14,8 @@ from sqlalchemy import select
 from hall.extensions import db
 from hall.models import User
 from tests.browser.conftest import CHROMIUM, LiveServer
-from tests.http_session import ApiSession as Api
 from tests.factories import PASSWORD, InstitutionFactory, UserFactory, token_from_mail, valid_credit_code
+from tests.http_session import ApiSession as Api
 from tests.listing_data import achievement
 
 pytestmark = [

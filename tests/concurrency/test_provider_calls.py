@@ -19,7 +19,7 @@ from hall.extensions import db
 from hall.models import LedgerEntry, Order, Payment, Refund, User
 from hall.models.types import utcnow
 from hall.payments import GatewayError, ProviderCallInTransaction, gateway
-from hall.services import orders, payments, stripe_events
+from hall.services.trading import closing, refunds, stripe_events
 from tests.api.test_orders import ORDERS, Market, app_with, buy_product, open_market, order_row, pay_by_card, read
 from tests.trading import fake_gateway
 
@@ -106,7 +106,7 @@ def test_others_keep_ordering_while_a_card_refund_stalls(impatient_app: Flask) -
     def refund() -> int:
         with impatient_app.app_context():
             admin = db.session.get(User, market.parties.admin_id)
-            payments.refund_order(admin, order["id"], order["amount"], "买方撤回")
+            refunds.refund_order(admin, order["id"], order["amount"], "买方撤回")
             db.session.commit()
             db.session.remove()
             return order["id"]
@@ -129,7 +129,7 @@ def test_others_keep_ordering_while_expire_orders_waits_for_stripe(impatient_app
 
     def expire() -> list[int]:
         with impatient_app.app_context():
-            expired = orders.expire_due_orders()
+            expired = closing.expire_due_orders()
             db.session.remove()
             return expired
     thread, result = in_thread(expire)
@@ -154,7 +154,7 @@ def test_expire_orders_commits_order_by_order(app: Flask) -> None:
         db.session.execute(update(Order).values(reserved_until=utcnow()))
         db.session.commit()
         fake_gateway(app).fail_with()  # the second order's intent cannot be cancelled now
-        assert orders.expire_due_orders() == [first["id"]]
+        assert closing.expire_due_orders() == [first["id"]]
         db.session.rollback()  # whatever the caller does afterwards, the first expiry stands
         db.session.remove()
     assert order_row(app, first["id"])["status"] == "expired"
@@ -200,15 +200,15 @@ def test_a_refund_whose_answer_was_lost_is_finished_by_reconcile_once(app: Flask
     with app.app_context():
         admin = db.session.get(User, market.parties.admin_id)
         with pytest.raises(GatewayError):
-            payments.refund_order(admin, order["id"], 1_000_00, "部分退款")
+            refunds.refund_order(admin, order["id"], 1_000_00, "部分退款")
         db.session.rollback()
         db.session.execute(update(Refund).values(created_at=utcnow().replace(year=2025)))  # an old leftover
         db.session.commit()
         stripe_events.reconcile(24)
         stripe_events.reconcile(24)  # again: nothing new
         db.session.commit()
-        refunds = db.session.scalars(select(LedgerEntry.provider_reference).where(LedgerEntry.kind == "refund")).all()
-        assert refunds == list(fake.refunds) and len(refunds) == 1
+        booked = db.session.scalars(select(LedgerEntry.provider_reference).where(LedgerEntry.kind == "refund")).all()
+        assert booked == list(fake.refunds) and len(booked) == 1
         assert db.session.scalar(select(Refund.status)) == "succeeded"
         db.session.remove()
     assert order_row(app, order["id"])["refunded_amount"] == 1_000_00

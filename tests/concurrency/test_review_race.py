@@ -6,14 +6,15 @@ TEST_DATABASE_URL, on PostgreSQL."""
 from __future__ import annotations
 
 import threading
+
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from hall.extensions import db
 from hall.models import AuditEvent, HallIndexEntry, Listing, ListingVersion, User
-from hall.services import listing_review, listings
-from hall.services.errors import Conflict
+from hall.services.core.errors import Conflict
+from hall.services.publishing import listing_review, listings
 from tests.factories import InstitutionFactory, UserFactory
 from tests.listing_data import achievement
 

@@ -6,7 +6,7 @@ that all of them hold one at once), released together by a barrier. A "database 
 run on SQLite and, with TEST_DATABASE_URL, on PostgreSQL; each gets a fresh database from tests/conftest.py.
 
 On SQLite every writer is queued by BEGIN IMMEDIATE; on PostgreSQL most trading writes first take the audit
-chain's advisory lock (hall.services.audit.lock_chain), which queues them too. The tests assert outcomes (who won,
+chain's advisory lock (hall.services.core.audit.lock_chain), which queues them too. The tests assert outcomes (who won,
 what the database holds), not a particular interleaving, so they hold whichever guard does the queueing.
 """
 from __future__ import annotations
@@ -39,8 +39,9 @@ from hall.models import (
     User,
 )
 from hall.models.types import utcnow
-from hall.services import notifications, orders, payments, stripe_events
-from hall.services.errors import Conflict
+from hall.services.core import notifications
+from hall.services.core.errors import Conflict
+from hall.services.trading import disputes, orders, payments, refunds, stripe_events
 from tests.conftest import make_app
 from tests.factories import InstitutionFactory, UserFactory, sign_in
 from tests.trading import (
@@ -413,7 +414,7 @@ def paid_order(app: Flask, parties: Parties, listing_id: int, method: str) -> in
 def refund_of(order_id: int, amount: int) -> Callable[[User], Any]:
     """An admin's refund of ``amount``; a bank transfer's return carries that admin's own bank reference."""
     def refund(admin: User) -> Any:
-        return payments.refund_order(admin, order_id, amount, "买方撤回部分需求 / partial withdrawal",
+        return refunds.refund_order(admin, order_id, amount, "买方撤回部分需求 / partial withdrawal",
                                      bank_reference=f"OUT-{order_id}-{admin.id}")
     return refund
 
@@ -459,7 +460,7 @@ def party_step(step: str, order_id: int) -> Callable[[User], Any]:
     """The seller delivering, or the buyer disputing, the paid order."""
     if step == "deliver":
         return lambda seller: orders.deliver_order(seller, order_id, "已交付全部技术资料")
-    return lambda buyer: orders.open_dispute(buyer, order_id, "资料不完整")
+    return lambda buyer: disputes.open_dispute(buyer, order_id, "资料不完整")
 
 
 @pytest.mark.parametrize("step", ["deliver", "dispute"])

@@ -14,9 +14,10 @@ from sqlalchemy import select
 from hall.db import read_only_transactions
 from hall.extensions import db
 from hall.models import AuditEvent, LedgerEntry, Order, Payment, ProviderEvent, User
-from hall.services import payments
-from hall.services.order_rules import platform_fee
+from hall.services.trading import refunds
+from hall.services.trading.order_rules import platform_fee
 from tests.factories import PASSWORD
+from tests.http_session import ApiSession
 from tests.integration.conftest import (
     WEBHOOK_DELAY_S,
     WEBHOOK_PATH,
@@ -25,7 +26,6 @@ from tests.integration.conftest import (
     StripeServer,
     wait_for,
 )
-from tests.http_session import ApiSession
 from tests.trading import Parties, make_parties, publish_product
 
 PRICE = 1_234_567  # fen: 12,345.67 yuan, so the 3 % fee (37,037.01) is rounded
@@ -154,7 +154,7 @@ def test_card_payment_webhook_refund_and_reconcile(stripe_server: StripeServer, 
     refund_amount = 400_000
     with app.app_context():
         admin = db.session.get(User, parties.admin_id)
-        payments.refund_order(admin, order_id, refund_amount, "部分退款 / partial refund")
+        refunds.refund_order(admin, order_id, refund_amount, "部分退款 / partial refund")
         db.session.commit()
     refunded_at = time.time()
     [refund] = localstripe.client.v1.refunds.list({"payment_intent": intent_id}).data

@@ -26,7 +26,7 @@ from hall.extensions import db
 from hall.models import LedgerEntry, Order, Payment, User
 from hall.payments import EXTENSION_KEY, GatewayError
 from hall.payments.stripe_gateway import StripeGateway
-from hall.services import payments
+from hall.services.trading import payments, refunds
 from tests.conftest import make_app
 from tests.factories import sign_in
 from tests.trading import Parties, make_parties, publish_product
@@ -207,7 +207,7 @@ def test_refund_key_is_ours_on_every_retry(keys_app: tuple[Flask, FlakyStripe]) 
         with app.app_context():
             admin = db.session.get(User, parties.admin_id)
             try:
-                payments.refund_order(admin, order_id, amount, "退款 / refund")
+                refunds.refund_order(admin, order_id, amount, "退款 / refund")
                 db.session.commit()
             finally:
                 db.session.rollback()

@@ -13,7 +13,7 @@ from sqlalchemy.exc import DatabaseError
 
 from hall.extensions import db
 from hall.models import AuditEvent
-from hall.services.audit import GENESIS_HASH, event_digest, record_event, verify_chain
+from hall.services.core.audit import GENESIS_HASH, event_digest, record_event, verify_chain
 
 
 def append_events(count: int, *, prefix: str = "test.event") -> list[int]:

@@ -15,7 +15,7 @@ from sqlalchemy.exc import DatabaseError
 
 from hall.extensions import db
 from hall.models import AuditCheckpoint, AuditEvent
-from hall.services.audit import (
+from hall.services.core.audit import (
     GENESIS_HASH,
     CheckpointClaim,
     checkpoint_key,

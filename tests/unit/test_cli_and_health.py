@@ -15,8 +15,8 @@ from hall.config import ConfigError, load_settings
 from hall.extensions import db
 from hall.models import ApiToken, AuditEvent, AuthSession, Institution, OutboxMail, User
 from hall.models.accounts import INSTITUTION_KINDS
-from hall.services import accounts, sessions
-from hall.services.audit import verify_chain
+from hall.services.accounts import accounts, sessions
+from hall.services.core.audit import verify_chain
 from tests.conftest import make_app
 from tests.factories import PASSWORD, UserFactory, sign_in
 

@@ -17,7 +17,7 @@ from sqlalchemy.exc import DatabaseError
 
 from hall.db import include_in_autogenerate
 from hall.extensions import db
-from hall.services.audit import record_event, verify_chain
+from hall.services.core.audit import record_event, verify_chain
 
 ROOT = Path(__file__).resolve().parents[2]
 

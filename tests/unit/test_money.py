@@ -5,8 +5,17 @@ from __future__ import annotations
 
 import pytest
 
-from hall.money import CURRENCIES, EXPONENTS, MAX_MINOR, AmountError, UnknownCurrency, format_money, \
-    minor_unit_exponent, parse_major, to_major_text
+from hall.money import (
+    CURRENCIES,
+    EXPONENTS,
+    MAX_MINOR,
+    AmountError,
+    UnknownCurrency,
+    format_money,
+    minor_unit_exponent,
+    parse_major,
+    to_major_text,
+)
 from schemas.listings import CURRENCIES as ACCEPTED_BY_SCHEMAS
 
 

@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from hall.extensions import db
 from hall.models import LedgerEntry, Order, Payment, User
 from hall.models.types import utcnow
-from hall.services import orders, payments, stripe_events
-from hall.services.errors import Conflict, InvalidInput
-from hall.services.ledger import order_balance
+from hall.services.core.errors import Conflict, InvalidInput
+from hall.services.trading import orders, payments, refunds, settlements, stripe_events
+from hall.services.trading.ledger import order_balance
 from tests.trading import Parties, fake_gateway, intent_succeeded, make_parties, publish_product
 
 PRICE = 1_000_000  # fen
@@ -50,12 +50,12 @@ def test_an_admin_refund_never_reaches_money_settled_to_the_seller(app_context: 
     parties, order_id = _paid_completed_order(app_context)
     admin = db.session.get(User, parties.admin_id)
     due = order_balance(order_id).seller_due
-    payments.record_settlement(admin, order_id, amount=due, bank_reference="ICBC-OUT-1", value_date=utcnow().date())
+    settlements.record_settlement(admin, order_id, amount=due, bank_reference="ICBC-OUT-1", value_date=utcnow().date())
     db.session.commit()
     with pytest.raises(Conflict, match="settled to the seller"):
-        payments.refund_order(admin, order_id, PRICE - due + 1, "buyer complaint", bank_reference="ICBC-BACK-1")
+        refunds.refund_order(admin, order_id, PRICE - due + 1, "buyer complaint", bank_reference="ICBC-BACK-1")
     db.session.rollback()
-    payments.refund_order(admin, order_id, PRICE - due, "buyer complaint", bank_reference="ICBC-BACK-2")
+    refunds.refund_order(admin, order_id, PRICE - due, "buyer complaint", bank_reference="ICBC-BACK-2")
     db.session.commit()
     balance = order_balance(order_id)
     assert balance.held == 0 and balance.refunded == PRICE - due
@@ -73,10 +73,10 @@ def test_a_refund_the_provider_reports_after_settlement_is_still_recorded(app_co
     stripe_events.apply_event(intent_succeeded(payment.provider_reference, PRICE))
     orders.deliver_order(seller, order.id, "已发货")
     orders.confirm_delivery(buyer, order.id)
-    payments.record_settlement(admin, order.id, amount=order_balance(order.id).seller_due,
+    settlements.record_settlement(admin, order.id, amount=order_balance(order.id).seller_due,
                                bank_reference="ICBC-OUT-9", value_date=utcnow().date())
     db.session.commit()
-    outcome = payments.provider_refund(payment, "re_dashboard_1", PRICE, "cny", "succeeded")
+    outcome = refunds.provider_refund(payment, "re_dashboard_1", PRICE, "cny", "succeeded")
     db.session.commit()
     assert outcome == "applied" and _count("refund", order.id) == 1
     assert db.session.get(Order, order.id).status == "refunded"
@@ -86,7 +86,7 @@ def test_a_bank_refund_without_a_reference_moves_no_counter(app_context: Flask) 
     parties, order_id = _paid_completed_order(app_context)
     admin = db.session.get(User, parties.admin_id)
     with pytest.raises(InvalidInput):
-        payments.refund_order(admin, order_id, 100, "partial", bank_reference=" ")
+        refunds.refund_order(admin, order_id, 100, "partial", bank_reference=" ")
     # no rollback on purpose: the refused call must not have moved the counter even inside the transaction
     db.session.expire_all()
     assert db.session.get(Order, order_id).refunded_amount == 0
@@ -96,7 +96,7 @@ def test_a_settlement_dated_in_the_future_is_refused(app_context: Flask) -> None
     parties, order_id = _paid_completed_order(app_context)
     admin = db.session.get(User, parties.admin_id)
     with pytest.raises(InvalidInput) as refused:
-        payments.record_settlement(admin, order_id, amount=1, bank_reference="ICBC-OUT-2",
+        settlements.record_settlement(admin, order_id, amount=1, bank_reference="ICBC-OUT-2",
                                    value_date=utcnow().date() + timedelta(days=2))
     assert "value_date" in refused.value.errors
 

@@ -13,7 +13,7 @@ After every step the invariants are checked against the database:
   the net platform fee is the fee on what was kept, and there is one charge per succeeded payment;
 - stock plus the units held by reserving product orders equals the initial stock;
 - the active scope claims of a listing are held exactly by the scoped orders (transfers, licences) that reserve
-  them, and an exclusive claim stands alone (hall.services.scope's matrix);
+  them, and an exclusive claim stands alone (hall.services.trading.scope's matrix);
 - each provider event id is recorded once, and only the events that were delivered.
 """
 from __future__ import annotations
@@ -52,11 +52,12 @@ from hall.models import (
 )
 from hall.models.orders import OPEN_STATUSES
 from hall.models.types import utcnow
-from hall.services import orders, payments, stripe_events
-from hall.services.errors import Conflict, Forbidden, InvalidInput, NotFound
-from hall.services.order_rules import platform_fee
-from hall.services.payments import PAYMENT_TRANSITIONS
-from hall.services.orders import HOLDING_STATUSES, ORDER_TRANSITIONS
+from hall.services.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from hall.services.trading import closing, disputes, orders, payments, refunds, settlements, stripe_events
+from hall.services.trading.order_rules import platform_fee
+from hall.services.trading.orders import HOLDING_STATUSES, ORDER_TRANSITIONS
+from hall.services.trading.payment_states import PAYMENT_TRANSITIONS
+from tests.listing_data import first_of_kind
 from tests.trading import (
     fake_gateway,
     intent_failed,
@@ -66,7 +67,6 @@ from tests.trading import (
     publish_achievement,
     publish_product,
 )
-from tests.listing_data import first_of_kind
 
 REFUSALS = (Conflict, InvalidInput, Forbidden, NotFound)
 PAYABLE = frozenset({"accepted", "awaiting_payment"})
@@ -355,12 +355,12 @@ class TradingMachine(RuleBasedStateMachine):
         name, expect = self.party("buyer", order, who)
         if expect is None and (order.status not in ORDER_TRANSITIONS["dispute"][0] or order.settled_amount):
             expect = Conflict
-        if self.attempt("dispute", expect, lambda: orders.open_dispute(self.actor(name), order_id, "设备未达标")):
+        if self.attempt("dispute", expect, lambda: disputes.open_dispute(self.actor(name), order_id, "设备未达标")):
             assert self.order(order_id).status == "disputed"
 
     def resolve(self, order_id: int) -> None:
         expect = None if self.order(order_id).status == "disputed" else Conflict
-        if self.attempt("resolve", expect, lambda: payments.resolve_dispute(self.actor("admin"), order_id, "已核实")):
+        if self.attempt("resolve", expect, lambda: disputes.resolve_dispute(self.actor("admin"), order_id, "已核实")):
             assert self.order(order_id).status == "completed"
 
     def pay_start(self, order_id: int, method: str) -> None:
@@ -415,10 +415,10 @@ class TradingMachine(RuleBasedStateMachine):
         if event["id"] in self.applied_events:
             expected = "duplicate"
         elif event["type"] == "payment_intent.succeeded":
-            if payment.status == "succeeded":
-                expected = "already"
-            elif obj["amount_received"] != payment.amount:
+            if obj["amount_received"] != payment.amount:  # checked first: a wrong report is always refused (PAY-06)
                 expected = "mismatch"
+            elif payment.status == "succeeded":
+                expected = "already"
             else:
                 expected = "applied" if payment.status in PAYMENT_TRANSITIONS["succeed"][0] else "already"
         else:
@@ -469,7 +469,7 @@ class TradingMachine(RuleBasedStateMachine):
             expect = Conflict
         status_before, refunded_before = order.status, order.refunded_amount
         name = self.party("buyer", order, "right")[0] if who == "buyer" else "admin"
-        if self.attempt("refund", expect, lambda: payments.refund_order(
+        if self.attempt("refund", expect, lambda: refunds.refund_order(
                 self.actor(name), order_id, amount, "部分退款", bank_reference=self.reference("OUT"))):
             order = self.order(order_id)
             assert order.refunded_amount == refunded_before + amount
@@ -489,7 +489,7 @@ class TradingMachine(RuleBasedStateMachine):
         elif not 0 < amount <= due:
             expect = InvalidInput
         settled_before = order.settled_amount
-        if self.attempt("settle", expect, lambda: payments.record_settlement(
+        if self.attempt("settle", expect, lambda: settlements.record_settlement(
                 self.actor("admin"), order_id, amount=amount, bank_reference=self.reference("SETTLE"),
                 value_date=utcnow().date())):
             assert self.order(order_id).settled_amount == settled_before + amount
@@ -636,7 +636,7 @@ class TradingMachine(RuleBasedStateMachine):
         later = (chosen.reserved_until or utcnow()) + timedelta(seconds=1)
         due = {order.id for order in self.my_orders() if order.status in HOLDING_STATUSES
                and order.reserved_until < later and not self.card_went_through(order.id)}
-        expired = self.attempt("expire", None, lambda: orders.expire_due_orders(later))
+        expired = self.attempt("expire", None, lambda: closing.expire_due_orders(later))
         assert set(expired) & set(self.order_ids) == due
         for order_id in due:
             assert self.order(order_id).status == "expired" and self.open_payment(order_id) is None
@@ -658,7 +658,7 @@ class TradingMachine(RuleBasedStateMachine):
         chosen = self.order(self.choose(aim, lambda o: o.status == "delivered"))
         later = (chosen.complete_after or utcnow()) + timedelta(seconds=1)
         due = {order.id for order in self.my_orders() if order.status == "delivered" and order.complete_after < later}
-        completed = self.attempt("auto_complete", None, lambda: orders.complete_due_orders(later))
+        completed = self.attempt("auto_complete", None, lambda: closing.complete_due_orders(later))
         assert set(completed) & set(self.order_ids) == due
         for order_id in due:
             assert self.order(order_id).status == "completed"

@@ -2,7 +2,7 @@
 compatibility matrix of deal modes — as pure functions, then through the real order services on a database (every
 pair of modes, same and different licensee, overlapping or not), and the migration that converts free text.
 
-The expected outcomes are written here independently of ``hall.services.scope.COMPATIBILITY``.
+The expected outcomes are written here independently of ``hall.services.trading.scope.COMPATIBILITY``.
 """
 from __future__ import annotations
 
@@ -18,10 +18,10 @@ from hall.extensions import db
 from hall.models import ExclusiveClaim, Order, User
 from hall.models.orders import SCOPED_DEAL_MODES
 from hall.models.types import utcnow
-from hall.services import orders, scope
-from hall.services.errors import Conflict, InvalidInput
-from hall.services.scope import Deal, Scope
-from hall.services.validation import PROVINCE_PREFIXES
+from hall.services.core.errors import Conflict, InvalidInput
+from hall.services.core.validation import PROVINCE_PREFIXES
+from hall.services.trading import orders, scope
+from hall.services.trading.scope import Deal, Scope
 from tests.trading import make_parties, publish_achievement
 
 T, E, S, N = "transfer", "exclusive_license", "sole_license", "non_exclusive_license"

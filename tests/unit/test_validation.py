@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from hall.services.validation import credit_code_problem, password_problem, region_code_problem
+from hall.services.core.validation import credit_code_problem, password_problem, region_code_problem
 
 # Published codes of real organisations: the check character must agree with GB 32100-2015.
 REAL_CODES = ["914403001922038216", "91330100716105852F", "9144030071526726XG", "12100000400000624D"]

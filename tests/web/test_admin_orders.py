@@ -14,15 +14,30 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
-from hall.money import AmountError, parse_major
 from hall.extensions import db
 from hall.models import AuditEvent, Institution, LedgerEntry, Order, Payment
-from hall.services import payments
+from hall.money import AmountError, parse_major
+from hall.services.trading import payments
 from tests.api.test_listing_lifecycle import Owner
-from tests.trading import Parties, deliver, fake_gateway, intent_succeeded, make_parties, publish_achievement, \
-    publish_product
-from tests.web.conftest import admin_client_for, field_errors, flashes, input_values, make_admin, page_csrf, \
-    signed_in_member, text
+from tests.trading import (
+    Parties,
+    deliver,
+    fake_gateway,
+    intent_succeeded,
+    make_parties,
+    publish_achievement,
+    publish_product,
+)
+from tests.web.conftest import (
+    admin_client_for,
+    field_errors,
+    flashes,
+    input_values,
+    make_admin,
+    page_csrf,
+    signed_in_member,
+    text,
+)
 
 PRICE = 12_000_000_00  # the product's price in fen: ¥12,000,000.00
 FEE = 36_000_000  # 3 % of it

@@ -54,7 +54,7 @@ class Order(db.Model):
     kind: Mapped[str] = mapped_column(String(16))
     deal_mode: Mapped[str] = mapped_column(String(32))
     quantity: Mapped[int] = mapped_column(default=1)
-    # The scope of a transfer or licence, as codes (hall.services.scope); None is unrestricted.
+    # The scope of a transfer or licence, as codes (hall.services.trading.scope); None is unrestricted.
     field_of_use: Mapped[str | None] = mapped_column(String(200))  # taxonomy code: energy.storage or energy
     territory: Mapped[str | None] = mapped_column(String(200))  # CN or a GB/T 2260 code; None is worldwide
     term_start: Mapped[date | None] = mapped_column(Date)
@@ -115,7 +115,7 @@ class Order(db.Model):
         """The names (zh, en) of the field of use and territory, for display; None for unscoped deals."""
         if not self.is_scoped:
             return None
-        from hall.services.scope import field_label, territory_label  # display only: models make no decision
+        from hall.services.trading.scope import field_label, territory_label  # display only: models make no decision
 
         return {"field_of_use": field_label(self.field_of_use), "territory": territory_label(self.territory)}
 
@@ -156,7 +156,7 @@ class Payment(db.Model):
 class ExclusiveClaim(db.Model):
     """A scoped deal's hold on a listing (transfers and licences of every kind, non-exclusive ones included), so
     that a later deal sees what it would have to coexist with; released when the order ends unpaid or is fully
-    refunded. Scope as codes (hall.services.scope; None = unrestricted); the matrix there decides conflicts."""
+    refunded. Scope as codes (hall.services.trading.scope; None = unrestricted); the matrix there decides conflicts."""
 
     __tablename__ = "exclusive_claims"
     __table_args__ = (

@@ -1,7 +1,7 @@
 """Column types and helpers shared by the models."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, time, timezone
 from typing import Any
 
 from sqlalchemy import DateTime
@@ -12,6 +12,11 @@ from sqlalchemy.types import TypeDecorator
 def utcnow() -> datetime:
     """The current time, timezone-aware in UTC (use the function itself as a column default)."""
     return datetime.now(timezone.utc)
+
+
+def day_start(day: date) -> datetime:
+    """Midnight UTC at the start of ``day`` (for filters by day)."""
+    return datetime.combine(day, time.min, tzinfo=timezone.utc)
 
 
 class UtcDateTime(TypeDecorator[datetime]):

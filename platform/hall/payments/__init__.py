@@ -121,7 +121,7 @@ class OutsideTransactionGateway:
 
     Holding a transaction (on SQLite the database's write lock, on PostgreSQL the audit chain's lock and row locks)
     across a network call makes every other writer wait for the provider. Money steps that need the provider are
-    recorded and committed first, and apply the answer in a new transaction (``hall.services.provider_calls``).
+    recorded and committed first, and apply the answer in a new transaction (``hall.services.trading.provider_calls``).
     """
 
     def __init__(self, inner: PaymentGateway) -> None:

@@ -1,0 +1,3 @@
+"""People and institutions: sign-up, sessions, API tokens, institution verification and membership. Imports only
+core.
+"""

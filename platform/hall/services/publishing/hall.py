@@ -1,0 +1,235 @@
+"""The public hall: the one visibility rule for everything public, filtered, ranked, paginated search with facet
+counts, listing detail, institution profiles, public files, the taxonomy.
+
+The visibility rule (``listing_is_public`` / ``public_listing_conditions``, ``institution_is_public``) decides
+what anyone without an account may see: a listing is public only while it is published with an approved
+version, its institution is verified (not pending, rejected or suspended) and its term has not ended; of its
+files, only those of that approved version. Every public view goes through it: the hall's detail, files,
+institution profiles, search and the directory; any other public view must use it too.
+
+Searches filter, count and rank in ``hall_index``, which the transitions keep, in the same transaction, to the
+published listings of verified institutions; the one thing it cannot follow is the clock (a term ends; the
+daily ``expire-listings`` takes the listing out), so the rows of each page shown are held to the rule once more
+and a listing whose term ended is never shown, though until the sweep it may still be counted in a facet.
+The directory, an export, applies the rule in SQL.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import ColumnElement, Select, case, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from hall.extensions import db
+from hall.models import Direction, HallIndexEntry, Institution, Listing, ListingAttachment, ListingVersion
+from hall.models.listings import DEAL_MODES
+from hall.models.types import utcnow
+from hall.search import count_text_matches, query_terms, ranked, text_condition
+from hall.services.core.errors import NotFound
+
+SORTS = ("relevance", "newest", "price_asc", "price_desc")
+FACETS = ("kind", "direction_code", "field_code", "trl", "price_mode", "product_kind", "recognition_level",
+          "state_funded", "province", "deal_mode")
+
+
+@dataclass
+class HallFilter:
+    """What a visitor asks the hall for (all optional)."""
+
+    q: str | None = None
+    kind: str | None = None
+    direction: str | None = None
+    field: str | None = None
+    trl_min: int | None = None
+    trl_max: int | None = None
+    deal_mode: str | None = None
+    price_min: int | None = None
+    price_max: int | None = None
+    currency: str | None = None
+    region: str | None = None
+    institution_id: int | None = None
+    product_kind: str | None = None
+    recognition_level: str | None = None
+    state_funded: bool | None = None
+
+
+@dataclass
+class HallPage:
+    """One page of results: (index entry, public version, score) rows, the total and the facet counts."""
+
+    rows: list[tuple[HallIndexEntry, ListingVersion, float | None]]
+    total: int
+    terms: list[str]
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+# --- the visibility rule ------------------------------------------------------------------------------------
+
+def institution_is_public(org: Institution | None) -> bool:
+    """An institution is public while it is verified (a pending, rejected or suspended one is not)."""
+    return org is not None and org.verification_status == "verified"
+
+
+def listing_is_public(listing: Listing | None, now: datetime | None = None) -> bool:
+    """A listing is public while it is published with an approved version, its institution is public and its
+    term has not ended."""
+    now = now or utcnow()
+    return (listing is not None and listing.status == "published" and listing.published_version_id is not None
+            and (listing.expires_at is None or listing.expires_at > now)
+            and institution_is_public(listing.institution))
+
+
+def public_listing_conditions(now: datetime | None = None) -> list[ColumnElement[bool]]:
+    """``listing_is_public`` as SQL conditions on ``listings`` (for queries that list or count public things)."""
+    now = now or utcnow()
+    verified = select(Institution.id).where(Institution.verification_status == "verified")
+    return [Listing.status == "published", Listing.published_version_id.is_not(None),
+            or_(Listing.expires_at.is_(None), Listing.expires_at > now), Listing.institution_id.in_(verified)]
+
+
+def published_listing(listing_id: int) -> tuple[Listing, ListingVersion]:
+    """A public listing with its public version; anything else (draft, pending, withdrawn, suspended, expired,
+    of an institution that is not verified, missing) is 404."""
+    listing = db.session.get(Listing, listing_id)
+    if listing is None or not listing_is_public(listing) or listing.published_version is None:
+        raise NotFound("No such listing in the hall.")
+    return listing, listing.published_version
+
+
+def public_attachment(listing_id: int, attachment_id: int) -> ListingAttachment:
+    """A file of a public listing's approved version; any other file (of a draft, of a pending revision only, of
+    another listing, of a listing that is not public) is 404."""
+    try:
+        _, version = published_listing(listing_id)
+    except NotFound:
+        raise NotFound("No such attachment.") from None
+    attachment = db.session.get(ListingAttachment, attachment_id)
+    if attachment is None or attachment.version_id != version.id:
+        raise NotFound("No such attachment.")
+    return attachment
+
+
+def public_institution(institution_id: int) -> Institution:
+    """A public institution's profile; any other is 404."""
+    org = db.session.get(Institution, institution_id)
+    if org is None or not institution_is_public(org):
+        raise NotFound("No such institution.")
+    return org
+
+
+# --- search ---------------------------------------------------------------------------------------------------
+
+def _conditions(f: HallFilter) -> list[Any]:
+    h = HallIndexEntry
+    conditions: list[Any] = []
+    for column, value in ((h.kind, f.kind), (h.direction_code, f.direction), (h.field_code, f.field),
+                          (h.institution_id, f.institution_id), (h.product_kind, f.product_kind),
+                          (h.recognition_level, f.recognition_level), (h.state_funded, f.state_funded),
+                          (h.currency, f.currency)):
+        if value is not None:
+            conditions.append(column == value)
+    if f.trl_min is not None:
+        conditions.append(h.trl >= f.trl_min)
+    if f.trl_max is not None:
+        conditions.append(h.trl <= f.trl_max)
+    if f.price_min is not None:
+        conditions.append(h.price_amount >= f.price_min)
+    if f.price_max is not None:
+        conditions.append(h.price_amount <= f.price_max)
+    if f.deal_mode is not None:
+        conditions.append(h.deal_modes_mask.op("&")(1 << DEAL_MODES.index(f.deal_mode)) != 0)
+    if f.region:
+        conditions.append(h.region_code.startswith(region_prefix(f.region), autoescape=True))
+    return conditions
+
+
+def region_prefix(code: str) -> str:
+    """A province (110000) or city (110100) code covers every code under it; a county code is exact."""
+    if code.endswith("0000"):
+        return code[:2]
+    if code.endswith("00"):
+        return code[:4]
+    return code
+
+
+def filtered_selection(f: HallFilter, terms: list[str], mode: str = "all") -> Select[Any]:
+    """The ids of published listings that meet the filter and, with ``terms``, match the text."""
+    conditions = _conditions(f)
+    if terms:
+        conditions.append(text_condition(terms, mode))  # type: ignore[arg-type]
+    return select(HallIndexEntry.listing_id).where(*conditions)
+
+
+def _count(f: HallFilter, terms: list[str], mode: str) -> int:
+    if terms and not _conditions(f):
+        return count_text_matches(terms, mode)  # type: ignore[arg-type]
+    return db.session.scalar(select(func.count()).select_from(filtered_selection(f, terms, mode).subquery())) or 0
+
+
+def _page_ids(f: HallFilter, terms: list[str], mode: str, sort: str, limit: int, offset: int,
+              total: int) -> list[tuple[int, float | None]]:
+    h = HallIndexEntry
+    if terms and sort == "relevance":
+        window = int(current_app.config.get("SEARCH_RANK_WINDOW", 5000))
+        return ranked(terms, mode, _conditions(f), limit, offset,  # type: ignore[arg-type]
+                      window=max(window, offset + limit) if total > window else None)
+    if sort in ("price_asc", "price_desc"):
+        price = h.price_amount.asc() if sort == "price_asc" else h.price_amount.desc()
+        order = [h.price_amount.is_(None), price, h.published_at.desc()]
+    else:
+        order = [h.published_at.desc(), h.listing_id.desc()]
+    query = filtered_selection(f, terms, mode).order_by(*order).limit(limit).offset(offset)
+    return [(listing_id, None) for listing_id in db.session.scalars(query)]
+
+
+def search_hall(f: HallFilter, *, sort: str = "relevance", page: int = 1, per_page: int = 20,
+                with_facets: bool = True) -> HallPage:
+    """Public listings matching ``f``: ranked by relevance (title above body), newest or price.
+
+    Only ids (and scores) are sorted; the rows of the one page shown are fetched afterwards.
+    """
+    terms = query_terms(f.q) if f.q else []
+    mode = "all"
+    total = _count(f, terms, mode)
+    if terms and total == 0 and len(terms) > 1:  # a long phrase: fall back to any of its words
+        mode = "any"
+        total = _count(f, terms, mode)
+    ids = _page_ids(f, terms, mode, sort, per_page, (page - 1) * per_page, total) if total else []
+    rows_by_id = {entry.listing_id: (entry, version) for entry, version in db.session.execute(
+        select(HallIndexEntry, ListingVersion).join(ListingVersion, ListingVersion.id == HallIndexEntry.version_id)
+        .join(Listing, Listing.id == HallIndexEntry.listing_id)
+        .where(HallIndexEntry.listing_id.in_([listing_id for listing_id, _ in ids]), *public_listing_conditions())
+        .options(selectinload(ListingVersion.attachments))).all()} if ids else {}
+    rows = [(*rows_by_id[listing_id], score) for listing_id, score in ids if listing_id in rows_by_id]
+    facets = facet_counts(filtered_selection(f, terms, mode)) if with_facets else {}
+    return HallPage(rows=rows, total=total, terms=terms, facets=facets)
+
+
+def facet_counts(filtered: Select[Any]) -> dict[str, dict[str, int]]:
+    """How many of the filtered listings fall under each value of each facet."""
+    ids = filtered.subquery()
+    h = HallIndexEntry
+    joined = select(h).join(ids, ids.c.listing_id == h.listing_id).subquery()
+    facets: dict[str, dict[str, int]] = {}
+    for name in FACETS[:-2]:
+        column = joined.c[name]
+        rows = db.session.execute(select(column, func.count()).group_by(column)).all()
+        facets[name] = {str(value).lower() if isinstance(value, bool) else str(value): count
+                        for value, count in rows if value is not None}
+    province = func.substr(joined.c.region_code, 1, 2)
+    facets["province"] = {value: count for value, count in
+                          db.session.execute(select(province, func.count()).group_by(province)).all() if value}
+    sums = [func.sum(case((joined.c.deal_modes_mask.op("&")(1 << i) != 0, 1), else_=0)) for i in
+            range(len(DEAL_MODES))]
+    totals = db.session.execute(select(*sums)).one()
+    facets["deal_mode"] = {mode: int(count or 0) for mode, count in zip(DEAL_MODES, totals) if count}
+    return facets
+
+
+def taxonomy() -> list[Direction]:
+    """The six directions with their fields, in their published order."""
+    return list(db.session.scalars(select(Direction).options(selectinload(Direction.fields))
+                                   .order_by(Direction.position)))

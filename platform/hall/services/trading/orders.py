@@ -1,0 +1,259 @@
+"""Orders through their lifecycle: request, quote, accept, pay, deliver, complete; cancel, expire, dispute.
+
+One transition table; each step is a compare-and-set on the order's status with an audit event, in the caller's
+transaction (services flush, the request commits).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from hall.extensions import db
+from hall.models import Listing, Order, User
+from hall.models.orders import OPEN_STATUSES
+from hall.models.types import utcnow
+from hall.services.core import notifications
+from hall.services.core.access import forbid_own_institution, require_admin, require_member
+from hall.services.core.audit import lock_chain, record_event
+from hall.services.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from hall.services.core.state import compare_and_set
+from hall.services.core.transactions import end_transaction
+from hall.services.trading import inventory, provider_calls
+from hall.services.trading.order_rules import (
+    check_quote_amount,
+    check_terms,
+    fee_rate_bp,
+    fixed_price,
+    new_reference,
+    platform_fee,
+    terms_key,
+)
+
+# action -> (states it may start from, state it leads to)
+ORDER_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "quote": (frozenset({"requested", "quoted"}), "quoted"),
+    "accept": (frozenset({"quoted"}), "accepted"),
+    "start_payment": (frozenset({"accepted"}), "awaiting_payment"),
+    "pay": (frozenset({"accepted", "awaiting_payment"}), "paid"),
+    "deliver": (frozenset({"paid"}), "delivered"),
+    "complete": (frozenset({"delivered"}), "completed"),
+    "cancel": (frozenset(OPEN_STATUSES), "cancelled"),
+    "expire": (frozenset({"accepted", "awaiting_payment"}), "expired"),
+    "dispute": (frozenset({"paid", "delivered", "completed"}), "disputed"),
+    "resolve": (frozenset({"disputed"}), "completed"),
+    "refund": (frozenset({"paid", "delivered", "completed", "disputed"}), "refunded"),
+    # The provider reported failed a refund that had closed the order: the money is held again.
+    "refund_reversed": (frozenset({"refunded"}), "paid"),
+}
+HOLDING_STATUSES = frozenset({"accepted", "awaiting_payment"})
+
+
+def transition_order(order: Order, action: str, actor: User | None, *, reason: str | None = None,
+                     details: dict[str, Any] | None = None, conditions: tuple[Any, ...] = (), **values: Any) -> None:
+    """Apply one step of the order's lifecycle (compare-and-set on status) and audit it."""
+    allowed_from, to_state = ORDER_TRANSITIONS[action]
+    from_state = order.status
+    if from_state not in allowed_from:
+        raise Conflict(f"Cannot {action.replace('_', ' ')} an order that is {from_state}.")
+    compare_and_set(order, "status", from_state, to_state, conditions=conditions, status_reason=reason, **values)
+    record_event(f"order.{action}", "order", order.id, actor=actor, from_state=from_state, to_state=to_state,
+                 reason=reason, details=details)
+
+
+def _reservation_deadline(now: datetime) -> datetime:
+    return now + timedelta(hours=current_app.config["ORDER_RESERVATION_HOURS"])
+
+
+def _notice_deadline(order: Order, now: datetime) -> datetime | None:
+    """When a negotiated price of a state-funded achievement may be paid: after PUBLIC_NOTICE_DAYS of public
+    notice (公示, Art. 18 of the Law on Promoting the Transformation of S&T Achievements); None otherwise."""
+    days = current_app.config["PUBLIC_NOTICE_DAYS"]
+    if order.kind != "achievement" or not order.listing_version.state_funded or days <= 0:
+        return None
+    return now + timedelta(days=days)
+
+
+def check_notice_over(order: Order) -> None:
+    """Refuse payment while the order's price is still under public notice."""
+    if order.notice_until is not None and order.notice_until > utcnow():
+        raise Conflict(f"The negotiated price is under public notice (公示) until {order.notice_until:%Y-%m-%d %H:%M} "
+                       "UTC; it can be paid after that.")
+
+
+def _buyer_institution(actor: User) -> int:
+    return require_member(actor, verified=True,
+                          unverified_message="Your institution must be verified by the platform before it can buy.").id
+
+
+def _open_duplicate(buyer_id: int, listing_id: int, key: str) -> Order | None:
+    return db.session.scalar(select(Order).where(Order.buyer_institution_id == buyer_id,
+                                                 Order.listing_id == listing_id, Order.terms_key == key,
+                                                 Order.status.in_(OPEN_STATUSES)))
+
+
+def create_order(actor: User, listing_id: int, values: dict[str, Any]) -> tuple[Order, bool]:
+    """Order from a published listing at the platform's price; returns (order, created).
+
+    A fixed price starts the order accepted with what it needs reserved; a negotiable one starts as a request
+    for a quote. The same buyer asking again for the same terms while an order is open gets that order back
+    (created False) instead of a second one.
+    """
+    buyer_id = _buyer_institution(actor)
+    lock_chain()
+    listing = db.session.get(Listing, listing_id)
+    if listing is None or listing.status != "published" or listing.published_version is None:
+        raise NotFound("No such listing in the hall.")
+    if listing.institution_id == buyer_id:
+        raise InvalidInput.field("listing_id", "your institution publishes this listing; it cannot buy it")
+    if not listing.institution.is_verified:
+        raise NotFound("No such listing in the hall.")
+    version = listing.published_version
+    terms = check_terms(listing, version, values)
+    scope = {name: terms[name] for name in ("field_of_use", "territory", "term_start", "term_end")}
+    key = terms_key(terms["deal_mode"], terms["quantity"], scope)
+    existing = _open_duplicate(buyer_id, listing.id, key)
+    if existing is not None:
+        return existing, False
+    amount = fixed_price(version, terms["deal_mode"], terms["quantity"])
+    now = utcnow()
+    rate = fee_rate_bp()
+    order = Order(
+        reference=new_reference(), buyer_institution_id=buyer_id, seller_institution_id=listing.institution_id,
+        listing_id=listing.id, listing_version_id=version.id, created_by_id=actor.id, kind=listing.kind,
+        terms_key=key, buyer_note=values.get("note"), currency=version.currency, fee_rate_bp=rate, **terms,
+        price_mode="fixed" if amount is not None else "negotiated",
+        unit_price=version.price_amount if amount is not None else None, amount=amount,
+        fee_amount=platform_fee(amount, rate) if amount is not None else None,
+        status="accepted" if amount is not None else "requested",
+        accepted_at=now if amount is not None else None,
+        reserved_until=_reservation_deadline(now) if amount is not None else None,
+    )
+    if order.status == "requested":
+        inventory.check_scope_free(order)  # a quote for a scope that is taken: refused now (reserve decides later)
+    try:
+        with db.session.begin_nested():
+            db.session.add(order)
+            db.session.flush()
+    except IntegrityError:
+        # Another request of this buyer created the same order a moment ago (the partial unique index).
+        existing = _open_duplicate(buyer_id, listing.id, key)
+        if existing is None:
+            raise
+        return existing, False
+    if order.status == "accepted":
+        inventory.reserve(order)
+    record_event("order.create", "order", order.id, actor=actor, to_state=order.status,
+                 details={"listing_id": listing.id, "deal_mode": order.deal_mode, "quantity": order.quantity,
+                          "amount": order.amount, "currency": order.currency})
+    notifications.send_order_update(order, order.seller_institution_id,
+                                    "新订单 / new order" if amount is not None else "询价 / quote requested")
+    return order, True
+
+
+def order_for_party(actor: User, order_id: int, side: str | None = None) -> Order:
+    """An order the actor's institution buys or sells (``side`` buyer|seller restricts it); otherwise 404."""
+    order = db.session.get(Order, order_id)
+    org_id = actor.institution_id
+    if order is None or org_id is None:
+        raise NotFound("No such order.")
+    sides = {"buyer": order.buyer_institution_id == org_id, "seller": order.seller_institution_id == org_id}
+    if not (sides[side] if side else any(sides.values())):
+        if any(sides.values()):
+            raise Forbidden(f"Only the {side} does this.")
+        raise NotFound("No such order.")
+    return order
+
+
+def order_for_admin(actor: User, order_id: int) -> Order:
+    """An order an admin handles money for (never their own institution's), with the audit chain locked first."""
+    require_admin(actor)
+    lock_chain()  # before any row lock (see hall.services.core.audit.lock_chain)
+    order = db.session.get(Order, order_id)
+    if order is None:
+        raise NotFound("No such order.")
+    forbid_own_institution(actor, order.buyer_institution_id, order.seller_institution_id,
+                           doing="handle money of their own institution's orders")
+    return order
+
+
+def quote_order(actor: User, order_id: int, amount: int, note: str | None = None) -> Order:
+    """The seller names (or revises) the price and terms of a requested order."""
+    order = order_for_party(actor, order_id, "seller")
+    amount = check_quote_amount(amount)
+    transition_order(order, "quote", actor, details={"amount": amount}, amount=amount, quote_note=note,
+                     fee_amount=platform_fee(amount, order.fee_rate_bp), quoted_at=utcnow(),
+                     quote_count=Order.quote_count + 1)
+    notifications.send_order_update(order, order.buyer_institution_id, "已报价 / quoted", note)
+    return order
+
+
+def accept_quote(actor: User, order_id: int, quote_number: int) -> Order:
+    """The buyer accepts the quote it saw (``quote_number``); a re-quote in between answers 409."""
+    lock_chain()
+    order = order_for_party(actor, order_id, "buyer")
+    if order.status == "quoted" and order.quote_count != quote_number:
+        raise Conflict(f"The seller changed the quote (now number {order.quote_count}); read it and accept again.")
+    now = utcnow()
+    notice_until = _notice_deadline(order, now)
+    transition_order(order, "accept", actor, conditions=(Order.quote_count == quote_number,), accepted_at=now,
+                     notice_until=notice_until, reserved_until=_reservation_deadline(notice_until or now))
+    inventory.reserve(order)
+    notifications.send_order_update(order, order.seller_institution_id, "报价已接受 / quote accepted")
+    return order
+
+
+def _check_allowed(order: Order, action: str) -> None:
+    """Conflict when the order's table does not allow ``action`` from where it stands (before asking a provider)."""
+    if order.status not in ORDER_TRANSITIONS[action][0]:
+        raise Conflict(f"Cannot {action.replace('_', ' ')} an order that is {order.status}.")
+
+
+def cancel_order(actor: User, order_id: int, reason: str | None) -> Order:
+    """Either side ends an unpaid order; whatever it reserved is released and open payments are cancelled
+    (card intents at Stripe first, with no transaction open; Conflict if one has gone through)."""
+    reason = (reason or "").strip() or None
+    if reason is None:
+        raise InvalidInput.field("reason", "say why the order is cancelled")
+    lock_chain()
+    order = order_for_party(actor, order_id)
+    _check_allowed(order, "cancel")
+    intents = provider_calls.open_intents(order.id)
+    if intents:
+        end_transaction()
+        provider_calls.cancel_at_provider(intents)
+        lock_chain()
+        order = order_for_party(actor, order_id)
+    held = order.status in HOLDING_STATUSES
+    provider_calls.cancel_recorded(order.id, intents)
+    transition_order(order, "cancel", actor, reason=reason, closed_at=utcnow())
+    if held:
+        inventory.release(order)
+    other = order.seller_institution_id if actor.institution_id == order.buyer_institution_id \
+        else order.buyer_institution_id
+    notifications.send_order_update(order, other, "已取消 / cancelled", reason)
+    return order
+
+
+def deliver_order(actor: User, order_id: int, note: str) -> Order:
+    """The seller says what was delivered; the buyer confirms, or the order completes after the set period."""
+    order = order_for_party(actor, order_id, "seller")
+    note = (note or "").strip()
+    if not note:
+        raise InvalidInput.field("note", "describe what was delivered (documents, shipment, handover)")
+    now = utcnow()
+    transition_order(order, "deliver", actor, delivery_note=note, delivered_at=now,
+                     complete_after=now + timedelta(days=current_app.config["ORDER_AUTO_COMPLETE_DAYS"]))
+    notifications.send_order_update(order, order.buyer_institution_id, "已交付 / delivered", note)
+    return order
+
+
+def confirm_delivery(actor: User, order_id: int) -> Order:
+    """The buyer confirms receipt: the order completes and the seller can be settled."""
+    order = order_for_party(actor, order_id, "buyer")
+    transition_order(order, "complete", actor, completed_at=utcnow())
+    notifications.send_order_update(order, order.seller_institution_id, "买方已确认 / completed")
+    return order
