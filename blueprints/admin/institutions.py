@@ -21,7 +21,7 @@ def institution_list() -> str:
     """Institutions by verification status (the queue is status=pending, oldest first), with search."""
     status = request.args.get("status", "pending")
     status = status if status in VERIFICATION_STATUSES else None
-    query = admin_queries.institutions_query(status, request.args.get("q"))
+    query = admin_queries.institutions_query(actor(), status, request.args.get("q"))
     page = paginate(query)
     return render_template("admin/institutions.html", page=page, status=status, q=request.args.get("q", ""),
                            statuses=VERIFICATION_STATUSES)
@@ -31,7 +31,7 @@ def _render(org_id: int, form: InstitutionDecisionForm, status: int = 200) -> tu
     org = institutions.get_institution(org_id)
     return render_template("admin/institution.html", org=org, form=form,
                            credit_code_problem=credit_code_problem(org.credit_code),
-                           history=admin_queries.object_history("institution", org.id)), status
+                           history=admin_queries.object_history(actor(), "institution", org.id)), status
 
 
 @admin.get("/institutions/<int:org_id>")

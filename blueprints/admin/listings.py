@@ -27,7 +27,8 @@ def review_queue() -> str:
     args = request.args
     institution = args.get("institution", type=int)
     institution = institution if institution is not None and 0 < institution < 2**31 else None
-    query = admin_queries.review_queue_query(args.get("kind") or None, args.get("direction") or None, institution)
+    query = admin_queries.review_queue_query(actor(), args.get("kind") or None, args.get("direction") or None,
+                                             institution)
     page = paginate(query)
     return render_template("admin/queue.html", page=page, args=args, kinds=LISTING_KINDS,
                            directions=hall.taxonomy())
@@ -38,7 +39,7 @@ def listing_list() -> str:
     """Every listing by status, with search in titles."""
     status = request.args.get("status") or None
     status = status if status in LISTING_STATUSES else None
-    page = paginate(admin_queries.listings_query(status, request.args.get("q")))
+    page = paginate(admin_queries.listings_query(actor(), status, request.args.get("q")))
     return render_template("admin/listings.html", page=page, status=status, statuses=LISTING_STATUSES,
                            q=request.args.get("q", ""))
 
@@ -60,7 +61,7 @@ def _render(listing: Listing, form: ListingDecisionForm, status: int = 200) -> t
         if waiting == "revision" else []
     return render_template("admin/listing.html", listing=listing, version=listing.working_version, form=form,
                            waiting=waiting, diff=diff,
-                           history=admin_queries.object_history("listing", listing.id)), status
+                           history=admin_queries.object_history(actor(), "listing", listing.id)), status
 
 
 @admin.get("/listings/<int:listing_id>")

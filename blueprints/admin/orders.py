@@ -59,14 +59,14 @@ def _filters() -> admin_orders.OrderFilters:
 def order_list() -> str:
     """Orders newest first, filtered by status or queue, institution (buyer, seller or either), reference and the
     day they were created."""
-    page = paginate(admin_orders.orders_query(_filters()))
+    page = paginate(admin_orders.orders_query(actor(), _filters()))
     return render_template("admin/orders.html", page=page, args=request.args, statuses=ORDER_STATUSES,
                            queues=admin_orders.ORDER_QUEUES, queue_labels=QUEUE_LABELS)
 
 
 def _render(order_id: int, status: int = 200, posted: tuple[str, FlaskForm] | None = None) -> tuple[str, int]:
     """The order page; ``posted`` is the (action, form) just refused, shown with its messages."""
-    view = admin_orders.order_page(order_id)
+    view = admin_orders.order_page(actor(), order_id)
     currency, today = view.order.currency, to_user_timezone(utcnow()).date()
     defaults: dict[str, dict[str, Any]] = {
         "bank_transfer": {"currency": currency, "value_date": today},
@@ -97,7 +97,7 @@ def _carry_out(order_id: int, action: str, call: Callable[[FlaskForm], Any],
     """Validate the posted form, make its one service call, flash ``done(form, order)`` and go back to the order
     page; a refusal re-renders the page (4xx, nothing kept) with the messages beside the fields or, when they are
     about the order as a whole, on top. Amounts are read in the order's currency."""
-    form = order_form(action, admin_order(order_id).currency)
+    form = order_form(action, admin_order(actor(), order_id).currency)
     if not form.validate_on_submit():
         return _render(order_id, 422, (action, form))
     outcome = form_action(form, lambda: call(form))

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import render_template, request
 
+from blueprints.actor import actor
 from blueprints.admin import admin
 from blueprints.admin.order_forms import QUEUE_LABELS
 from hall.extensions import db
@@ -36,17 +37,17 @@ def _date(name: str, end: bool = False) -> datetime | None:
 @admin.get("/")
 def dashboard() -> str:
     """What waits for a decision, and for how long."""
-    summary = admin_queries.dashboard()
+    summary = admin_queries.dashboard(actor())
     return render_template("admin/dashboard.html", summary=summary,
                            waiting_hours=admin_queries.waiting_since(summary.oldest_waiting),
-                           order_counts=admin_orders.order_counts(), queue_labels=QUEUE_LABELS)
+                           order_counts=admin_orders.order_counts(actor()), queue_labels=QUEUE_LABELS)
 
 
 @admin.get("/audit")
 def audit_log() -> str:
     """The audit trail filtered by object, actor and date, with the hash chain's verdict."""
     args = request.args
-    query = admin_queries.audit_query(args.get("object_type") or None, args.get("object_id") or None,
+    query = admin_queries.audit_query(actor(), args.get("object_type") or None, args.get("object_id") or None,
                                       args.get("actor") or None, _date("date_from"), _date("date_to", end=True))
     page = paginate(query)
     verdict = verify_chain() if args.get("verify") else None  # walks the whole chain: only when asked

@@ -96,7 +96,7 @@ def start_payment(data: dict[str, Any], order_id: int) -> Any:
     """Buyer: pay by card (a Stripe PaymentIntent; confirm it with Stripe.js and the client_secret) or by bank
     transfer (the platform's account and the remittance reference). Asking again returns the open payment."""
     payment, extra = payments.start_payment(actor(), order_id, data["method"])
-    return {"id": payment.id, "order_id": payment.order_id, "method": data["method"], "status": payment.status,
+    return {"id": payment.id, "order_id": payment.order_id, "method": payment.method, "status": payment.status,
             "amount": payment.amount, "currency": payment.currency, **extra}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 LABELS = (
-    _l("pending"), _l("verified"), _l("rejected"), _l("suspended"),
+    _l("pending"), _l("verified"), _l("rejected"), _l("suspended"), _l("active"),
     _l("research_institute"), _l("university"), _l("enterprise"), _l("evaluator"), _l("transfer_agency"),
     _l("owner"), _l("member"),
     _l("achievement"), _l("first_of_kind"),
@@ -22,8 +22,9 @@ LABELS = (
     _l("requested"), _l("quoted"), _l("accepted"), _l("awaiting_payment"), _l("paid"), _l("delivered"),
     _l("completed"), _l("cancelled"), _l("refunded"), _l("disputed"), _l("negotiated"),
     _l("development"), _l("license"), _l("consulting"), _l("service"),
-    _l("stripe"), _l("bank_transfer"), _l("fake"), _l("platform"),
+    _l("stripe"), _l("bank_transfer"), _l("fake"), _l("platform"),  # "fake": ledger rail of entries booked before 0007
     _l("payment_pending"), _l("payment_failed"), _l("payment_succeeded"), _l("payment_cancelled"),
+    _l("succeeded"), _l("failed"),  # refunds
     _l("charge"), _l("refund"), _l("settlement"), _l("platform_fee"), _l("fee_reversal"), _l("dispute_withdrawal"),
     _l("dispute_reinstatement"), _l("refund_reversal"),
 )

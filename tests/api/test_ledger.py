@@ -111,7 +111,7 @@ def test_replays_add_no_entry(market: Market) -> None:
     # The service itself answers the existing entry for a reference it has already recorded.
     with market.app.app_context():
         row = db.session.get(Order, order["id"])
-        again = add_entry(row, "charge", order["amount"], rail="fake", provider_reference="ch_replayed")
+        again = add_entry(row, "charge", order["amount"], rail="stripe", provider_reference="ch_replayed")
         assert again.kind == "charge" and again.amount == order["amount"]
         db.session.commit()
         db.session.remove()

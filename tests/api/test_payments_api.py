@@ -145,6 +145,8 @@ def test_a_card_payment_is_an_intent_for_the_orders_amount(market: Market) -> No
     order = buy_product(market, quantity=2)
     payment = start_card_payment(market, order["id"])
     assert payment["method"] == "stripe" and payment["status"] == "pending"
+    with market.app.app_context():  # stored as the rail the buyer chose, not the gateway standing in ("fake")
+        assert db.session.get(Payment, payment["id"]).method == "stripe"
     assert payment["amount"] == order["amount"] == 2 * market.unit_price and payment["currency"] == "CNY"
     assert payment["publishable_key"] == "pk_test_fake"
     gateway = fake_gateway(market.app)

@@ -225,7 +225,7 @@ class TradingMachine(RuleBasedStateMachine):
 
     def card_awaits_confirmation(self, order: Order) -> bool:
         payment = self.open_payment(order.id)
-        return payment is not None and payment.method == "fake" and \
+        return payment is not None and payment.method == "stripe" and \
             self.gateway.intents[payment.provider_reference].status == "requires_payment_method"
 
     def some_order_is(self, statuses: Any) -> bool:
@@ -239,7 +239,7 @@ class TradingMachine(RuleBasedStateMachine):
     def card_went_through(self, order_id: int) -> bool:
         """The order's open card payment succeeded at the provider (its event may not have arrived yet)."""
         payment = self.open_payment(order_id)
-        return payment is not None and payment.method == "fake" and \
+        return payment is not None and payment.method == "stripe" and \
             self.gateway.intents[payment.provider_reference].status == "succeeded"
 
     def active_claim(self, listing_id: int, modes: frozenset[str] = SCOPED_MODES) -> bool:
@@ -366,7 +366,7 @@ class TradingMachine(RuleBasedStateMachine):
     def pay_start(self, order_id: int, method: str) -> None:
         order = self.order(order_id)
         current = self.open_payment(order_id)
-        wanted = "fake" if method == "stripe" else method
+        wanted = method  # the rail chosen, never the gateway standing in for Stripe
         expect: Expect = None
         if order.status not in PAYABLE:
             expect = Conflict
@@ -549,7 +549,7 @@ class TradingMachine(RuleBasedStateMachine):
             payment = self.open_payment(order_id)
             waiting = [event for event in self.queued.get(payment.provider_reference, ())
                        if event["id"] not in self.applied_events] if payment is not None else []
-            if payment is not None and payment.method == "fake" and self.card_awaits_confirmation(order):
+            if payment is not None and payment.method == "stripe" and self.card_awaits_confirmation(order):
                 queued = self.card_fails(order_id) if twist else self.card_succeeds(order_id, False)
                 for event in queued if deliver_now else ():
                     self.deliver_event(event)

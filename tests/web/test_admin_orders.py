@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 from hall.extensions import db
 from hall.models import AuditEvent, Institution, LedgerEntry, Order, Payment
 from hall.money import AmountError, parse_major
-from hall.services.trading import payments
+from hall.services.trading import order_rules, payments
 from tests.api.test_listing_lifecycle import Owner
 from tests.trading import (
     Parties,
@@ -181,7 +181,7 @@ def test_the_order_page_shows_parties_listing_terms_history_payments_and_ledger(
     assert ledger_kinds(html) == ["charge", "platform_fee"] and "ch_fake_" in html
     assert balance(html)["seller_due"] == "¥11,640,000.00" and balance(html)["held"] == "¥12,000,000.00"
     payments_table = html.split('id="payments"', 1)[1].split("</table>", 1)[0]
-    assert "支付成功" in payments_table and "测试网关" in payments_table
+    assert "支付成功" in payments_table and "银行卡（Stripe）" in payments_table  # the rail, not the gateway
     history = html.split('id="history"', 1)[1]
     assert "order.create" in history and "order.pay" in history and "已付款" in history
     # A card payment is refunded through the gateway: no bank reference is asked for.
@@ -227,6 +227,7 @@ def test_a_transfer_valued_today_in_beijing_is_accepted_before_8_am(desk: Desk,
     """At 01:00 in Beijing UTC is still on the day before; the bank's value date is today, not the future."""
     now = datetime.combine(datetime.now(UTC).date(), datetime.min.time(), tzinfo=UTC) + timedelta(hours=17)
     monkeypatch.setattr(payments, "utcnow", lambda: now)
+    monkeypatch.setattr(order_rules, "utcnow", lambda: now)  # the banks' calendar (bank_today)
     order = desk.order()
     response = desk.post(order["id"], "bank_transfer", amount="12000000.00", currency="CNY",
                          value_date=(now.date() + timedelta(days=1)).isoformat(), bank_reference="BOC-1")

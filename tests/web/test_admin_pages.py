@@ -168,7 +168,7 @@ def test_the_audit_log_filters_and_shows_the_chain_verdict(app: Flask, admin: di
         f"listing {listed.id}", f"listing {other.id}"}
     by_admin = table_rows(text(admin_client.get(f"/admin/audit?actor={admin['email'].upper()}")))
     assert {row[2] for row in by_admin} == {admin["email"]}
-    assert {row[3] for row in by_admin} == {"user.signed_in", "listing.request_changes"}
+    assert {row[3] for row in by_admin} == {"user.signed_in", "listing.request_changes", "listing_version.request_changes"}
     assert _no_events(text(admin_client.get("/admin/audit?actor=nobody@example.cn")))
 
     today = datetime.now(UTC).date()

@@ -14,7 +14,7 @@ ORDER_STATUSES = ("requested", "quoted", "accepted", "awaiting_payment", "paid",
 # Orders that still hold (or may still take) what they reserve and have not been paid.
 OPEN_STATUSES = ("requested", "quoted", "accepted", "awaiting_payment")
 CONTRACT_TYPES = ("development", "transfer", "license", "consulting", "service")
-PAYMENT_METHODS = ("stripe", "bank_transfer", "fake")
+PAYMENT_METHODS = ("stripe", "bank_transfer")
 PAYMENT_STATUSES = ("pending", "failed", "succeeded", "cancelled")
 EXCLUSIVE_DEAL_MODES = ("transfer", "exclusive_license", "sole_license")
 # Deal modes sold within a scope (field of use, territory, term): each holds a claim while it reserves or is sold.

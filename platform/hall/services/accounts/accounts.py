@@ -17,12 +17,17 @@ from hall.services.accounts.tokens import consume_token, fingerprint, issue_toke
 from hall.services.core import notifications
 from hall.services.core.audit import record_event
 from hall.services.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
-from hall.services.core.state import compare_and_set
+from hall.services.core.state import Machine, transition
 from hall.services.core.validation import normalise_email, password_problem
 
 log = logging.getLogger("hall.accounts")
 SIGN_IN_FAILED = "E-mail address or password is wrong."
 
+
+# A person's account: suspended by an admin (or the CLI), every session and token ending with it.
+USER_MACHINE = Machine("user", {"suspend": (frozenset({"active"}), "suspended"),
+                                "reinstate": (frozenset({"suspended"}), "active")},
+                       events={"suspend": "user.suspended", "reinstate": "user.reinstated"})
 
 def hash_password(password: str) -> str:
     """Hash with Werkzeug's scrypt (cheaper parameters only under the testing config)."""
@@ -177,17 +182,13 @@ def suspend_user(actor: User | None, user: User, reason: str) -> None:
     """Suspend a person (admin or CLI): every session and token ends at once."""
     if not reason.strip():
         raise InvalidInput.field("reason", "a reason is required")
-    compare_and_set(user, "status", "active", "suspended")
+    transition(USER_MACHINE, user, "suspend", actor=actor, reason=reason)
     sessions.end_everything(user, reason="suspended")
-    record_event("user.suspended", "user", user.id, actor=actor, from_state="active", to_state="suspended",
-                 reason=reason)
 
 
 def reinstate_user(actor: User | None, user: User, reason: str | None = None) -> None:
     """Lift a person's suspension; they sign in again."""
-    compare_and_set(user, "status", "suspended", "active")
-    record_event("user.reinstated", "user", user.id, actor=actor, from_state="suspended", to_state="active",
-                 reason=reason)
+    transition(USER_MACHINE, user, "reinstate", actor=actor, reason=reason)
 
 
 def grant_admin(email: str, *, display_name: str | None = None, password: str | None = None) -> User:

@@ -16,17 +16,20 @@ from hall.services.core import notifications
 from hall.services.core.access import forbid_own_institution, require_admin
 from hall.services.core.audit import record_event
 from hall.services.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from hall.services.core.state import compare_and_set
+from hall.services.core.state import Machine, transition
 from hall.services.core.validation import credit_code_problem, normalise_email, region_code_problem
 
-# The verification state machine: action -> (from, to, reason required).
-VERIFICATION_TRANSITIONS: dict[str, tuple[str, str, bool]] = {
-    "verify": ("pending", "verified", False),
-    "reject": ("pending", "rejected", True),
-    "suspend": ("verified", "suspended", True),
-    "reinstate": ("suspended", "verified", False),
-    "resubmit": ("rejected", "pending", False),  # the owner corrected the data and asks again
+# The verification state machine: action -> (states it may start from, state it leads to).
+VERIFICATION_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "verify": (frozenset({"pending"}), "verified"),
+    "reject": (frozenset({"pending"}), "rejected"),
+    "suspend": (frozenset({"verified"}), "suspended"),
+    "reinstate": (frozenset({"suspended"}), "verified"),
+    "resubmit": (frozenset({"rejected"}), "pending"),  # the owner corrected the data and asks again
 }
+INSTITUTION_MACHINE = Machine("institution", VERIFICATION_TRANSITIONS, column="verification_status",
+                              reason_column="status_reason")
+REASON_REQUIRED = frozenset({"reject", "suspend"})
 ADMIN_ACTIONS = frozenset({"verify", "reject", "suspend", "reinstate"})
 # Fields an owner may change only until the institution is verified.
 IDENTITY_FIELDS = frozenset({"kind", "name_zh", "credit_code"})
@@ -94,16 +97,12 @@ def change_verification(actor: User | None, org: Institution, action: str, reaso
     """Apply one verification transition with compare-and-set, record it and tell the owners."""
     if action not in VERIFICATION_TRANSITIONS:
         raise InvalidInput.field("action", f"must be one of {', '.join(VERIFICATION_TRANSITIONS)}")
-    from_state, to_state, reason_required = VERIFICATION_TRANSITIONS[action]
     reason = (reason or "").strip() or None
-    if reason_required and reason is None:
+    if action in REASON_REQUIRED and reason is None:
         raise InvalidInput.field("reason", "a reason is required to " + action)
-    if org.verification_status != from_state:
-        raise Conflict(f"Cannot {action} an institution that is {org.verification_status}.")
-    compare_and_set(org, "verification_status", from_state, to_state, status_reason=reason,
-                    status_changed_at=utcnow())
-    record_event(f"institution.{action}", "institution", org.id, actor=actor, from_state=from_state,
-                 to_state=to_state, reason=reason)
+    from_state = transition(INSTITUTION_MACHINE, org, action, actor=actor, reason=reason,
+                            status_changed_at=utcnow())
+    to_state = org.verification_status
     if "verified" in (from_state, to_state):
         _sync_hall(org, visible=to_state == "verified")
     notifications.send_institution_status(org, reason)

@@ -13,8 +13,9 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from hall.extensions import db
-from hall.models import Institution, LedgerEntry, Order, Payment
+from hall.models import Institution, LedgerEntry, Order, Payment, User
 from hall.models.ledger import CASH_SIGNS, FEE_SIGNS
+from hall.services.core.access import require_admin
 from hall.services.trading.order_queries import OrderDetail, admin_order, order_detail
 from hall.services.trading.payments import PAYABLE_ORDER_STATUSES
 
@@ -76,8 +77,9 @@ def _institution_condition(text: str, side: str | None) -> ColumnElement[bool]:
     return sides[side] if side in sides else or_(*sides.values())
 
 
-def orders_query(filters: OrderFilters) -> Select[Any]:
+def orders_query(admin: User, filters: OrderFilters) -> Select[Any]:
     """Orders matching ``filters``, newest first, with their parties and listing version loaded (for a page)."""
+    require_admin(admin)
     query = select(Order).options(selectinload(Order.buyer), selectinload(Order.seller),
                                   selectinload(Order.listing_version))
     if filters.status:
@@ -110,9 +112,10 @@ class OrderCounts:
         return [(queue, getattr(self, queue)) for queue in ORDER_QUEUES]
 
 
-def order_counts() -> OrderCounts:
+def order_counts(admin: User) -> OrderCounts:
     """The dashboard's trading line: orders awaiting payment, paid awaiting delivery, disputed, completed with
     money still due to the seller, and paid after being cancelled or expired (to be refunded)."""
+    require_admin(admin)
     counts = [select(func.count()).select_from(Order).where(queue_condition(queue)).scalar_subquery()
               for queue in ORDER_QUEUES]
     row = db.session.execute(select(*counts)).one()
@@ -148,9 +151,9 @@ def order_actions(order: Order, seller_due: int) -> frozenset[str]:
     return frozenset(actions)
 
 
-def order_page(order_id: int) -> OrderPage:
+def order_page(admin: User, order_id: int) -> OrderPage:
     """Everything the order page shows; NotFound when there is no such order."""
-    order = admin_order(order_id)
+    order = admin_order(admin, order_id)
     detail = order_detail(order)
     payments = list(db.session.scalars(select(Payment).where(Payment.order_id == order.id).order_by(Payment.id)))
     paid_with = [payment.method for payment in payments if payment.status == "succeeded"]

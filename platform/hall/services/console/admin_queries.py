@@ -11,6 +11,7 @@ from hall.extensions import db
 from hall.models import AuditEvent, Institution, Listing, ListingVersion, User
 from hall.models.listings import TEXT_FIELDS
 from hall.models.types import utcnow
+from hall.services.core.access import require_admin
 
 
 @dataclass(frozen=True)
@@ -35,8 +36,9 @@ def _revision_waiting() -> Any:
                 ListingVersion.review_status == "submitted")
 
 
-def dashboard() -> Dashboard:
+def dashboard(admin: User) -> Dashboard:
     """How many institutions, listings and revisions await a decision, and since when."""
+    require_admin(admin)
     institutions = db.session.execute(
         select(func.count(), func.min(Institution.created_at)).where(Institution.verification_status == "pending")
     ).one()
@@ -49,8 +51,9 @@ def dashboard() -> Dashboard:
     return Dashboard(institutions[0], listings[0], revisions[0], institutions[1], oldest_listing)
 
 
-def institutions_query(status: str | None, q: str | None) -> Select[Any]:
+def institutions_query(admin: User, status: str | None, q: str | None) -> Select[Any]:
     """Institutions by status (oldest first) with an optional search in names and credit code."""
+    require_admin(admin)
     query = select(Institution)
     if status:
         query = query.where(Institution.verification_status == status)
@@ -61,8 +64,10 @@ def institutions_query(status: str | None, q: str | None) -> Select[Any]:
     return query.order_by(Institution.created_at, Institution.id)
 
 
-def review_queue_query(kind: str | None, direction: str | None, institution_id: int | None) -> Select[Any]:
+def review_queue_query(admin: User, kind: str | None, direction: str | None,
+                       institution_id: int | None) -> Select[Any]:
     """Listings and revisions awaiting review, oldest first."""
+    require_admin(admin)
     query = (select(Listing).join(ListingVersion, ListingVersion.id == Listing.working_version_id)
              .where(or_(Listing.status == "submitted", _revision_waiting())))
     if kind:
@@ -74,8 +79,9 @@ def review_queue_query(kind: str | None, direction: str | None, institution_id: 
     return query.order_by(func.coalesce(Listing.submitted_at, ListingVersion.updated_at), Listing.id)
 
 
-def listings_query(status: str | None, q: str | None) -> Select[Any]:
+def listings_query(admin: User, status: str | None, q: str | None) -> Select[Any]:
     """All listings by status, newest first, with an optional search in the titles of the working version."""
+    require_admin(admin)
     query = select(Listing).join(ListingVersion, ListingVersion.id == Listing.working_version_id)
     if status:
         query = query.where(Listing.status == status)
@@ -85,9 +91,10 @@ def listings_query(status: str | None, q: str | None) -> Select[Any]:
     return query.order_by(Listing.id.desc())
 
 
-def audit_query(object_type: str | None, object_id: str | None, actor_email: str | None,
+def audit_query(admin: User, object_type: str | None, object_id: str | None, actor_email: str | None,
                 date_from: datetime | None, date_to: datetime | None) -> Select[Any]:
     """Audit events, newest first, filtered by object, actor and date."""
+    require_admin(admin)
     query = select(AuditEvent)
     if object_type:
         query = query.where(AuditEvent.object_type == object_type)
@@ -111,8 +118,9 @@ def actor_emails(events: list[AuditEvent]) -> dict[int, str]:
                                                                     .where(User.id.in_(ids))).all()}
 
 
-def object_history(object_type: str, object_id: int) -> list[tuple[AuditEvent, str | None]]:
+def object_history(admin: User, object_type: str, object_id: int) -> list[tuple[AuditEvent, str | None]]:
     """The audit events of one object, oldest first, with the actor's e-mail."""
+    require_admin(admin)
     rows = db.session.execute(
         select(AuditEvent, User.email).outerjoin(User, AuditEvent.actor_id == User.id)
         .where(AuditEvent.object_type == object_type, AuditEvent.object_id == str(object_id))

@@ -114,9 +114,9 @@ def decide(admin: User, listing_id: int, action: str, reason: str | None = None,
                  "expires_at": _expiry(listing, now)} if action == "approve" else {}
         transition_listing(listing, action, admin, reason=reason, expected_lock_version=listing.lock_version,
                            **extra)
-        transition_version(version, action, reason=reason)
+        transition_version(version, action, actor=admin, reason=reason)
     else:
-        transition_version(version, action, reason=reason)
+        transition_version(version, action, actor=admin, reason=reason)
         if action == "approve":
             compare_and_set(listing, "published_version_id", previous.id if previous else None, version.id,
                             conditions=(Listing.status == "published", Listing.lock_version == listing.lock_version),
@@ -130,7 +130,7 @@ def decide(admin: User, listing_id: int, action: str, reason: str | None = None,
             record_event("listing.restock", "listing", listing.id, actor=admin,
                          details=_restock(listing, declared_stock))
         if previous is not None and previous.id != version.id:
-            compare_and_set(previous, "review_status", "approved", "superseded")
+            transition_version(previous, "supersede", actor=admin)
         db.session.refresh(listing)
         index_listing(listing)
     notifications.send_listing_decision(listing, action if what == "listing" else f"revision {action}", reason)

@@ -16,7 +16,7 @@ from hall.search import unindex_listing
 from hall.services.core.access import require_member
 from hall.services.core.audit import record_event
 from hall.services.core.errors import Conflict, InvalidInput, NotFound
-from hall.services.core.state import compare_and_set
+from hall.services.core.state import Machine, compare_and_set, transition
 from hall.services.publishing.listing_rules import check_deal_modes, check_taxonomy, jsonable, missing_for_submission
 
 # action -> (states it may start from, state it leads to)
@@ -37,7 +37,11 @@ VERSION_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "approve": (frozenset({"submitted"}), "approved"),
     "request_changes": (frozenset({"submitted"}), "changes_requested"),
     "reject": (frozenset({"submitted"}), "rejected"),
+    "supersede": (frozenset({"approved"}), "superseded"),  # a newer revision was approved
+    "return": (frozenset({"submitted"}), "draft"),  # its listing left the hall while it waited for review
 }
+LISTING_MACHINE = Machine("listing", LISTING_TRANSITIONS, reason_column="status_reason")
+VERSION_MACHINE = Machine("listing_version", VERSION_TRANSITIONS, column="review_status", reason_column="review_reason")
 EDITABLE_STATUSES = frozenset({"draft", "changes_requested", "withdrawn", "expired", "published"})
 FROZEN_VERSION_STATUSES = frozenset({"approved", "rejected", "superseded"})
 JSON_FIELDS = frozenset({"evaluation", "ip_assets", "first_of_kind"})
@@ -46,23 +50,16 @@ JSON_FIELDS = frozenset({"evaluation", "ip_assets", "first_of_kind"})
 def transition_listing(listing: Listing, action: str, actor: User | None, *, reason: str | None = None,
                        expected_lock_version: int | None = None, **values: Any) -> None:
     """Apply one lifecycle transition (compare-and-set on status, and on lock_version when given) and audit it."""
-    allowed_from, to_state = LISTING_TRANSITIONS[action]
-    from_state = listing.status
-    if from_state not in allowed_from:
-        raise Conflict(f"Cannot {action.replace('_', ' ')} a listing that is {from_state}.")
     conditions = () if expected_lock_version is None else (Listing.lock_version == expected_lock_version,)
-    compare_and_set(listing, "status", from_state, to_state, conditions=conditions, status_reason=reason,
-                    lock_version=Listing.lock_version + 1, **values)
-    record_event(f"listing.{action}", "listing", listing.id, actor=actor, from_state=from_state, to_state=to_state,
-                 reason=reason)
+    transition(LISTING_MACHINE, listing, action, actor=actor, reason=reason, conditions=conditions,
+               lock_version=Listing.lock_version + 1, **values)
 
 
-def transition_version(version: ListingVersion, action: str, *, reason: str | None = None) -> None:
-    """Apply one review transition to a version (compare-and-set on review_status)."""
-    allowed_from, to_state = VERSION_TRANSITIONS[action]
-    if version.review_status not in allowed_from:
-        raise Conflict(f"Cannot {action.replace('_', ' ')} a version that is {version.review_status}.")
-    compare_and_set(version, "review_status", version.review_status, to_state, review_reason=reason)
+def transition_version(version: ListingVersion, action: str, *, actor: User | None = None,
+                       reason: str | None = None) -> None:
+    """Apply one review transition to a version (compare-and-set on review_status, audited)."""
+    transition(VERSION_MACHINE, version, action, actor=actor, reason=reason,
+               details={"listing_id": version.listing_id, "number": version.number})
 
 
 def bump_lock_version(listing: Listing, expected: int | None = None) -> None:
@@ -198,13 +195,13 @@ def submit_listing(actor: User, listing_id: int) -> Listing:
     if listing.status == "published":
         if not listing.has_pending_revision:
             raise Conflict("Nothing to submit: edit the listing first to make a revision.")
-        transition_version(version, "submit")
+        transition_version(version, "submit", actor=actor)
         bump_lock_version(listing)
         record_event("listing.revision_submitted", "listing", listing.id, actor=actor,
                      details={"version": version.number})
         return listing
     action = "renew" if listing.status in LISTING_TRANSITIONS["renew"][0] else "submit"
-    transition_version(version, "submit")
+    transition_version(version, "submit", actor=actor)
     transition_listing(listing, action, actor, submitted_at=utcnow())
     return listing
 
@@ -222,7 +219,7 @@ def return_pending_revision(listing: Listing) -> None:
     """A revision under review goes back to draft when its listing leaves the hall (withdrawn or expired)."""
     version = listing.working_version
     if version is not None and version.review_status == "submitted" and listing.has_pending_revision:
-        compare_and_set(version, "review_status", "submitted", "draft")
+        transition_version(version, "return")
         record_event("listing.revision_returned", "listing", listing.id, from_state="submitted", to_state="draft",
                      details={"version": version.number})
 

@@ -11,6 +11,7 @@ from hall.extensions import db
 from hall.models import AuditEvent, Institution, ListingVersion, Order, User
 from hall.models.ledger import LEDGER_KINDS
 from hall.models.types import day_start, utcnow
+from hall.services.core.access import require_admin
 from hall.services.core.errors import NotFound
 from hall.services.trading.ledger import BUYER_KINDS, order_balance, order_entries
 from hall.services.trading.orders import order_for_party
@@ -81,8 +82,9 @@ def party_order_detail(actor: User, order_id: int) -> OrderDetail:
     return detail
 
 
-def admin_order(order_id: int) -> Order:
-    """Any order, for the admin console."""
+def admin_order(admin: User, order_id: int) -> Order:
+    """Any order, for the admin console (admins only)."""
+    require_admin(admin)
     order = db.session.get(Order, order_id)
     if order is None:
         raise NotFound("No such order.")

@@ -20,7 +20,7 @@ from hall.services.core import notifications
 from hall.services.core.access import forbid_own_institution, require_admin, require_member
 from hall.services.core.audit import lock_chain, record_event
 from hall.services.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from hall.services.core.state import compare_and_set
+from hall.services.core.state import Machine, transition
 from hall.services.core.transactions import end_transaction
 from hall.services.trading import inventory, provider_calls
 from hall.services.trading.order_rules import (
@@ -49,19 +49,15 @@ ORDER_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     # The provider reported failed a refund that had closed the order: the money is held again.
     "refund_reversed": (frozenset({"refunded"}), "paid"),
 }
+ORDER_MACHINE = Machine("order", ORDER_TRANSITIONS, reason_column="status_reason")
 HOLDING_STATUSES = frozenset({"accepted", "awaiting_payment"})
 
 
 def transition_order(order: Order, action: str, actor: User | None, *, reason: str | None = None,
                      details: dict[str, Any] | None = None, conditions: tuple[Any, ...] = (), **values: Any) -> None:
     """Apply one step of the order's lifecycle (compare-and-set on status) and audit it."""
-    allowed_from, to_state = ORDER_TRANSITIONS[action]
-    from_state = order.status
-    if from_state not in allowed_from:
-        raise Conflict(f"Cannot {action.replace('_', ' ')} an order that is {from_state}.")
-    compare_and_set(order, "status", from_state, to_state, conditions=conditions, status_reason=reason, **values)
-    record_event(f"order.{action}", "order", order.id, actor=actor, from_state=from_state, to_state=to_state,
-                 reason=reason, details=details)
+    transition(ORDER_MACHINE, order, action, actor=actor, reason=reason, details=details, conditions=conditions,
+               **values)
 
 
 def _reservation_deadline(now: datetime) -> datetime:
@@ -208,7 +204,7 @@ def accept_quote(actor: User, order_id: int, quote_number: int) -> Order:
 
 def _check_allowed(order: Order, action: str) -> None:
     """Conflict when the order's table does not allow ``action`` from where it stands (before asking a provider)."""
-    if order.status not in ORDER_TRANSITIONS[action][0]:
+    if not ORDER_MACHINE.can(action, order.status):
         raise Conflict(f"Cannot {action.replace('_', ' ')} an order that is {order.status}.")
 
 

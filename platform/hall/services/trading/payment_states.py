@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from hall.models import Payment
-from hall.services.core.state import transition_by_table
+from hall.services.core.state import Machine, try_transition
 
 PAYMENT_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "fail": (frozenset({"pending"}), "failed"),
@@ -12,9 +12,11 @@ PAYMENT_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "succeed": (frozenset({"pending", "failed", "cancelled"}), "succeeded"),
     "cancel": (frozenset({"pending", "failed"}), "cancelled"),
 }
+PAYMENT_MACHINE = Machine("payment", PAYMENT_TRANSITIONS)
 OPEN_PAYMENT_STATUSES = ("pending", "failed")
-# Methods paid through the card gateway (Stripe, or the fake standing in for it in tests).
-PROVIDER_METHODS = ("stripe", "fake")
+# Methods paid through the card gateway (Stripe, or the fake gateway standing in for it: the method is the rail the
+# buyer chose, never the gateway's name).
+PROVIDER_METHODS = ("stripe",)
 
 
 def placeholder_reference(order_reference: str, attempt: int) -> str:
@@ -31,5 +33,5 @@ def transition_payment(payment: Payment, action: str, **values: Any) -> bool:
     """Move a payment on if its table allows it from where it is; False (and no change) when it does not.
 
     Never raises for a step that is not allowed: provider events arrive late and out of order (PAY-04)."""
-    return transition_by_table(payment, PAYMENT_TRANSITIONS, action,
-                               details={"order_id": payment.order_id, "method": payment.method}, **values)
+    return try_transition(PAYMENT_MACHINE, payment, action,
+                          details={"order_id": payment.order_id, "method": payment.method}, **values)

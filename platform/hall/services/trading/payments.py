@@ -67,15 +67,15 @@ class _IntentRequest:
     metadata: dict[str, str]
 
 
-def _new_payment(actor: User, order: Order, method: str, provider_method: str) -> Payment:
+def _new_payment(actor: User, order: Order, method: str) -> Payment:
     attempt = (db.session.scalar(select(func.max(Payment.attempt)).where(Payment.order_id == order.id)) or 0) + 1
-    payment = Payment(order_id=order.id, attempt=attempt, method=provider_method, amount=order.amount,
+    payment = Payment(order_id=order.id, attempt=attempt, method=method, amount=order.amount,
                       currency=order.currency, created_by_id=actor.id,
                       provider_reference=placeholder_reference(order.reference, attempt))
     db.session.add(payment)
     db.session.flush()
     record_event("payment.start", "payment", payment.id, actor=actor, to_state="pending",
-                 details={"order_id": order.id, "method": provider_method, "amount": order.amount})
+                 details={"order_id": order.id, "method": method, "amount": order.amount})
     if order.status == "accepted":
         transition_order(order, "start_payment", actor, details={"method": method})
     return payment
@@ -106,9 +106,8 @@ def start_payment(actor: User, order_id: int, method: str) -> tuple[Payment, dic
     if method == "stripe" and gateway().name == "none":
         raise GatewayUnavailable("Card payments are not configured; pay by bank transfer.")
     order = _payable_order(actor, order_id)
-    provider_method = "fake" if (method == "stripe" and gateway().name == "fake") else method
     current = _open_payment(order)
-    if current is not None and current.method != provider_method:
+    if current is not None and current.method != method:
         intents = provider_calls.open_intents(order.id)
         if intents:
             end_transaction()
@@ -116,7 +115,7 @@ def start_payment(actor: User, order_id: int, method: str) -> tuple[Payment, dic
             order = _payable_order(actor, order_id)
         provider_calls.cancel_recorded(order.id, intents)
         current = None
-    payment = current if current is not None else _new_payment(actor, order, method, provider_method)
+    payment = current if current is not None else _new_payment(actor, order, method)
     if method == "bank_transfer":
         return payment, {"bank_transfer": transfer_instructions(order)}
     request = None if has_intent(payment) else _IntentRequest(

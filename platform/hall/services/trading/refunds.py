@@ -21,7 +21,7 @@ from hall.payments import Refund as ProviderRefund
 from hall.services.core import notifications
 from hall.services.core.audit import record_event
 from hall.services.core.errors import Conflict, InvalidInput
-from hall.services.core.state import compare_and_set, transition_by_table
+from hall.services.core.state import Machine, compare_and_set, try_transition
 from hall.services.core.transactions import end_transaction
 from hall.services.trading import inventory
 from hall.services.trading.ledger import add_entry, entry_by_reference, order_balance
@@ -34,6 +34,7 @@ REFUND_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "fail": (frozenset({"requested", "pending", "succeeded"}), "failed"),
     "cancel": (frozenset({"requested", "pending"}), "cancelled"),
 }
+REFUND_MACHINE = Machine("refund", REFUND_TRANSITIONS)
 # The provider's refund status -> our action.
 PROVIDER_STATUS_ACTIONS = {"pending": "accept", "requires_action": "accept", "succeeded": "succeed",
                            "failed": "fail", "canceled": "cancel"}
@@ -42,8 +43,8 @@ FULLY_REFUNDABLE = ("paid", "delivered", "completed", "disputed")
 
 def transition_refund(refund: Refund, action: str, actor: User | None = None, **values: Any) -> bool:
     """Move a refund on if its table allows it (compare-and-set, audited); False when it does not."""
-    return transition_by_table(refund, REFUND_TRANSITIONS, action, actor=actor,
-                               details={"order_id": refund.order_id, "amount": refund.amount}, **values)
+    return try_transition(REFUND_MACHINE, refund, action, actor=actor,
+                          details={"order_id": refund.order_id, "amount": refund.amount}, **values)
 
 
 def count_refund(order: Order, amount: int, *, keep_settled: bool = False) -> None:
