@@ -18,7 +18,7 @@ blp = ApiBlueprint("me", __name__, url_prefix="/me", description="The signed-in 
 @blp.route("", methods=["GET"])
 @login_required
 @blp.response(200, UserOut)
-def readactor() -> Any:
+def read_me() -> Any:
     """Who is signed in, with their institution and role."""
     return actor()
 

@@ -296,7 +296,7 @@ def test_the_csv_export(market: Market) -> None:
     assert charge["参考号 Reference"] == "'" + FORMULA  # defused: a spreadsheet shows it as text
     assert charge["金额 Amount"] == f"{order['amount'] // 100}.{order['amount'] % 100:02d}"
     assert charge["订单 Order"] == str(order["id"]) and charge["我方 Side"] == "seller"
-    assert charge["币种 Currency"] == "CNY" and charge["渠道 Rail"] == "fake"
+    assert charge["币种 Currency"] == "CNY" and charge["渠道 Rail"] == "stripe"
     assert by_kind["platform_fee"]["金额 Amount"] == f"{order['fee_amount'] // 100}.{order['fee_amount'] % 100:02d}"
     assert by_kind["platform_fee"]["参考号 Reference"] == "fee:" + FORMULA  # starts with text: nothing to defuse
     only_fees = market.seller.get(f"{TRANSACTIONS}/export?kind=platform_fee")
