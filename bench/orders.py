@@ -104,7 +104,7 @@ def latency(seconds: list[float]) -> dict[str, float | None]:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Listing bodies (after tests/listing_data.py; bench/ does not import tests/)
+# Listing bodies (after tests/support/listing_data.py; bench/ does not import tests/)
 
 def achievement_body(n: int, deal_modes: list[str]) -> dict[str, Any]:
     """A complete achievement draft with a fixed price of 500,000.00 yuan."""

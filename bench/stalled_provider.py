@@ -32,8 +32,8 @@ from sqlalchemy import create_engine, text  # noqa: E402
 
 from hall.extensions import db  # noqa: E402
 from tests.conftest import make_app, migrate_to_head  # noqa: E402
-from tests.factories import sign_in  # noqa: E402
-from tests.trading import fake_gateway, make_parties, publish_product  # noqa: E402
+from tests.support.factories import sign_in  # noqa: E402
+from tests.support.trading import fake_gateway, make_parties, publish_product  # noqa: E402
 
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 

@@ -18,6 +18,9 @@ from sqlalchemy.engine import make_url
 from hall import create_app
 from hall.extensions import db
 
+# The shared helpers assert too (tests/support/): pytest explains their failures as it does a test module's.
+pytest.register_assert_rewrite("tests.support")
+
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 
 

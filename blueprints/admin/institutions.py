@@ -19,7 +19,7 @@ from hall.services.core.validation import credit_code_problem
 @admin.get("/institutions")
 def institution_list() -> str:
     """Institutions by verification status (the queue is status=pending, oldest first), with search."""
-    status = request.args.get("status", "pending")
+    status: str | None = request.args.get("status", "pending")
     status = status if status in VERIFICATION_STATUSES else None
     query = admin_queries.institutions_query(actor(), status, request.args.get("q"))
     page = paginate(query)

@@ -1,6 +1,8 @@
 """Listing review: the queue, browsing, the review page with a revision's differences, the decisions."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import NotFound
@@ -57,8 +59,10 @@ def _render(listing: Listing, form: ListingDecisionForm, status: int = 200) -> t
         waiting = listing_review.pending_submission(listing)
     except Conflict:
         pass
-    diff = admin_queries.version_diff(listing.published_version, listing.working_version) \
-        if waiting == "revision" else []
+    diff: list[tuple[str, Any, Any]] = []
+    if waiting == "revision":
+        assert listing.working_version is not None  # a revision awaiting review is the working version
+        diff = admin_queries.version_diff(listing.published_version, listing.working_version)
     return render_template("admin/listing.html", listing=listing, version=listing.working_version, form=form,
                            waiting=waiting, diff=diff,
                            history=admin_queries.object_history(actor(), "listing", listing.id)), status

@@ -23,6 +23,7 @@ class MoneyField(StringField):
     ``minor`` holds it in integer minor units. The label names the unit: ``label_for(unit_name)``."""
 
     minor: int | None = None
+    render_kw: dict[str, Any] | None  # set by wtforms' Field (untyped: mypy cannot infer it here)
 
     def __init__(self, label_for: Callable[[str], str], currency: str = "CNY", **kwargs: Any) -> None:
         """A field whose label is ``label_for`` the unit's name, in ``currency`` until ``use_currency``."""

@@ -6,10 +6,11 @@ from typing import Any
 from flask import Response, current_app, request
 from marshmallow import fields, validate
 
-from blueprints.api.base import ApiBlueprint, paginated
+from blueprints.api.base import ApiBlueprint, file_download, paginated, spreadsheet_download
 from blueprints.downloads import send_attachment
 from hall.extensions import limiter
 from hall.services.publishing import attachments, directory, hall
+from hall.services.publishing.attachments import ALLOWED_TYPES
 from hall.services.publishing.hall import HallFilter
 from hall.services.trading import order_queries
 from schemas.common import StrictSchema
@@ -85,7 +86,7 @@ def listing_detail(args: dict[str, Any], listing_id: int) -> dict[str, Any]:
 
 
 @blp.route("/listings/<int:listing_id>/attachments/<int:attachment_id>", methods=["GET"])
-@blp.response(200, {"format": "binary", "type": "string"}, content_type="application/octet-stream")
+@file_download(blp, ALLOWED_TYPES)
 def public_attachment(listing_id: int, attachment_id: int) -> Any:
     """A file of a published listing, as a download."""
     attachment, path = attachments.public_attachment(listing_id, attachment_id)
@@ -129,9 +130,7 @@ def public_notices(args: dict[str, Any]) -> Any:
 @blp.route("/directory", methods=["GET"])
 @limiter.limit(lambda: current_app.config["DIRECTORY_LIMIT"])
 @blp.arguments(DirectoryQueryIn, location="query")
-@blp.response(200, {"format": "binary", "type": "string"}, content_type="text/csv")
-@blp.alt_response(200, success=True, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                  schema={"format": "binary", "type": "string"})
+@spreadsheet_download(blp)
 def download_directory(args: dict[str, Any]) -> Response:
     """The directory of published listings matching the filter, as CSV (UTF-8 with BOM) or XLSX."""
     limit = int(current_app.config["EXPORT_MAX_ROWS"])
@@ -140,5 +139,5 @@ def download_directory(args: dict[str, Any]) -> Response:
         mimetype, name = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "directory.xlsx"
     else:
         body = directory.directory_csv(_filter(args), limit)
-        mimetype, name = "text/csv; charset=utf-8", "directory.csv"
+        mimetype, name = "text/csv", "directory.csv"
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})

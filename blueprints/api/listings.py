@@ -8,10 +8,11 @@ from flask_smorest.fields import Upload
 from marshmallow import fields, validate
 
 from blueprints.actor import actor
-from blueprints.api.base import PAGINATION_HEADER, ApiBlueprint, paginated
+from blueprints.api.base import PAGINATION_HEADER, ApiBlueprint, file_download, paginated
 from blueprints.downloads import send_attachment
 from hall.models.listings import ATTACHMENT_ROLES
 from hall.services.publishing import attachments, listings
+from hall.services.publishing.attachments import ALLOWED_TYPES
 from schemas.common import StrictSchema
 from schemas.listings import (
     AttachmentOut,
@@ -28,14 +29,9 @@ blp = ApiBlueprint("listings", __name__, url_prefix="/listings",
 
 
 class UploadIn(StrictSchema):
-    """A file upload (multipart/form-data)."""
+    """A file upload (multipart/form-data): the file and what it is for."""
 
     file = Upload(required=True)
-
-
-class UploadRoleIn(StrictSchema):
-    """What the uploaded file is for."""
-
     role = fields.String(load_default="attachment", validate=validate.OneOf(ATTACHMENT_ROLES))
 
 
@@ -117,12 +113,11 @@ def listing_history(listing_id: int) -> Any:
 
 @blp.route("/<int:listing_id>/attachments", methods=["POST"])
 @login_required
-@blp.arguments(UploadIn, location="files")
-@blp.arguments(UploadRoleIn, location="form")
+@blp.arguments(UploadIn, location="multipart")
 @blp.response(201, AttachmentOut)
-def add_attachment(files: dict[str, Any], form: dict[str, Any], listing_id: int) -> Any:
+def add_attachment(form: dict[str, Any], listing_id: int) -> Any:
     """Upload a PDF or image (at most 10 MB; type judged by content). role=cover sets the cover image."""
-    upload = files["file"]
+    upload = form["file"]
     return attachments.add_attachment(actor(), listing_id, upload.stream, upload.filename or "", form["role"])
 
 
@@ -136,7 +131,7 @@ def remove_attachment(listing_id: int, attachment_id: int) -> None:
 
 @blp.route("/<int:listing_id>/attachments/<int:attachment_id>", methods=["GET"])
 @login_required
-@blp.response(200, {"format": "binary", "type": "string"}, content_type="application/octet-stream")
+@file_download(blp, ALLOWED_TYPES)
 def download_attachment(listing_id: int, attachment_id: int) -> Any:
     """Download a file of one of your listings."""
     attachment, path = attachments.attachment_for_owner(actor(), listing_id, attachment_id)

@@ -7,14 +7,13 @@ from flask import Response, current_app
 from flask_login import current_user, login_required
 
 from blueprints.actor import actor
-from blueprints.api.base import PAGINATION_HEADER, ApiBlueprint, paginated
+from blueprints.api.base import PAGINATION_HEADER, XLSX, ApiBlueprint, paginated, spreadsheet_download
 from hall.extensions import limiter
 from hall.services.trading import ledger
 from schemas.orders import BalanceOut, LedgerEntryOut, TransactionExportIn, TransactionQueryIn
 
 blp = ApiBlueprint("transactions", __name__, url_prefix="/transactions",
                    description="Your institution's transaction records (charges, refunds, fees, settlements)")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _filter(args: dict[str, Any]) -> ledger.EntryFilter:
@@ -44,13 +43,13 @@ def balances() -> Any:
 @login_required
 @limiter.limit(lambda: current_app.config["DIRECTORY_LIMIT"], key_func=lambda: f"person:{current_user.get_id()}")
 @blp.arguments(TransactionExportIn, location="query")
-@blp.response(200, {"format": "binary", "type": "string"}, content_type="text/csv")
+@spreadsheet_download(blp)
 def export_transactions(args: dict[str, Any]) -> Response:
     """The same records as CSV (UTF-8 with BOM) or XLSX, at most EXPORT_MAX_ROWS rows."""
     limit = current_app.config["EXPORT_MAX_ROWS"]
     if args["format"] == "xlsx":
         body, mimetype = ledger.export_xlsx(actor(), _filter(args), limit), XLSX
     else:
-        body, mimetype = ledger.export_csv(actor(), _filter(args), limit), "text/csv; charset=utf-8"
+        body, mimetype = ledger.export_csv(actor(), _filter(args), limit), "text/csv"  # Werkzeug adds the charset
     filename = f"transactions.{args['format']}"
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -132,6 +132,7 @@ def seed_demo_listings(admin: User) -> int:
         if _exists(zh[0]):
             continue
         owner = find_user_by_email(email)
+        assert owner is not None and owner.institution is not None  # the demo accounts are seeded first
         content = _texts(zh, en) | {
             "keywords": keywords, "direction_code": field.split(".")[0], "field_code": field,
             "region_code": owner.institution.region_code, "trl": trl, "deal_modes": modes,
@@ -147,6 +148,7 @@ def seed_demo_listings(admin: User) -> int:
         if _exists(zh[0]):
             continue
         owner = find_user_by_email(email)
+        assert owner is not None and owner.institution is not None  # the demo accounts are seeded first
         content = _texts(zh, en) | {
             "keywords": [zh[0][:6]], "direction_code": field.split(".")[0], "field_code": field,
             "region_code": owner.institution.region_code, "deal_modes": ["purchase"], "price_mode": "fixed",

@@ -26,12 +26,13 @@ def seed_demo_orders(admin: User) -> int:
     seller = find_user_by_email("owner@univ.demo")
     licence_id, product_id = _listing_id("城域量子密钥"), _listing_id("兆瓦级")
     negotiable_id = _listing_id("合成生物")
-    if None in (enterprise, agency, seller) or licence_id is None:
+    if enterprise is None or agency is None or seller is None or licence_id is None:
         return 0
     made = 0
     licence, _ = orders.create_order(enterprise, licence_id, {"deal_mode": "non_exclusive_license",
                                                               "territory": "440000", "note": "用于储能电站通信"})
     payments.start_payment(enterprise, licence.id, "bank_transfer")
+    assert licence.amount is not None  # the licence is sold at a fixed price (start_payment needs one)
     payments.record_bank_transfer(admin, licence.id, amount=licence.amount, currency=licence.currency,
                                   value_date=utcnow().date(), bank_reference="ICBC-DEMO-0001")
     orders.deliver_order(seller, licence.id, "许可合同已签署，技术资料包已交付。")

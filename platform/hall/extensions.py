@@ -1,6 +1,8 @@
 """Unbound extension objects; ``create_app`` binds them to an application."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -27,6 +29,17 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+if TYPE_CHECKING:
+    from flask_sqlalchemy.model import Model as _FlaskModel
+
+    class Model(_FlaskModel, Base):
+        """``db.Model`` as mypy sees it: mypy cannot take an instance attribute (``db.Model``) as a base class."""
+
+        __abstract__ = True
+else:
+    Model = db.Model  # the base class of every model: subclass ``Model`` (it is ``db.Model``)
+
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -49,7 +49,7 @@ class HallRequest(Request):
 
     _json_outcome: tuple[bool, Any] | None = None
 
-    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:  # type: ignore[override]
+    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
         """The parsed JSON body; a body that is not JSON, or holds text no database stores, is a 400 (None when
         ``silent``). Reading past the body limit is a 413 even when ``silent``."""
         if not (force or self.is_json):

@@ -65,3 +65,20 @@ def test_only_the_ui_files_are_served(client: FlaskClient) -> None:
     for name in ("LICENSE", "VERSION", "../flask_swagger_ui.py", "index.template.html", "nothing.js"):
         with client.get(f"/api/v1/docs/static/{name}") as response:
             assert response.status_code == 404, name
+
+
+def test_the_document_describes_files_as_they_are_sent(client: FlaskClient) -> None:
+    """Schemathesis findings: an upload is one multipart body (the file and its role), downloads are served with the
+    stored file's own media type, and exports are CSV or XLSX; the CSV's charset is said once."""
+    spec = client.get("/api/v1/openapi.json").get_json()
+    upload = spec["paths"]["/api/v1/listings/{listing_id}/attachments"]["post"]["requestBody"]["content"]
+    assert list(upload) == ["multipart/form-data"]
+    assert set(spec["components"]["schemas"]["UploadIn"]["properties"]) == {"file", "role"}
+    for path in ("/api/v1/listings/{listing_id}/attachments/{attachment_id}",
+                 "/api/v1/hall/listings/{listing_id}/attachments/{attachment_id}"):
+        assert set(spec["paths"][path]["get"]["responses"]["200"]["content"]) == {
+            "application/pdf", "image/png", "image/jpeg", "image/webp"}
+    for path in ("/api/v1/transactions/export", "/api/v1/hall/directory"):
+        assert set(spec["paths"][path]["get"]["responses"]["200"]["content"]) == {
+            "text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+    assert client.get("/api/v1/hall/directory").headers["Content-Type"] == "text/csv; charset=utf-8"

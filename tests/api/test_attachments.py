@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import struct
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -17,33 +15,19 @@ from sqlalchemy import select
 from hall.extensions import db
 from hall.models import Listing, ListingAttachment, User
 from hall.services.publishing import attachments
-from tests.api.test_listing_lifecycle import Owner
-from tests.api.test_listings import PDF, create, listing_state, publish, upload
-from tests.factories import make_people
+from tests.support.listings import (
+    PDF,
+    PNG,
+    Owner,
+    admin_decides,
+    create,
+    download,
+    listing_state,
+    publish,
+    upload,
+)
 
 TEXT = b"This is plain text, not a PDF at all.\n" * 4
-
-
-def png_1x1() -> bytes:
-    """A valid 1x1 RGB PNG."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
-            + chunk(b"IEND", b""))
-
-
-PNG = png_1x1()
-
-
-@pytest.fixture
-def owner(app: Flask, tmp_path: Path) -> Owner:
-    """The owner of a verified institution, with uploads going to this test's own directory."""
-    app.config["UPLOAD_DIR"] = str(tmp_path / "uploads")
-    with app.app_context():
-        people = make_people()
-    return Owner(app, people["owner"])
 
 
 def stored(app: Flask) -> list[ListingAttachment]:
@@ -61,11 +45,6 @@ def upload_dir(app: Flask) -> Path:
 def files_in(app: Flask) -> list[str]:
     directory = upload_dir(app)
     return sorted(p.name for p in directory.iterdir()) if directory.exists() else []
-
-
-def download(client: Any, path: str) -> tuple[int, dict[str, str], bytes]:
-    with client.get(path) as response:
-        return response.status_code, dict(response.headers), response.get_data()
 
 
 def test_content_sniffing_works_on_the_test_files() -> None:
@@ -169,8 +148,6 @@ def test_public_download_only_of_published_versions(app: Flask, client: Any, own
     public_file = upload(owner, listing_id, PDF, "public.pdf").get_json()["id"]
     assert owner.post(f"/api/v1/listings/{listing_id}/submit").status_code == 200
     assert download(client, f"/api/v1/hall/listings/{listing_id}/attachments/{public_file}")[0] == 404
-    from tests.api.test_listing_lifecycle import admin_decides
-
     admin_decides(app, listing_id, "approve")
     status, headers, data = download(client, f"/api/v1/hall/listings/{listing_id}/attachments/{public_file}")
     assert status == 200 and data == PDF

@@ -1,8 +1,6 @@
 """Accounts through the API: register, confirm, sign in and out (SESS-01), tokens, CSRF, passwords, suspension."""
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -10,18 +8,16 @@ from sqlalchemy import func, select
 from hall.extensions import db
 from hall.models import ApiToken, AuditEvent, AuthSession, Institution, User
 from hall.services.accounts import accounts
-from tests.factories import PASSWORD, UserFactory, make_people, sign_in, token_from_mail, valid_credit_code
+from tests.support.factories import (
+    PASSWORD,
+    UserFactory,
+    make_people,
+    registration,
+    sign_in,
+    token_from_mail,
+)
 
 NEW_PASSWORD = "a much better passphrase 42"
-
-
-def registration(email: str = "Li.Na@Example.CN", code_number: int = 900) -> dict[str, Any]:
-    return {
-        "email": email, "password": "钙钛矿 solar cells 2026", "display_name": "李娜", "locale": "zh_CN",
-        "institution": {"kind": "university", "name_zh": "未来科技大学", "name_en": "Future Tech University",
-                        "credit_code": valid_credit_code(code_number), "region_code": "310104",
-                        "website": "https://ftu.example.cn"},
-    }
 
 
 def test_register_confirm_sign_in_me_sign_out_and_the_old_cookie_is_dead(app: Flask, client: FlaskClient) -> None:

@@ -9,8 +9,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from hall.extensions import db
-from tests.api.test_route_inventory import API_PREFIX, UNSAFE, _sample_path
-from tests.factories import make_people, sign_in
+from tests.support.factories import make_people, sign_in
+from tests.support.routes import API_PREFIX, UNSAFE, sample_path
 
 EXEMPT = frozenset({("POST", "/api/v1/payments/stripe/webhook")})
 
@@ -25,7 +25,7 @@ def csrf_refusals(client: FlaskClient, calls: list[tuple[str, str]]) -> set[tupl
     """The calls answered 400 for a missing CSRF token."""
     refused = set()
     for method, rule in calls:
-        response = client.open(_sample_path(rule), method=method, json={})
+        response = client.open(sample_path(rule), method=method, json={})
         body = response.get_json(silent=True) or {}
         if response.status_code == 400 and "CSRF" in str(body.get("message", "")):
             refused.add((method, rule))

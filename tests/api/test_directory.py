@@ -17,7 +17,7 @@ from sqlalchemy import select
 from hall.cli import hall_cli
 from hall.extensions import db
 from hall.models import User
-from tests.api.test_hall_search import PUBLISHED, UNPUBLISHED, add_listing, build_hall, topic
+from tests.support.hall_listings import PUBLISHED, UNPUBLISHED, add_listing, build_hall, topic
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMULA_TITLE = '=HYPERLINK("http://evil.example","点击领取")'

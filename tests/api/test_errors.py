@@ -12,7 +12,7 @@ from sqlalchemy import select
 from hall.extensions import db
 from hall.models import User
 from hall.services.accounts import accounts
-from tests.factories import make_people, sign_in
+from tests.support.factories import make_people, registration, sign_in
 
 
 def _assert_problem(response, status: int) -> dict:  # type: ignore[no-untyped-def]
@@ -69,8 +69,6 @@ def test_privileged_fields_in_a_profile_update_are_refused(app: Flask, client: F
 
 
 def test_is_admin_or_verification_status_at_registration_are_refused(client: FlaskClient) -> None:
-    from tests.api.test_auth import registration
-
     body = registration()
     body["is_admin"] = True
     assert "is_admin" in _assert_problem(client.post("/api/v1/auth/register", json=body), 422)["errors"]

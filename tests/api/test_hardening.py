@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from hall.extensions import db
 from hall.models import Institution, OutboxMail
-from tests.factories import UserFactory, make_people, sign_in
+from tests.support.factories import UserFactory, make_people, sign_in
 
 
 def test_huge_ids_are_404_and_huge_numbers_422(client: FlaskClient) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from hall.extensions import db
 from hall.models import AuditEvent, Institution, Invitation, OutboxMail, User
 from hall.services.accounts.institutions import review_institution
-from tests.factories import (
+from tests.support.factories import (
     PASSWORD,
     InstitutionFactory,
     UserFactory,

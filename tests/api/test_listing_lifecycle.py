@@ -2,45 +2,12 @@
 listing that the public does not see until it is approved."""
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
 
-from hall.extensions import db
-from hall.models import User
-from hall.services.publishing import listing_review
-from tests.factories import UserFactory, make_people, sign_in
-from tests.listing_data import achievement, first_of_kind
-
-
-class Owner:
-    """A signed-in member of the listing institution."""
-
-    def __init__(self, app: Flask, email: str) -> None:
-        self.client = app.test_client()
-        self.csrf = sign_in(self.client, email)
-
-    def post(self, path: str, body: Any = None) -> Any:
-        return self.client.post(path, json=body, headers={"X-CSRFToken": self.csrf})
-
-    def patch(self, listing_id: int, body: dict[str, Any], etag: str | None = None) -> Any:
-        etag = etag or self.client.get(f"/api/v1/listings/{listing_id}").headers["ETag"]
-        return self.client.patch(f"/api/v1/listings/{listing_id}", json=body,
-                                 headers={"X-CSRFToken": self.csrf, "If-Match": etag})
-
-
-def admin_decides(app: Flask, listing_id: int, action: str, reason: str | None = None) -> None:
-    with app.app_context():
-        admin = db.session.scalar(select(User).where(User.is_admin.is_(True))) or UserFactory(is_admin=True)
-        if action in ("approve", "request_changes", "reject"):
-            listing_review.decide(admin, listing_id, action, reason)
-        elif action == "suspend":
-            listing_review.suspend_listing(admin, listing_id, reason)
-        else:
-            listing_review.reinstate_listing(admin, listing_id)
-        db.session.commit()
+from tests.support.factories import make_people
+from tests.support.listing_data import achievement, first_of_kind
+from tests.support.listings import Owner, admin_decides
 
 
 def test_draft_submit_changes_requested_publish_revise_withdraw_renew(app: Flask, client: FlaskClient) -> None:

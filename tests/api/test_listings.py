@@ -15,43 +15,25 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from hall.extensions import db
-from hall.models import AuditEvent, Listing, ListingAttachment, User
+from hall.models import Listing, User
 from hall.models.types import utcnow
 from hall.services.core.errors import InvalidInput
 from hall.services.publishing import listing_review
-from tests.api.test_listing_lifecycle import Owner, admin_decides
-from tests.factories import InstitutionFactory, UserFactory, make_people
-from tests.listing_data import achievement, first_of_kind
+from tests.support.factories import InstitutionFactory, UserFactory, make_people
+from tests.support.listing_data import achievement, first_of_kind
+from tests.support.listings import (
+    PDF,
+    Owner,
+    admin_decides,
+    bring_to,
+    create,
+    expire_now,
+    listing_state,
+    publish,
+    upload,
+)
 
-PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 MISSING = 987_654
-VERSION_COLUMNS = ("title_zh", "title_en", "trl", "price_mode", "price_amount", "currency", "field_code",
-                   "direction_code", "region_code", "deal_modes", "ip_assets", "first_of_kind", "review_status")
-
-
-def upload(caller: Owner, listing_id: int, content: bytes = PDF, name: str = "report.pdf",
-           role: str = "attachment") -> Any:
-    """POST a multipart upload as ``caller``."""
-    return caller.client.post(f"/api/v1/listings/{listing_id}/attachments",
-                              data={"file": (io.BytesIO(content), name), "role": role},
-                              headers={"X-CSRFToken": caller.csrf}, content_type="multipart/form-data")
-
-
-def listing_state(app: Flask, listing_id: int) -> dict[str, Any] | None:
-    """The listing row, its working version's content and attachment rows and its audit events, for comparison."""
-    with app.app_context():
-        listing = db.session.get(Listing, listing_id)
-        if listing is None:
-            return None
-        state = {key: getattr(listing, key) for key in ("status", "status_reason", "lock_version", "institution_id",
-                                                        "working_version_id", "published_version_id",
-                                                        "published_at", "expires_at")}
-        version = listing.working_version
-        state.update({key: getattr(version, key) for key in VERSION_COLUMNS} if version else {})
-        state["attachments"] = db.session.scalars(select(ListingAttachment.id).order_by(ListingAttachment.id)).all()
-        state["events"] = db.session.scalar(select(func.count()).select_from(AuditEvent))
-        db.session.remove()
-    return state
 
 
 def count_listings(app: Flask) -> int:
@@ -66,51 +48,6 @@ def hall_ids(client: FlaskClient) -> list[int]:
     response = client.get("/api/v1/hall/listings?per_page=50&sort=newest")
     assert response.status_code == 200, response.get_json()
     return [item["id"] for item in response.get_json()["items"]]
-
-
-def create(owner: Owner, body: dict[str, Any] | None = None) -> int:
-    response = owner.post("/api/v1/listings", body if body is not None else achievement())
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()["id"]
-
-
-def publish(app: Flask, owner: Owner, body: dict[str, Any] | None = None) -> int:
-    """A new listing of ``owner``'s institution, submitted and approved."""
-    listing_id = create(owner, body)
-    response = owner.post(f"/api/v1/listings/{listing_id}/submit")
-    assert response.status_code == 200, response.get_json()
-    admin_decides(app, listing_id, "approve")
-    return listing_id
-
-
-def bring_to(app: Flask, owner: Owner, status: str) -> int:
-    """A new listing in ``status``, reached through the real transitions."""
-    if status == "draft":
-        return create(owner)
-    if status in ("published", "withdrawn", "suspended", "expired"):
-        listing_id = publish(app, owner)
-        if status == "withdrawn":
-            assert owner.post(f"/api/v1/listings/{listing_id}/withdraw").status_code == 200
-        elif status == "suspended":
-            admin_decides(app, listing_id, "suspend", "违反平台规则")
-        elif status == "expired":
-            expire_now(app, listing_id)
-        return listing_id
-    listing_id = create(owner)
-    assert owner.post(f"/api/v1/listings/{listing_id}/submit").status_code == 200
-    if status != "submitted":
-        admin_decides(app, listing_id, {"changes_requested": "request_changes", "rejected": "reject"}[status], "不符")
-    return listing_id
-
-
-def expire_now(app: Flask, listing_id: int) -> None:
-    """Backdate the term and run ``flask hall expire-listings``."""
-    with app.app_context():
-        db.session.get(Listing, listing_id).expires_at = utcnow() - timedelta(minutes=1)
-        db.session.commit()
-    result = app.test_cli_runner().invoke(args=["hall", "expire-listings"])
-    assert result.exit_code == 0, result.output
-    assert str(listing_id) in result.output
 
 
 def the_admin(app: Flask) -> int:

@@ -27,7 +27,8 @@ from flask import Flask
 
 from hall.extensions import db
 from hall.models import Institution, Order, Payment, User
-from tests.api.test_orders import (
+from tests.support.factories import UserFactory
+from tests.support.orders import (
     MISSING,
     ORDERS,
     Market,
@@ -40,7 +41,6 @@ from tests.api.test_orders import (
     pay_by_card,
     settle,
 )
-from tests.factories import UserFactory
 
 PREFIXES = ("/api/v1/orders", "/api/v1/transactions")
 ORDER = "/api/v1/orders/<int:order_id>"
@@ -66,11 +66,6 @@ COLLECTION_ROUTES: dict[tuple[str, str], dict[str, Any] | None] = {
 }
 IDENTITIES = ("buyer", "buyer_b", "seller", "outsider", "admin", "anonymous")
 STRANGERS = ("buyer_b", "outsider", "admin")
-
-
-@pytest.fixture
-def market(app: Flask) -> Market:
-    return open_market(app)
 
 
 def trading_routes(app: Flask) -> list[tuple[str, str]]:

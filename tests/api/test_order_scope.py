@@ -12,8 +12,8 @@ from flask import Flask
 
 from hall.models import Order
 from hall.models.types import utcnow
-from tests.api.test_orders import ORDERS, Market, active_claims, count, open_market
-from tests.web.conftest import admin_client_for, text
+from tests.support.console import admin_client_for, text
+from tests.support.orders import ORDERS, Market, active_claims, count, open_market
 
 MODES = ["transfer", "exclusive_license", "sole_license", "non_exclusive_license"]
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from hall.extensions import db
 from hall.models import AuditEvent, IdempotencyRecord, LedgerEntry, Order, Payment, ProviderEvent
 from hall.payments import GatewayRefused
-from tests.api.test_orders import (
+from tests.support.orders import (
     ORDERS,
     Market,
     Party,
@@ -33,14 +33,9 @@ from tests.api.test_orders import (
     start_card_payment,
     webhook,
 )
-from tests.trading import WEBHOOK_SECRET, fake_gateway, intent_failed, intent_succeeded, signed, stripe_event
+from tests.support.trading import WEBHOOK_SECRET, fake_gateway, intent_failed, intent_succeeded, signed, stripe_event
 
 WEBHOOK = "/api/v1/payments/stripe/webhook"
-
-
-@pytest.fixture
-def market(app: Flask) -> Market:
-    return open_market(app)
 
 
 def key_header(key: str) -> dict[str, str]:

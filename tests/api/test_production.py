@@ -15,7 +15,7 @@ from hall.extensions import db
 from hall.models import AuthSession
 from hall.services.accounts.sessions import account_key
 from tests.conftest import make_app
-from tests.factories import PASSWORD, UserFactory, make_people
+from tests.support.factories import PASSWORD, UserFactory, make_people
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 

@@ -14,8 +14,8 @@ from hall.extensions import db
 from hall.models import Order
 from hall.models.types import utcnow
 from tests.conftest import make_app
-from tests.factories import sign_in
-from tests.trading import Parties, make_parties, publish_achievement
+from tests.support.factories import sign_in
+from tests.support.trading import Parties, make_parties, publish_achievement
 
 
 @pytest.fixture

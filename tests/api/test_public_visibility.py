@@ -19,10 +19,18 @@ from hall.models import Institution, Listing, User
 from hall.models.types import utcnow
 from hall.services.accounts import institutions
 from hall.services.publishing.hall import listing_is_public, public_listing_conditions
-from tests.api.test_attachments import PNG, download
-from tests.api.test_listing_lifecycle import Owner, admin_decides
-from tests.api.test_listings import PDF, bring_to, create, publish, upload
-from tests.factories import UserFactory, make_people
+from tests.support.factories import UserFactory, make_people
+from tests.support.listings import (
+    PDF,
+    PNG,
+    Owner,
+    admin_decides,
+    bring_to,
+    create,
+    download,
+    publish,
+    upload,
+)
 
 
 @pytest.fixture
@@ -119,7 +127,7 @@ def test_files_of_a_listing_that_left_the_hall_are_not_public(app: Flask, client
     elif status == "withdrawn":
         assert owner.post(f"/api/v1/listings/{listing_id}/withdraw").status_code == 200
     else:
-        from tests.api.test_listings import expire_now
+        from tests.support.listings import expire_now
 
         expire_now(app, listing_id)
     assert download(client, file_url(listing_id, attachment_id))[0] == 404

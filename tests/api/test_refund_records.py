@@ -11,20 +11,8 @@ from sqlalchemy import select
 from hall.extensions import db
 from hall.models import AuditEvent, LedgerEntry, Refund
 from hall.services.trading.ledger import order_balance
-from tests.api.test_orders import (
-    Market,
-    buy_product,
-    market,
-    open_market,
-    order_row,
-    pay_by_card,
-    read,
-    refund,
-    webhook,
-)
-from tests.trading import fake_gateway, intent_succeeded, stripe_event
-
-__all__ = ["market"]  # the fixture, shared with the order tests
+from tests.support.orders import Market, buy_product, open_market, order_row, pay_by_card, read, refund, webhook
+from tests.support.trading import fake_gateway, intent_succeeded, stripe_event
 
 
 def refund_event(refund_id: str, intent: str, amount: Any, status: str, event_type: str = "refund.updated",

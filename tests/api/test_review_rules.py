@@ -14,9 +14,9 @@ from hall.models.types import utcnow
 from hall.services.accounts import institutions
 from hall.services.core.errors import Conflict, Forbidden
 from hall.services.publishing import listing_review
-from tests.api.test_listing_lifecycle import Owner, admin_decides
-from tests.factories import UserFactory, make_people
-from tests.listing_data import achievement
+from tests.support.factories import UserFactory, make_people
+from tests.support.listing_data import achievement
+from tests.support.listings import Owner, admin_decides
 
 
 def _published(app: Flask) -> tuple[Owner, int, dict]:

@@ -4,13 +4,13 @@ The guarded routes are derived from ``app.url_map``, never listed by hand, so a 
 ``login_required`` makes this module fail."""
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
 
-API_PREFIX = "/api/v1"
+from tests.support.routes import API_PREFIX, UNSAFE, sample_path
+
 # (method, rule) pairs that anyone may call; HEAD follows GET. Keep this list short and explicit.
 PUBLIC = frozenset({
     ("POST", "/api/v1/auth/register"),
@@ -35,9 +35,6 @@ PUBLIC = frozenset({
     ("POST", "/api/v1/payments/stripe/webhook"),
 })
 DOCS_BLUEPRINT = "api-docs."  # flask-smorest's documentation blueprint
-UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-_ARGUMENT = re.compile(r"<(?:(?P<converter>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
-_SAMPLE = {"int": "1", "float": "1.0", "uuid": "00000000-0000-0000-0000-000000000001"}
 
 
 def _is_public(method: str, rule: Any) -> bool:
@@ -49,11 +46,6 @@ def _is_public(method: str, rule: Any) -> bool:
             and method == "GET")
 
 
-def _sample_path(rule_text: str) -> str:
-    """The rule with every argument filled: 1 for int converters, a plausible value for the others."""
-    return _ARGUMENT.sub(lambda m: _SAMPLE.get(m.group("converter") or "", "x"), rule_text)
-
-
 def guarded_calls(app: Flask) -> list[tuple[str, str, str]]:
     """(method, rule, path) of every API call that is not public; OPTIONS is answered by Flask itself."""
     calls = []
@@ -62,7 +54,7 @@ def guarded_calls(app: Flask) -> list[tuple[str, str, str]]:
             continue
         for method in sorted((rule.methods or set()) - {"OPTIONS"}):
             if not _is_public(method, rule):
-                calls.append((method, rule.rule, _sample_path(rule.rule)))
+                calls.append((method, rule.rule, sample_path(rule.rule)))
     return calls
 
 
@@ -99,7 +91,7 @@ def test_every_public_entry_names_an_existing_route(app: Flask) -> None:
 def test_public_routes_answer_anonymous_callers_without_401(client: FlaskClient) -> None:
     """PUBLIC must not hide routes that are in fact guarded (the list would then say nothing)."""
     for method, rule in sorted(PUBLIC):
-        response = client.open(_sample_path(rule), method=method, json={} if method in UNSAFE else None)
+        response = client.open(sample_path(rule), method=method, json={} if method in UNSAFE else None)
         assert response.status_code != 401, f"{method} {rule} is listed as public but answers 401"
         assert response.status_code < 500, f"{method} {rule} -> {response.status_code}"
 

@@ -11,9 +11,9 @@ from flask.testing import FlaskClient
 
 from hall.extensions import limiter
 from hall.services.accounts.sessions import SIGN_IN_THROTTLED, sign_in_address
-from tests.api.test_request_limits import CountingStream
-from tests.factories import PASSWORD, make_people
-from tests.web.conftest import console_sign_in, make_admin
+from tests.support.console import console_sign_in, make_admin
+from tests.support.factories import PASSWORD, make_people
+from tests.support.streams import CountingStream
 
 SIGN_IN = "/api/v1/auth/sign-in"
 ATTACKER, OWNER_HOME, OWNER_PHONE = "203.0.113.66", "198.51.100.7", "198.51.100.8"

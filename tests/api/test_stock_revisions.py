@@ -10,7 +10,7 @@ from sqlalchemy import select
 from hall.extensions import db
 from hall.models import AuditEvent, User
 from hall.services.publishing import listing_review, listings
-from tests.api.test_orders import Market, buy_product, listing_stock, open_market
+from tests.support.orders import Market, buy_product, listing_stock, open_market
 
 
 def _revise_stock(app: Flask, market: Market, stock: int, **changes: Any) -> None:

@@ -5,8 +5,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from hall.extensions import db
-from tests.factories import sign_in
-from tests.trading import make_parties, publish_product
+from tests.support.factories import sign_in
+from tests.support.trading import make_parties, publish_product
 
 
 def test_stock_available_follows_orders_and_cancellations(app: Flask, client: FlaskClient) -> None:

@@ -1,21 +1,18 @@
-"""Fixtures for the browser tests: the app served over real HTTP on 127.0.0.1, Debian's Chromium driven through
-Playwright's sync API (not pytest-playwright: its plugin raises a deprecation warning under pytest 9.2, and warnings
-are errors here), a fresh browser context per test, and a ``requests`` session for the API side of a story."""
+"""Fixtures for the browser tests: the app served over real HTTP on 127.0.0.1 (tests/support/live_server.py),
+Debian's Chromium driven through Playwright's sync API (not pytest-playwright: its plugin raises a deprecation
+warning under pytest 9.2, and warnings are errors here), a fresh browser context per test, and a ``requests``
+session for the API side of a story."""
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
-from werkzeug.serving import BaseWSGIServer, make_server
 
-from hall.extensions import db
 from tests.conftest import make_app
-from tests.http_session import ApiSession
+from tests.support.http_session import ApiSession
+from tests.support.live_server import LiveServer, serve
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -24,36 +21,12 @@ ACTION_TIMEOUT_MS = 10_000  # clicks, fills, waits for a locator
 NAVIGATION_TIMEOUT_MS = 15_000  # goto, reload, the navigation a submit button starts
 
 
-@dataclass
-class LiveServer:
-    """The application served on 127.0.0.1 in a background thread."""
-
-    app: Flask
-    server: BaseWSGIServer
-    thread: threading.Thread
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}"
-
-
 @pytest.fixture
 def live_server(database_url: str) -> Iterator[LiveServer]:
     """The app on this test's fresh database, on a free port of 127.0.0.1 (threaded: the browser may open
     several connections at once). Use ``live_server.app.app_context()`` to read or seed the same database."""
-    app = make_app(database_url)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="live-server",
-                              daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(app, server, thread)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-        with app.app_context():
-            db.engine.dispose()
+    with serve(make_app(database_url), name="live-server") as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

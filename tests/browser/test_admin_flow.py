@@ -13,10 +13,11 @@ from sqlalchemy import select
 
 from hall.extensions import db
 from hall.models import User
-from tests.browser.conftest import CHROMIUM, LiveServer
-from tests.factories import PASSWORD, InstitutionFactory, UserFactory, token_from_mail, valid_credit_code
-from tests.http_session import ApiSession as Api
-from tests.listing_data import achievement
+from tests.browser.conftest import CHROMIUM
+from tests.support.factories import PASSWORD, InstitutionFactory, UserFactory, token_from_mail, valid_credit_code
+from tests.support.http_session import ApiSession as Api
+from tests.support.listing_data import achievement
+from tests.support.live_server import LiveServer
 
 pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(),
@@ -63,7 +64,7 @@ def _expect_timeout() -> None:
 
 
 def create_admin(server: LiveServer, email: str = "reviewer@hall.example.cn") -> str:
-    """A platform admin (password tests.factories.PASSWORD), committed to the served database."""
+    """A platform admin (password tests.support.factories.PASSWORD), committed to the served database."""
     with server.app.app_context():
         UserFactory(email=email, display_name="审核员王芳", is_admin=True)
         db.session.commit()

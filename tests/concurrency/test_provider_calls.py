@@ -20,8 +20,8 @@ from hall.models import LedgerEntry, Order, Payment, Refund, User
 from hall.models.types import utcnow
 from hall.payments import GatewayError, ProviderCallInTransaction, gateway
 from hall.services.trading import closing, refunds, stripe_events
-from tests.api.test_orders import ORDERS, Market, app_with, buy_product, open_market, order_row, pay_by_card, read
-from tests.trading import fake_gateway
+from tests.support.orders import ORDERS, Market, app_with, buy_product, open_market, order_row, pay_by_card, read
+from tests.support.trading import fake_gateway
 
 SAFETY = 60  # seconds: only against a hung test, never a measured property
 LOCK_WAIT_MS = 1_500  # other writers give up this soon when something holds the lock

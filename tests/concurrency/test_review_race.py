@@ -15,8 +15,8 @@ from hall.extensions import db
 from hall.models import AuditEvent, HallIndexEntry, Listing, ListingVersion, User
 from hall.services.core.errors import Conflict
 from hall.services.publishing import listing_review, listings
-from tests.factories import InstitutionFactory, UserFactory
-from tests.listing_data import achievement
+from tests.support.factories import InstitutionFactory, UserFactory
+from tests.support.listing_data import achievement
 
 ROUNDS = 10
 OUTCOME = {"approve": "published", "reject": "rejected"}

@@ -1,7 +1,7 @@
 """TXN-01 over structured scope (issue 9, item 3): buyers race for overlapping exclusive, sole and non-exclusive
 licences of one listing, and exactly a compatible set wins — on SQLite and, with TEST_DATABASE_URL, PostgreSQL.
 
-Each racer is a thread with its own session and connection behind a barrier (helpers of test_trading_races).
+Each racer is a thread with its own session and connection behind a barrier (tests/support/races.py).
 Which racer of a group wins depends on the interleaving, so the test asserts what every serial order gives: within
 a group whose deals all conflict exactly one wins; where non-exclusive licences (compatible with one another) race
 sole licences (compatible with none of them), either every non-exclusive licence wins or exactly one sole licence.
@@ -16,16 +16,9 @@ from sqlalchemy import select
 
 from hall.extensions import db
 from hall.models import ExclusiveClaim, Order
-from tests.concurrency.test_trading_races import (  # noqa: F401 - race_app is a fixture
-    ORDERS,
-    THREADS,
-    api_post,
-    make_buyers,
-    race_app,
-    run_together,
-    signed_in_clients,
-)
-from tests.trading import make_parties, publish_achievement
+from tests.support.orders import ORDERS
+from tests.support.races import THREADS, api_post, make_buyers, run_together, signed_in_clients
+from tests.support.trading import make_parties, publish_achievement
 
 E, S, N = "exclusive_license", "sole_license", "non_exclusive_license"
 # (group, deal mode, field of use, territory) per racer: 20 in all.

@@ -14,17 +14,14 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from hall.config import load_settings
-from hall.db import engine_options
 from hall.extensions import db
 from hall.models import (
     AuditEvent,
@@ -42,9 +39,10 @@ from hall.models.types import utcnow
 from hall.services.core import notifications
 from hall.services.core.errors import Conflict
 from hall.services.trading import disputes, orders, payments, refunds, stripe_events
-from tests.conftest import make_app
-from tests.factories import InstitutionFactory, UserFactory, sign_in
-from tests.trading import (
+from tests.support.factories import UserFactory, sign_in
+from tests.support.orders import ORDERS
+from tests.support.races import THREADS, api_post, make_buyers, run_together, signed_in_clients
+from tests.support.trading import (
     Parties,
     deliver,
     fake_gateway,
@@ -54,58 +52,8 @@ from tests.trading import (
     publish_product,
 )
 
-THREADS = 20
-ORDERS = "/api/v1/orders"
-JOIN_TIMEOUT = 120  # seconds: only a safety net against a hung thread, never a measured property
-
-
-@pytest.fixture
-def race_app(database_url: str) -> Iterator[Flask]:
-    """The testing app with a connection pool big enough for every racer to hold its own connection at once."""
-    settings = load_settings({"HALL_ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_url})
-    options = {**engine_options(settings["SQLALCHEMY_DATABASE_URI"], settings),
-               "pool_size": THREADS + 5, "max_overflow": 5}
-    application = make_app(database_url, SQLALCHEMY_ENGINE_OPTIONS=options)
-    yield application
-    with application.app_context():
-        db.engine.dispose()
-
-
 # ----------------------------------------------------------------------------------------------------- helpers
-
-def run_together(workers: list[Callable[[threading.Barrier], Any]]) -> list[Any]:
-    """Run each worker in its own thread; each waits on the shared barrier right before its racing step.
-
-    Returns what each worker returned; a worker that raised fails the test."""
-    barrier = threading.Barrier(len(workers))
-    results: list[Any] = [None] * len(workers)
-
-    def run(index: int) -> None:
-        try:
-            results[index] = workers[index](barrier)
-        except BaseException as error:  # reported by the caller's assertions
-            barrier.abort()
-            results[index] = error
-
-    threads = [threading.Thread(target=run, args=(i,), name=f"racer-{i}") for i in range(len(workers))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=JOIN_TIMEOUT)
-    assert not any(thread.is_alive() for thread in threads), "a racer hung"
-    errors = [result for result in results if isinstance(result, BaseException)]
-    assert not errors, errors
-    return results
-
-
-def api_post(client: FlaskClient, path: str, body: dict[str, Any],
-             headers: dict[str, str]) -> Callable[[threading.Barrier], tuple[int, Any, dict[str, str]]]:
-    """A racer that POSTs ``body`` once the barrier opens: (status, JSON body, headers)."""
-    def work(barrier: threading.Barrier) -> tuple[int, Any, dict[str, str]]:
-        barrier.wait(timeout=30)
-        response = client.post(path, json=body, headers=headers)
-        return response.status_code, response.get_json(), dict(response.headers)
-    return work
+# (racing threads behind a barrier: tests/support/races.py; the race_app fixture: tests/concurrency/conftest.py)
 
 
 def service_racer(app: Flask, actor_id: int, act: Callable[[User], Any]) -> Callable[[threading.Barrier], str]:
@@ -130,22 +78,6 @@ def service_racer(app: Flask, actor_id: int, act: Callable[[User], Any]) -> Call
                 db.session.rollback()
                 return f"{type(error).__name__}: {error}"
     return work
-
-
-def make_buyers(count: int) -> list[str]:
-    """``count`` verified buyer institutions, each with its own owner; their e-mails (committed)."""
-    owners = [UserFactory(institution=InstitutionFactory(), institution_role="owner") for _ in range(count)]
-    db.session.commit()
-    return [owner.email for owner in owners]
-
-
-def signed_in_clients(app: Flask, emails: list[str]) -> list[tuple[FlaskClient, dict[str, str]]]:
-    """One test client per e-mail, signed in: (client, headers carrying its CSRF token)."""
-    clients = []
-    for email in emails:
-        client = app.test_client()
-        clients.append((client, {"X-CSRFToken": sign_in(client, email)}))
-    return clients
 
 
 def count(model: Any, *conditions: Any) -> int:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,14 +21,12 @@ from typing import Any, TypeVar
 import pytest
 import requests
 import stripe
-from flask import Flask
-from werkzeug.serving import BaseWSGIServer, make_server
 
-from hall.extensions import db
 from hall.payments import EXTENSION_KEY
 from hall.payments.stripe_gateway import StripeGateway
 from tests.conftest import make_app
-from tests.http_session import HTTP_TIMEOUT_S, ApiSession
+from tests.support.http_session import HTTP_TIMEOUT_S, ApiSession
+from tests.support.live_server import LiveServer, serve
 
 SECRET_KEY = "sk_test_hall_localstripe"
 WEBHOOK_SECRET = "whsec_hall_localstripe"
@@ -175,16 +172,10 @@ def localstripe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStrip
 
 
 @dataclass
-class StripeServer:
+class StripeServer(LiveServer):
     """Our app with the Stripe gateway on localstripe, served on 127.0.0.1 in a background thread."""
 
-    app: Flask
-    server: BaseWSGIServer
     localstripe: LocalStripe
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}"
 
     @property
     def webhook_url(self) -> str:
@@ -200,25 +191,15 @@ def stripe_server(database_url: str, localstripe: LocalStripe) -> Iterator[Strip
     app = make_app(database_url, PAYMENT_GATEWAY="stripe", STRIPE_SECRET_KEY=SECRET_KEY,
                    STRIPE_API_BASE=localstripe.url, STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET)
     assert isinstance(app.extensions[EXTENSION_KEY], StripeGateway)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="stripe-live-server",
-                              daemon=True)
-    thread.start()
-    live = StripeServer(app, server, localstripe)
-    localstripe.point_webhook(live.webhook_url)
-    try:
-        yield live
-    finally:
+    with serve(app, name="stripe-live-server") as served:
+        live = StripeServer(served.app, served.server, served.thread, localstripe)
+        localstripe.point_webhook(live.webhook_url)
         try:
+            yield live
+        finally:  # before the server stops (serve's own finally)
             localstripe.point_webhook(localstripe.sink)
             localstripe.settle()
             localstripe.clear()
-        finally:
-            server.shutdown()
-            server.server_close()
-            thread.join(timeout=10)
-            with app.app_context():
-                db.engine.dispose()
 
 
 @pytest.fixture

@@ -16,8 +16,6 @@ from hall.extensions import db
 from hall.models import AuditEvent, LedgerEntry, Order, Payment, ProviderEvent, User
 from hall.services.trading import refunds
 from hall.services.trading.order_rules import platform_fee
-from tests.factories import PASSWORD
-from tests.http_session import ApiSession
 from tests.integration.conftest import (
     WEBHOOK_DELAY_S,
     WEBHOOK_PATH,
@@ -26,7 +24,9 @@ from tests.integration.conftest import (
     StripeServer,
     wait_for,
 )
-from tests.trading import Parties, make_parties, publish_product
+from tests.support.factories import PASSWORD
+from tests.support.http_session import ApiSession
+from tests.support.trading import Parties, make_parties, publish_product
 
 PRICE = 1_234_567  # fen: 12,345.67 yuan, so the 3 % fee (37,037.01) is rounded
 FEE = platform_fee(PRICE, 300)

@@ -28,8 +28,8 @@ from hall.payments import EXTENSION_KEY, GatewayError
 from hall.payments.stripe_gateway import StripeGateway
 from hall.services.trading import payments, refunds
 from tests.conftest import make_app
-from tests.factories import sign_in
-from tests.trading import Parties, make_parties, publish_product
+from tests.support.factories import sign_in
+from tests.support.trading import Parties, make_parties, publish_product
 
 SECRET_KEY = "sk_test_hall_keys"
 API_BASE = "http://127.0.0.1:9"  # never contacted: the HTTP client below answers every request itself

@@ -14,16 +14,7 @@ from sqlalchemy.exc import DatabaseError
 from hall.extensions import db
 from hall.models import AuditEvent
 from hall.services.core.audit import GENESIS_HASH, event_digest, record_event, verify_chain
-
-
-def append_events(count: int, *, prefix: str = "test.event") -> list[int]:
-    """Record ``count`` events, commit them, and return their ids in chain order."""
-    ids = []
-    for n in range(count):
-        event = record_event(f"{prefix}.{n}", "thing", n, reason=f"reason {n}", details={"n": n, "名": "值"})
-        ids.append(event.id)
-    db.session.commit()
-    return ids
+from tests.support.audit import append_events, lift_append_only
 
 
 def chain() -> list[AuditEvent]:
@@ -32,14 +23,6 @@ def chain() -> list[AuditEvent]:
 
 def event_count() -> int:
     return db.session.scalar(select(func.count()).select_from(AuditEvent)) or 0
-
-
-def lift_append_only(backend: str, operation: str) -> None:
-    """What an attacker with DDL rights would do before rewriting history."""
-    if backend == "postgresql":
-        db.session.execute(text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only"))
-    else:
-        db.session.execute(text(f"DROP TRIGGER audit_events_no_{operation}"))
 
 
 # --- the chain ----------------------------------------------------------------------------------------------

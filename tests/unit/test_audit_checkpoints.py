@@ -27,7 +27,7 @@ from hall.services.core.audit import (
     take_checkpoint,
     verify_chain,
 )
-from tests.unit.test_audit import append_events
+from tests.support.audit import append_events
 
 
 def hall(app: Flask, *args: str) -> Result:

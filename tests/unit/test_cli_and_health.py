@@ -18,7 +18,7 @@ from hall.models.accounts import INSTITUTION_KINDS
 from hall.services.accounts import accounts, sessions
 from hall.services.core.audit import verify_chain
 from tests.conftest import make_app
-from tests.factories import PASSWORD, UserFactory, sign_in
+from tests.support.factories import PASSWORD, UserFactory, sign_in
 
 GOOD_PASSWORD = "量子纠缠 tastes like 7 lemons"
 

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from hall.db import _sqlite_begin
 from hall.extensions import db
 from hall.models import Institution, User
-from tests.factories import InstitutionFactory, UserFactory
+from tests.support.factories import InstitutionFactory, UserFactory
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from hall.models.types import utcnow
 from hall.services.core.errors import Conflict, InvalidInput
 from hall.services.trading import orders, payments, refunds, settlements, stripe_events
 from hall.services.trading.ledger import order_balance
-from tests.trading import Parties, fake_gateway, intent_succeeded, make_parties, publish_product
+from tests.support.trading import Parties, fake_gateway, intent_succeeded, make_parties, publish_product
 
 PRICE = 1_000_000  # fen
 

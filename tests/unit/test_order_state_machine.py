@@ -1,4 +1,4 @@
-"""TXN-05: a Hypothesis rule-based state machine over the real order, payment, refund, dispute and settlement
+"""TXN-05, TOOL-02: a Hypothesis rule-based state machine over the real order, payment, refund, dispute and settlement
 services, against a real database (SQLite, or PostgreSQL with TEST_DATABASE_URL).
 
 Each rule calls one service the way a request would (then commits; services only flush) and predicts from the
@@ -57,8 +57,8 @@ from hall.services.trading import closing, disputes, orders, payments, refunds, 
 from hall.services.trading.order_rules import platform_fee
 from hall.services.trading.orders import HOLDING_STATUSES, ORDER_TRANSITIONS
 from hall.services.trading.payment_states import PAYMENT_TRANSITIONS
-from tests.listing_data import first_of_kind
-from tests.trading import (
+from tests.support.listing_data import first_of_kind
+from tests.support.trading import (
     fake_gateway,
     intent_failed,
     intent_succeeded,

@@ -22,7 +22,7 @@ from hall.services.core.errors import Conflict, InvalidInput
 from hall.services.core.validation import PROVINCE_PREFIXES
 from hall.services.trading import orders, scope
 from hall.services.trading.scope import Deal, Scope
-from tests.trading import make_parties, publish_achievement
+from tests.support.trading import make_parties, publish_achievement
 
 T, E, S, N = "transfer", "exclusive_license", "sole_license", "non_exclusive_license"
 TODAY = date(2030, 6, 15)

@@ -24,9 +24,9 @@ from hall.services.publishing.listings import LISTING_MACHINE, VERSION_MACHINE
 from hall.services.trading.orders import ORDER_MACHINE
 from hall.services.trading.payment_states import PAYMENT_MACHINE
 from hall.services.trading.refunds import REFUND_MACHINE
-from tests.api.test_listing_lifecycle import Owner, admin_decides
-from tests.factories import make_people
-from tests.listing_data import achievement
+from tests.support.factories import make_people
+from tests.support.listing_data import achievement
+from tests.support.listings import Owner, admin_decides
 
 MACHINES = [(ORDER_MACHINE, ORDER_STATUSES, ""), (PAYMENT_MACHINE, PAYMENT_STATUSES, "payment_"),
             (REFUND_MACHINE, REFUND_STATUSES, ""), (LISTING_MACHINE, LISTING_STATUSES, ""),

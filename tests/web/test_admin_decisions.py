@@ -12,8 +12,7 @@ from flask.testing import FlaskClient
 
 from hall.extensions import db
 from hall.models import Institution
-from tests.factories import InstitutionFactory, UserFactory
-from tests.web.conftest import (
+from tests.support.console import (
     admin_client_for,
     audit_events,
     decide_through_console,
@@ -28,6 +27,7 @@ from tests.web.conftest import (
     published_listing,
     text,
 )
+from tests.support.factories import InstitutionFactory, UserFactory
 
 REASON = "请补充专利证书 / add the patent certificate"
 

@@ -11,10 +11,17 @@ from sqlalchemy import update
 
 from hall.extensions import db
 from hall.models import Order
-from tests.api.test_listing_lifecycle import Owner
-from tests.trading import deliver, fake_gateway, intent_succeeded, make_parties, publish_achievement, publish_product
-from tests.web.conftest import admin_client_for, field_errors, flashes, input_values, text
-from tests.web.test_admin_orders import Desk, balance, local_today, row
+from tests.support.console import admin_client_for, field_errors, flashes, input_values, text
+from tests.support.listings import Owner
+from tests.support.order_desk import Desk, balance, local_today, row
+from tests.support.trading import (
+    deliver,
+    fake_gateway,
+    intent_succeeded,
+    make_parties,
+    publish_achievement,
+    publish_product,
+)
 
 LICENCE_PRICE = 500_000_00  # the achievement's fixed price in minor units
 

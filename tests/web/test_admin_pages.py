@@ -19,10 +19,8 @@ from sqlalchemy import text as sql_text
 
 from hall.extensions import db
 from hall.models import AuditEvent, AuthSession, Institution, Listing, ListingAttachment, User
-from tests.factories import InstitutionFactory, UserFactory, valid_credit_code
-from tests.listing_data import achievement, first_of_kind
-from tests.unit.test_audit import lift_append_only
-from tests.web.conftest import (
+from tests.support.audit import lift_append_only
+from tests.support.console import (
     Member,
     admin_client_for,
     console_sign_in,
@@ -35,6 +33,8 @@ from tests.web.conftest import (
     text,
     user_locale,
 )
+from tests.support.factories import InstitutionFactory, UserFactory, valid_credit_code
+from tests.support.listing_data import achievement, first_of_kind
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'
@@ -168,7 +168,8 @@ def test_the_audit_log_filters_and_shows_the_chain_verdict(app: Flask, admin: di
         f"listing {listed.id}", f"listing {other.id}"}
     by_admin = table_rows(text(admin_client.get(f"/admin/audit?actor={admin['email'].upper()}")))
     assert {row[2] for row in by_admin} == {admin["email"]}
-    assert {row[3] for row in by_admin} == {"user.signed_in", "listing.request_changes", "listing_version.request_changes"}
+    assert {row[3] for row in by_admin} == {"user.signed_in", "listing.request_changes",
+                                            "listing_version.request_changes"}
     assert _no_events(text(admin_client.get("/admin/audit?actor=nobody@example.cn")))
 
     today = datetime.now(UTC).date()

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.web.conftest import Member, page_csrf, signed_in_member, text
+from tests.support.console import Member, page_csrf, signed_in_member, text
 
 ADMIN_PREFIX = "/admin"
 PUBLIC = frozenset({"/admin/sign-in"})

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from hall.extensions import db
+from hall.extensions import Model
 from hall.models.types import UtcDateTime, check_in, utcnow
 
 INSTITUTION_KINDS = ("research_institute", "university", "enterprise", "evaluator", "transfer_agency")
@@ -16,7 +17,7 @@ ROLES = ("owner", "member")
 LOCALES = ("zh_CN", "en")
 
 
-class Institution(db.Model):
+class Institution(Model):
     """An organisation that publishes or buys: verified by a platform admin before it may publish or trade."""
 
     __tablename__ = "institutions"
@@ -49,7 +50,7 @@ class Institution(db.Model):
         return self.verification_status == "verified"
 
 
-class User(db.Model):
+class User(Model):
     """A person: signs in, belongs to at most one institution, may be a platform admin (granted by CLI only)."""
 
     __tablename__ = "users"
@@ -78,7 +79,8 @@ class User(db.Model):
 
     # Flask-Login protocol. ``get_id`` names the server-side session, not the user, so that ending the
     # session row ends the cookie (SESS-01).
-    current_session_key = None  # set per request by the session loader (not a column)
+    # Set per request by the session loader (not a column: an annotation here would ask the ORM to map it).
+    current_session_key = cast("str | None", None)
 
     @property
     def is_authenticated(self) -> bool:
@@ -102,7 +104,7 @@ class User(db.Model):
         return self.institution_role == "owner"
 
 
-class AuthSession(db.Model):
+class AuthSession(Model):
     """A signed-in browser session; the cookie carries the key, the row says whether it still counts."""
 
     __tablename__ = "auth_sessions"
@@ -120,7 +122,7 @@ class AuthSession(db.Model):
     user: Mapped[User] = relationship()
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A personal access token for API clients; only its SHA-256 is stored."""
 
     __tablename__ = "api_tokens"
@@ -138,7 +140,7 @@ class ApiToken(db.Model):
     user: Mapped[User] = relationship()
 
 
-class Invitation(db.Model):
+class Invitation(Model):
     """An owner's invitation for an e-mail address to join the institution."""
 
     __tablename__ = "invitations"
@@ -165,7 +167,7 @@ class Invitation(db.Model):
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > utcnow()
 
 
-class ConsumedToken(db.Model):
+class ConsumedToken(Model):
     """The id of a mailed one-time token once it has been used; the primary key makes reuse impossible."""
 
     __tablename__ = "consumed_tokens"

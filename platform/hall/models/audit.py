@@ -6,11 +6,11 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hall.extensions import db
+from hall.extensions import Model
 from hall.models.types import UtcDateTime, utcnow
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """Who did what to which object, from which state to which, why, in which request, when (UTC)."""
 
     __tablename__ = "audit_events"
@@ -31,7 +31,7 @@ class AuditEvent(db.Model):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
-class AuditCheckpoint(db.Model):
+class AuditCheckpoint(Model):
     """A signed statement of the chain's head at one moment: how many events, the last one's id and hash.
 
     Append-only like the events (UPDATE and DELETE refused by triggers). The HMAC signature is made with a key
@@ -54,7 +54,7 @@ class AuditCheckpoint(db.Model):
     signature: Mapped[str] = mapped_column(String(64))  # HMAC-SHA256, hex
 
 
-class ReadinessProbe(db.Model):
+class ReadinessProbe(Model):
     """The row ``/readyz`` writes inside a transaction it always rolls back: proof that the database accepts a
     write within a short lock timeout. It never holds a committed row."""
 

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from hall.extensions import db
+from hall.extensions import Model
 from hall.models.types import UtcDateTime, check_in, utcnow
 
 # kind -> sign of its effect on the money the platform holds for the order (fees move no cash: they allocate it).
@@ -17,7 +17,7 @@ FEE_SIGNS = {"platform_fee": 1, "fee_reversal": -1}
 LEDGER_KINDS = tuple(CASH_SIGNS) + tuple(FEE_SIGNS)
 
 
-class LedgerEntry(db.Model):
+class LedgerEntry(Model):
     """One movement of money for an order; amounts are positive minor units, the kind gives the direction.
 
     Never edited or deleted; a correction is a new entry. ``provider_reference`` is unique, so replaying the

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from hall.extensions import db
+from hall.extensions import Model
 from hall.models.types import UtcDateTime, check_in, utcnow
 
 LISTING_KINDS = ("achievement", "first_of_kind")
@@ -29,7 +29,7 @@ def deal_modes_mask(modes: list[str]) -> int:
     return sum(1 << DEAL_MODES.index(mode) for mode in set(modes))
 
 
-class Listing(db.Model):
+class Listing(Model):
     """A listing's identity and lifecycle; its content lives in versions (the public one and the one being edited)."""
 
     __tablename__ = "listings"
@@ -75,7 +75,7 @@ class Listing(db.Model):
                 and self.working_version.review_status in ("draft", "submitted", "changes_requested"))
 
 
-class ListingVersion(db.Model):
+class ListingVersion(Model):
     """One reviewed-as-a-whole copy of a listing's content. The public sees the approved one."""
 
     __tablename__ = "listing_versions"
@@ -138,7 +138,7 @@ class ListingVersion(db.Model):
         return getattr(self, f"{name}_{lang}")
 
 
-class ListingAttachment(db.Model):
+class ListingAttachment(Model):
     """A PDF or image of a version, stored under a generated name outside the static files (FILE-01)."""
 
     __tablename__ = "listing_attachments"
@@ -157,7 +157,7 @@ class ListingAttachment(db.Model):
     version: Mapped[ListingVersion] = relationship(back_populates="attachments")
 
 
-class HallIndexEntry(db.Model):
+class HallIndexEntry(Model):
     """A published listing as the public hall finds it: filter columns and segmented text for full-text search.
 
     A row exists exactly while the listing is published; it is written in the same transaction as the

@@ -6,11 +6,11 @@ from datetime import datetime
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hall.extensions import db
+from hall.extensions import Model
 from hall.models.types import UtcDateTime, utcnow
 
 
-class OutboxMail(db.Model):
+class OutboxMail(Model):
     """One e-mail: queued in the business transaction, marked sent once delivered."""
 
     __tablename__ = "outbox_mail"

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from hall.extensions import db
+from hall.extensions import Model
 from hall.models.types import UtcDateTime, check_in, utcnow
 
 ORDER_STATUSES = ("requested", "quoted", "accepted", "awaiting_payment", "paid", "delivered", "completed",
@@ -23,7 +23,7 @@ SCOPED_DEAL_MODES = ("transfer", "exclusive_license", "sole_license", "non_exclu
 _OPEN_SQL = check_in("status", OPEN_STATUSES)
 
 
-class Order(db.Model):
+class Order(Model):
     """One deal between a buyer institution and the listing's institution, priced by the platform."""
 
     __tablename__ = "orders"
@@ -125,7 +125,7 @@ class Order(db.Model):
         return self.paid_amount - self.refunded_amount
 
 
-class Payment(db.Model):
+class Payment(Model):
     """One attempt to pay an order by one method (a Stripe PaymentIntent or an expected bank transfer)."""
 
     __tablename__ = "payments"
@@ -153,7 +153,7 @@ class Payment(db.Model):
     order: Mapped[Order] = relationship(back_populates="payments")
 
 
-class ExclusiveClaim(db.Model):
+class ExclusiveClaim(Model):
     """A scoped deal's hold on a listing (transfers and licences of every kind, non-exclusive ones included), so
     that a later deal sees what it would have to coexist with; released when the order ends unpaid or is fully
     refunded. Scope as codes (hall.services.trading.scope; None = unrestricted); the matrix there decides conflicts."""
@@ -176,7 +176,7 @@ class ExclusiveClaim(db.Model):
     released_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
-class IdempotencyRecord(db.Model):
+class IdempotencyRecord(Model):
     """A request made with an Idempotency-Key and the response it got (TXN-02); same key → same response."""
 
     __tablename__ = "idempotency_records"
@@ -192,7 +192,7 @@ class IdempotencyRecord(db.Model):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
 
 
-class ProviderEvent(db.Model):
+class ProviderEvent(Model):
     """A payment provider's event, stored once under its id in the transaction that applies it (PAY-03)."""
 
     __tablename__ = "provider_events"

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from hall.extensions import db
+from hall.extensions import Model
 from hall.models.types import UtcDateTime, check_in, utcnow
 
 # requested: recorded and counted on the order, the provider not yet answered (or the answer not yet applied);
@@ -16,7 +16,7 @@ REFUND_STATUSES = ("requested", "pending", "succeeded", "failed", "cancelled")
 BOOKED_REFUND_STATUSES = ("pending", "succeeded")
 
 
-class Refund(db.Model):
+class Refund(Model):
     """One refund of an order's payment, made by an admin or reported by the provider."""
 
     __tablename__ = "refunds"

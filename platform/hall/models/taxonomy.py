@@ -4,10 +4,10 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from hall.extensions import db
+from hall.extensions import Model
 
 
-class Direction(db.Model):
+class Direction(Model):
     """One of the six future-industry directions (manufacturing, information, materials, energy, space, health)."""
 
     __tablename__ = "industry_directions"
@@ -21,7 +21,7 @@ class Direction(db.Model):
                                                        order_by="IndustryField.position")
 
 
-class IndustryField(db.Model):
+class IndustryField(Model):
     """A named sub-field of a direction, under a stable code such as ``energy.hydrogen``."""
 
     __tablename__ = "industry_fields"

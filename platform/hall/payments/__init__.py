@@ -143,4 +143,4 @@ class OutsideTransactionGateway:
 
 def gateway() -> PaymentGateway:
     """The current app's gateway, refusing calls made inside a database transaction."""
-    return OutsideTransactionGateway(current_app.extensions[EXTENSION_KEY])  # type: ignore[return-value]
+    return OutsideTransactionGateway(current_app.extensions[EXTENSION_KEY])

@@ -17,7 +17,7 @@ class FakeGateway:
     """Intents and refunds kept in dictionaries; ``calls`` lists (operation, idempotency key, params)."""
 
     name = "fake"
-    publishable_key = "pk_test_fake"
+    publishable_key: str | None = "pk_test_fake"
 
     def __init__(self) -> None:
         self.intents: dict[str, Intent] = {}

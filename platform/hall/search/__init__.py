@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from sqlalchemy import delete, func, literal_column, select, table
+from sqlalchemy import ColumnClause, ColumnElement, delete, func, literal_column, select, table
 
 from hall.extensions import db
 from hall.models import HallIndexEntry, Listing, ListingVersion
@@ -113,7 +113,8 @@ def ranked(terms: list[str], mode: Mode, conditions: list[Any], limit: int, offs
     """
     h = HallIndexEntry
     if _is_postgresql():
-        score = func.ts_rank(literal_column("hall_index.search_vector"), _tsquery(terms, mode)).label("score")
+        score: ColumnElement[Any] = func.ts_rank(literal_column("hall_index.search_vector"),
+                                                 _tsquery(terms, mode)).label("score")
         query = select(h.listing_id, score).where(text_condition(terms, mode), *conditions)
         if window is not None:
             newest = (select(h.listing_id).where(text_condition(terms, mode), *conditions)
@@ -121,16 +122,16 @@ def ranked(terms: list[str], mode: Mode, conditions: list[Any], limit: int, offs
             query = query.where(h.listing_id.in_(newest))
         tie_break = h.listing_id.desc()
     else:
-        rowid = literal_column("hall_fts.rowid")
-        matches = (select(rowid.label("listing_id"),
-                          (-func.bm25(literal_column("hall_fts"), TITLE_WEIGHT, BODY_WEIGHT)).label("score"))
-                   .select_from(table("hall_fts"))
-                   .where(literal_column("hall_fts").op("MATCH")(_fts5_query(terms, mode))))
+        rowid: ColumnClause[Any] = literal_column("hall_fts.rowid")
+        matching = (select(rowid.label("listing_id"),
+                           (-func.bm25(literal_column("hall_fts"), TITLE_WEIGHT, BODY_WEIGHT)).label("score"))
+                    .select_from(table("hall_fts"))
+                    .where(literal_column("hall_fts").op("MATCH")(_fts5_query(terms, mode))))
         if window is not None and not conditions:
             # FTS5 walks the matches newest first and scores only the ones it visits. (A rowid IN (…) list
             # beside MATCH would re-run the match for every id; with filters the whole match set is ranked.)
-            matches = matches.order_by(rowid.desc()).limit(window)
-        matches = matches.subquery("matches")
+            matching = matching.order_by(rowid.desc()).limit(window)
+        matches = matching.subquery("matches")
         score, tie_break = matches.c.score, matches.c.listing_id.desc()
         query = select(matches.c.listing_id, score)
         if conditions:

@@ -174,7 +174,8 @@ def _limits(email: str | None, address: str) -> dict[str, tuple[RateLimitItem, t
     address's ceiling applies."""
     config = current_app.config
     prefix = config.get("RATELIMIT_KEY_PREFIX") or "hall"
-    found = {"address": (parse(config["SIGN_IN_LIMIT_PER_IP"]), (prefix, "sign-in", "address", address))}
+    found: dict[str, tuple[RateLimitItem, tuple[str, ...]]] = {
+        "address": (parse(config["SIGN_IN_LIMIT_PER_IP"]), (prefix, "sign-in", "address", address))}
     if email is not None:
         account = account_key(email)
         found["pair"] = (parse(config["SIGN_IN_LIMIT_PER_ACCOUNT_AND_ADDRESS"]),

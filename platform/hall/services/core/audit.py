@@ -16,7 +16,7 @@ import hashlib
 import hmac
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -299,7 +299,7 @@ def _sort_claims(claims: Iterable[CheckpointClaim], key: bytes) -> tuple[list[Ch
                                                                           CheckpointClaim | None]:
     """(claims signed with ``key``, notes on the others, the first whose signature is forged)."""
     current, notes = key_id(key), []
-    usable = []
+    usable: list[CheckpointClaim] = []
     for claim in claims:
         if claim.key_id != current:
             notes.append(f"{claim.source} was signed with another key ({claim.key_id}) and cannot be checked.")
@@ -310,7 +310,7 @@ def _sort_claims(claims: Iterable[CheckpointClaim], key: bytes) -> tuple[list[Ch
     return usable, notes, None
 
 
-def _events(batch_size: int) -> Iterator[AuditEvent]:
+def _events(batch_size: int) -> Generator[AuditEvent, None, None]:
     with db.session.execute(
         select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=batch_size)
     ) as result:

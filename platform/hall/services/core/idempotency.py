@@ -7,8 +7,9 @@ if the first failed, nothing of it was kept and the next request runs afresh.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -40,7 +41,7 @@ def begin(user_id: int, scope: str, key: str, digest: str) -> IdempotencyRecord 
     The same key with a different request answers 422; a key whose first request is still running, 409.
     """
     check_key(key)
-    table = IdempotencyRecord.__table__
+    table = cast(Table, IdempotencyRecord.__table__)  # typed FromClause on the declarative base
     dialect = db.session.get_bind().dialect.name
     insert = pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
     new_id = db.session.execute(insert.values(user_id=user_id, scope=scope[:120], key=key, request_digest=digest,
@@ -48,7 +49,9 @@ def begin(user_id: int, scope: str, key: str, digest: str) -> IdempotencyRecord 
                                 .on_conflict_do_nothing(index_elements=["user_id", "scope", "key"])
                                 .returning(table.c.id)).scalar()
     if new_id is not None:
-        return db.session.get(IdempotencyRecord, new_id)
+        record = db.session.get(IdempotencyRecord, new_id)
+        assert record is not None  # inserted just now, in this transaction
+        return record
     earlier = db.session.scalar(select(IdempotencyRecord).where(
         IdempotencyRecord.user_id == user_id, IdempotencyRecord.scope == scope[:120], IdempotencyRecord.key == key))
     assert earlier is not None

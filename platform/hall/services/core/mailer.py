@@ -5,6 +5,7 @@ import logging
 import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select, update
@@ -44,7 +45,7 @@ def send_queued(messages: list[QueuedMail]) -> None:
     transaction of their own, so no database lock is held while a mail server answers."""
     outcomes = [(message, _send(message)) for message in messages]
     for message, error in outcomes:
-        values = {"attempts": OutboxMail.attempts + 1, "last_error": error}
+        values: dict[str, Any] = {"attempts": OutboxMail.attempts + 1, "last_error": error}
         if error is None:
             values["sent_at"] = utcnow()
         db.session.execute(update(OutboxMail).where(OutboxMail.id == message.id, OutboxMail.sent_at.is_(None))

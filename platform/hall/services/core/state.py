@@ -5,9 +5,9 @@ table, does the compare-and-set and writes the audit event with the from and to 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 
 from hall.extensions import db
 from hall.services.core.audit import lock_chain, record_event
@@ -53,12 +53,12 @@ def compare_and_set(obj: Any, column: str, from_state: Any, to_state: Any, *, co
     model = type(obj)
     lock_chain()  # a transition records an event: take the chain's lock before the row's (no deadlock)
     db.session.flush()
-    result = db.session.execute(
+    result = cast(CursorResult[Any], db.session.execute(  # an UPDATE's result has a rowcount
         update(model)
         .where(model.id == obj.id, getattr(model, column) == from_state, *conditions)
         .values({column: to_state, **values})
         .execution_options(synchronize_session=False)
-    )
+    ))
     if result.rowcount != 1:
         db.session.expire(obj)
         raise Conflict(f"{model.__name__} {obj.id} is no longer {from_state}; reload and try again.")

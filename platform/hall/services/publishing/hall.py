@@ -15,6 +15,7 @@ The directory, an export, applies the rule in SQL.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -27,7 +28,7 @@ from hall.extensions import db
 from hall.models import Direction, HallIndexEntry, Institution, Listing, ListingAttachment, ListingVersion
 from hall.models.listings import DEAL_MODES
 from hall.models.types import utcnow
-from hall.search import count_text_matches, query_terms, ranked, text_condition
+from hall.search import Mode, count_text_matches, query_terms, ranked, text_condition
 from hall.services.core.errors import NotFound
 
 SORTS = ("relevance", "newest", "price_asc", "price_desc")
@@ -155,30 +156,30 @@ def region_prefix(code: str) -> str:
     return code
 
 
-def filtered_selection(f: HallFilter, terms: list[str], mode: str = "all") -> Select[Any]:
+def filtered_selection(f: HallFilter, terms: list[str], mode: Mode = "all") -> Select[Any]:
     """The ids of published listings that meet the filter and, with ``terms``, match the text."""
     conditions = _conditions(f)
     if terms:
-        conditions.append(text_condition(terms, mode))  # type: ignore[arg-type]
+        conditions.append(text_condition(terms, mode))
     return select(HallIndexEntry.listing_id).where(*conditions)
 
 
-def _count(f: HallFilter, terms: list[str], mode: str) -> int:
+def _count(f: HallFilter, terms: list[str], mode: Mode) -> int:
     if terms and not _conditions(f):
-        return count_text_matches(terms, mode)  # type: ignore[arg-type]
+        return count_text_matches(terms, mode)
     return db.session.scalar(select(func.count()).select_from(filtered_selection(f, terms, mode).subquery())) or 0
 
 
-def _page_ids(f: HallFilter, terms: list[str], mode: str, sort: str, limit: int, offset: int,
-              total: int) -> list[tuple[int, float | None]]:
+def _page_ids(f: HallFilter, terms: list[str], mode: Mode, sort: str, limit: int, offset: int,
+              total: int) -> Sequence[tuple[int, float | None]]:
     h = HallIndexEntry
     if terms and sort == "relevance":
         window = int(current_app.config.get("SEARCH_RANK_WINDOW", 5000))
-        return ranked(terms, mode, _conditions(f), limit, offset,  # type: ignore[arg-type]
+        return ranked(terms, mode, _conditions(f), limit, offset,
                       window=max(window, offset + limit) if total > window else None)
     if sort in ("price_asc", "price_desc"):
         price = h.price_amount.asc() if sort == "price_asc" else h.price_amount.desc()
-        order = [h.price_amount.is_(None), price, h.published_at.desc()]
+        order: list[ColumnElement[Any]] = [h.price_amount.is_(None), price, h.published_at.desc()]
     else:
         order = [h.published_at.desc(), h.listing_id.desc()]
     query = filtered_selection(f, terms, mode).order_by(*order).limit(limit).offset(offset)
@@ -192,7 +193,7 @@ def search_hall(f: HallFilter, *, sort: str = "relevance", page: int = 1, per_pa
     Only ids (and scores) are sorted; the rows of the one page shown are fetched afterwards.
     """
     terms = query_terms(f.q) if f.q else []
-    mode = "all"
+    mode: Mode = "all"
     total = _count(f, terms, mode)
     if terms and total == 0 and len(terms) > 1:  # a long phrase: fall back to any of its words
         mode = "any"

@@ -10,7 +10,9 @@ inserts its own claim — so concurrent buyers of overlapping scopes are seriali
 """
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, select, update
 
 from hall.extensions import db
 from hall.models import ExclusiveClaim, Listing, Order
@@ -21,12 +23,12 @@ from hall.services.trading.scope import Deal, Scope, first_conflict, modes_that_
 
 def take_stock(order: Order) -> None:
     """Take ``order.quantity`` units from the listing's stock, or raise Conflict when fewer are left."""
-    result = db.session.execute(
+    result = cast(CursorResult[Any], db.session.execute(  # an UPDATE's result has a rowcount
         update(Listing)
         .where(Listing.id == order.listing_id, Listing.stock.is_not(None), Listing.stock >= order.quantity)
         .values(stock=Listing.stock - order.quantity)
         .execution_options(synchronize_session=False)
-    )
+    ))
     if result.rowcount != 1:
         left = db.session.scalar(select(Listing.stock).where(Listing.id == order.listing_id))
         raise Conflict(f"Not enough stock: {order.quantity} asked, {left or 0} left.")

@@ -130,7 +130,7 @@ class EntryFilter:
     until: date | None = None
 
 
-def entries_query(actor: User, f: EntryFilter) -> Select[tuple[LedgerEntry]]:
+def entries_query(actor: User, f: EntryFilter) -> Select[LedgerEntry]:
     """The actor's institution's entries (as buyer, seller or both), newest first, with optional filters."""
     scope = scope_for(actor)
     # Fees and settlements are between the platform and the seller: buyers see only their own money's moves.

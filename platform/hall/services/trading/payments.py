@@ -129,16 +129,22 @@ def start_payment(actor: User, order_id: int, method: str) -> tuple[Payment, dic
     else:
         intent = gateway().create_intent(amount=request.amount, currency=request.currency,
                                          idempotency_key=request.key, metadata=request.metadata)
-        payment = db.session.get(Payment, payment_id)
-        assert payment is not None
+        payment = _payment_by_id(payment_id)
         if not attach_intent(payment, request.placeholder, intent):
             end_transaction()
             provider_calls.cancel_at_provider([provider_calls.IntentRef(payment_id, payment.order_id,
                                                                         payment.attempt, intent.id)])
             raise Conflict("The order changed while the card payment was being prepared; reload it.")
+    payment = _payment_by_id(payment_id)
+    return payment, {"client_secret": intent.client_secret, "publishable_key": gateway().publishable_key}
+
+
+
+def _payment_by_id(payment_id: int) -> Payment:
+    """A payment read again after ``end_transaction`` (it was committed before, so it is there)."""
     payment = db.session.get(Payment, payment_id)
     assert payment is not None
-    return payment, {"client_secret": intent.client_secret, "publishable_key": gateway().publishable_key}
+    return payment
 
 
 def _pay_order(order: Order, payment: Payment, charge_reference: str, rail: str, actor: User | None,

@@ -8,9 +8,9 @@ requested by a crash or an unreachable Stripe is finished by ``flask hall reconc
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 
 from hall.extensions import db
 from hall.models import Order, Payment, Refund, User
@@ -53,9 +53,9 @@ def count_refund(order: Order, amount: int, *, keep_settled: bool = False) -> No
     ``keep_settled``: an admin's refund may not touch money already settled to the seller (the platform no
     longer holds it). A refund the provider reports has happened and is counted up to what was paid."""
     limit = Order.paid_amount - Order.settled_amount if keep_settled else Order.paid_amount
-    result = db.session.execute(
+    result = cast(CursorResult[Any], db.session.execute(  # an UPDATE's result has a rowcount
         update(Order).where(Order.id == order.id, Order.refunded_amount + amount <= limit)
-        .values(refunded_amount=Order.refunded_amount + amount).execution_options(synchronize_session=False))
+        .values(refunded_amount=Order.refunded_amount + amount).execution_options(synchronize_session=False)))
     db.session.expire(order)
     if result.rowcount != 1:
         remaining = order.paid_amount - order.refunded_amount - (order.settled_amount if keep_settled else 0)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 
 from hall.extensions import db
 from hall.models import Order, User
@@ -30,9 +31,9 @@ def record_settlement(admin: User, order_id: int, *, amount: int, bank_reference
         raise InvalidInput.field("value_date", "cannot be in the future")
     if entry_by_reference(f"settlement:{bank_reference}") is not None:
         raise Conflict(f"A settlement with bank reference {bank_reference} has already been recorded.")
-    result = db.session.execute(
+    result = cast(CursorResult[Any], db.session.execute(  # an UPDATE's result has a rowcount
         update(Order).where(Order.id == order.id, Order.settled_amount == order.settled_amount)
-        .values(settled_amount=Order.settled_amount + amount).execution_options(synchronize_session=False))
+        .values(settled_amount=Order.settled_amount + amount).execution_options(synchronize_session=False)))
     if result.rowcount != 1:
         raise Conflict("Another settlement was recorded meanwhile; reload and check what is due.")
     db.session.expire(order)

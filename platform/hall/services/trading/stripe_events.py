@@ -10,10 +10,10 @@ import json
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import stripe
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -66,7 +66,7 @@ def verify_event(payload: bytes, signature: str | None, secret: str | None, tole
 
 def _claim_event(event_id: str, event_type: str) -> ProviderEvent | None:
     """Insert the event id; None when it is already there (another delivery got it first)."""
-    table = ProviderEvent.__table__
+    table = cast(Table, ProviderEvent.__table__)  # typed FromClause on the declarative base
     values = {"provider": "stripe", "event_id": event_id[:100], "event_type": event_type[:64], "outcome": "applied",
               "received_at": utcnow()}
     dialect = db.session.get_bind().dialect.name

@@ -15,8 +15,8 @@ from hall.models import User
 from hall.payments import EXTENSION_KEY
 from hall.payments.fake import FakeGateway
 from hall.services.publishing import listing_review, listings
-from tests.factories import InstitutionFactory, UserFactory
-from tests.listing_data import achievement, first_of_kind
+from tests.support.factories import InstitutionFactory, UserFactory
+from tests.support.listing_data import achievement, first_of_kind
 
 WEBHOOK_SECRET = "whsec_testing_secret"  # TestingConfig's STRIPE_WEBHOOK_SECRET
 _event_ids = itertools.count(1)
