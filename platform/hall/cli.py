@@ -1,4 +1,5 @@
-"""``flask hall …``: create-admin, seed-demo, verify-audit, audit-checkpoint, suspend-user, deliver-mail."""
+"""``flask hall …``: create-admin, seed-demo, verify-audit, audit-checkpoint, suspend-user, reinstate-user,
+deliver-mail."""
 from __future__ import annotations
 
 import sys
@@ -166,6 +167,24 @@ def suspend_user(email: str, reason: str) -> None:
         _fail(error)
     _commit()
     click.echo(f"{user.email} is suspended; its sessions and tokens have ended.")
+
+
+@hall_cli.command("reinstate-user")
+@click.argument("email")
+@click.option("--reason", default=None, help="Why (kept in the audit trail).")
+def reinstate_user(email: str, reason: str | None) -> None:
+    """Lift a person's suspension; they sign in again (their old sessions and tokens stay ended)."""
+    from hall.services.accounts import accounts
+
+    user = accounts.find_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No account for {email}.")
+    try:
+        accounts.reinstate_user(None, user, reason)
+    except ServiceError as error:
+        _fail(error)
+    _commit()
+    click.echo(f"{user.email} is active again.")
 
 
 @hall_cli.command("deliver-mail")

@@ -204,6 +204,25 @@ def test_suspend_user_ends_sessions_and_tokens(app: Flask, client: FlaskClient) 
         db.session.remove()
 
 
+def test_reinstate_user_lifts_the_suspension_through_the_users_state_machine(app: Flask, client: FlaskClient) -> None:
+    email = add_user(app)
+    assert hall(app, "suspend-user", email, "--reason", "fraud report #42").exit_code == 0
+    again = hall(app, "suspend-user", email, "--reason", "twice")
+    assert again.exit_code != 0 and "suspended" in again.output  # the table refuses suspend from suspended
+    result = hall(app, "reinstate-user", email, "--reason", "cleared")
+    assert result.exit_code == 0, result.output
+    sign_in(client, email, PASSWORD)
+    assert client.get("/api/v1/me").status_code == 200
+    with app.app_context():
+        events = db.session.execute(select(AuditEvent.action, AuditEvent.from_state, AuditEvent.to_state)
+                                    .where(AuditEvent.object_type == "user", AuditEvent.action.in_(
+                                        ("user.suspended", "user.reinstated"))).order_by(AuditEvent.id)).all()
+        assert [tuple(e) for e in events] == [("user.suspended", "active", "suspended"),
+                                              ("user.reinstated", "suspended", "active")]
+    assert hall(app, "reinstate-user", email).exit_code != 0  # not suspended any more
+    assert hall(app, "reinstate-user", "nobody@example.cn").exit_code != 0
+
+
 def test_suspend_user_refuses_unknown_accounts_and_missing_reasons(app: Flask) -> None:
     email = add_user(app)
     before = row_counts(app)
