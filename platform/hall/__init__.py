@@ -91,14 +91,19 @@ def _migrations_dir() -> str:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Mount the JSON API under /api/v1, the admin console under /admin, and the health checks."""
+    """Mount the JSON API under /api/v1, the admin console under /admin, the web front at /, and the health
+    checks."""
     from blueprints import api as api_blueprints
+    from blueprints import display
     from blueprints.admin import admin
     from blueprints.health import health
+    from blueprints.web import web
     from hall.extensions import csrf
 
     app.register_blueprint(health)
     app.register_blueprint(admin)
+    app.register_blueprint(web)
+    display.install(app)
     api_blueprints.register(app, csrf)
 
 

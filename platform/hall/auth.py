@@ -8,7 +8,7 @@ from hall.models import User
 from hall.services.accounts import accounts, sessions
 from hall.services.core.errors import Unauthorized
 
-SIGN_IN_ENDPOINTS = frozenset({"auth.sign_in", "admin.sign_in"})  # the two doors; one throttle for both
+SIGN_IN_ENDPOINTS = frozenset({"auth.sign_in", "admin.sign_in", "web.sign_in"})  # the doors; one throttle for all
 
 
 def bearer_token() -> str | None:

@@ -15,6 +15,7 @@ from hall.services.core.errors import ServiceError
 
 log = logging.getLogger("hall.errors")
 ADMIN_PREFIX = "/admin"
+JSON_PREFIXES = ("/api/", "/healthz", "/readyz")
 
 _FRIENDLY = {
     400: "The request could not be read; check that the body is valid JSON and the parameters are right.",
@@ -65,18 +66,31 @@ def bound_errors(errors: dict[str, Any]) -> tuple[dict[str, Any], int]:
     return bounded, budget["omitted"]
 
 
+def _html_error_template() -> str | None:
+    """The error page for this request, or None for a JSON problem document."""
+    path = request.path
+    if path.startswith(ADMIN_PREFIX):
+        return "admin/error.html"
+    if path.startswith(JSON_PREFIXES):
+        return None
+    return "web/error.html" if request.accept_mimetypes.best_match(
+        ["application/json", "text/html"]) == "text/html" else None
+
+
 def problem(status: int, message: str, *, errors: dict[str, Any] | None = None, title: str | None = None,
             headers: dict[str, str] | None = None) -> Response:
-    """Build the error response: an HTML page inside the admin console, a JSON problem document elsewhere."""
+    """Build the error response: an HTML page inside the admin console and, for a browser, on the web front; a
+    JSON problem document for the API, the health checks and any client that does not ask for HTML."""
     from werkzeug.http import HTTP_STATUS_CODES
 
-    if has_request_context() and request.path.startswith(ADMIN_PREFIX):
+    template = _html_error_template() if has_request_context() else None
+    if template is not None:
         title = title or HTTP_STATUS_CODES.get(status, "Error")
         try:
-            page = render_template("admin/error.html", status=status, message=message, title=title,
+            page = render_template(template, status=status, message=message, title=title,
                                    request_id=current_request_id())
         except Exception:  # the error page itself failed: never let that become a traceback
-            log.exception("the admin error page could not be rendered")
+            log.exception("the error page could not be rendered")
             page = str(escape(f"{status} {title}: {message} (request id {current_request_id()})"))
         response = Response(page, status=status, mimetype="text/html")
         for key, value in (headers or {}).items():

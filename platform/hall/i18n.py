@@ -1,7 +1,7 @@
 """Languages (Flask-Babel): zh_CN by default, en; the choice is remembered on the person."""
 from __future__ import annotations
 
-from flask import request
+from flask import has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -11,9 +11,12 @@ LOCALES = ("zh_CN", "en")
 
 
 def select_locale() -> str:
-    """The signed-in person's language, else the browser's, else Chinese."""
+    """The signed-in person's language, else the one a visitor chose on the site, else the browser's, else
+    Chinese."""
     if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
         return str(current_user.locale)
+    if has_request_context() and session.get("locale") in LOCALES:
+        return str(session["locale"])
     best = request.accept_languages.best_match(["zh_CN", "zh", "en"]) if request else None
     return "en" if best == "en" else "zh_CN"
 

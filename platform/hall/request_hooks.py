@@ -29,7 +29,11 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 API_PREFIX = "/api/"
 ADMIN_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; form-action 'self'; "
              "frame-ancestors 'none'; base-uri 'none'")
-UPLOAD_ENDPOINTS = frozenset({"listings.add_attachment"})  # the only API routes that take multipart/form-data
+# The web front: the site's own styles, images and scripts only (no inline code), forms post to the site.
+WEB_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; "
+           "frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+JSON_PATHS = ("/api/", "/healthz", "/readyz")
+UPLOAD_ENDPOINTS = frozenset({"listings.add_attachment", "web.workspace_upload"})  # routes that take file uploads
 # Authenticated by their own signature, never by a session: the only writes without a CSRF check (PAY-02).
 CSRF_EXEMPT_ENDPOINTS = frozenset({"payments.stripe_webhook"})
 # Swagger UI is served from the pinned package (no CDN); its start-up script is inline.
@@ -176,9 +180,14 @@ def _add_security_headers(response: Response) -> None:
     docs = request.path.startswith("/api/v1/docs")
     if request.path.startswith(("/admin", "/static/")):
         headers.setdefault("Content-Security-Policy", ADMIN_CSP)
+    elif docs:
+        headers.setdefault("Content-Security-Policy", DOCS_CSP)
+    elif request.path.startswith(JSON_PATHS):
+        headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
     else:
-        headers.setdefault("Content-Security-Policy",
-                           DOCS_CSP if docs else "default-src 'none'; frame-ancestors 'none'")
+        headers.setdefault("Content-Security-Policy", WEB_CSP)
+        if current_user.is_authenticated:  # a signed-in person's page is theirs alone
+            headers.setdefault("Cache-Control", "private, no-store")
     if current_app.config["SESSION_COOKIE_SECURE"]:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     if request.path.startswith((API_PREFIX, "/admin")) and not docs:

@@ -166,6 +166,31 @@ def test_approving_a_submitted_listing_from_a_stale_page_is_409(app: Flask, admi
     assert len(mails(app, listed.owner_email, "listing_decision")) == 1
 
 
+def test_a_revisions_diff_shows_words_money_and_names_not_codes(app: Flask, admin_client: FlaskClient) -> None:
+    listed = published_listing(app, admin_client)
+    revised = listed.owner.patch(listed.id, {"price_mode": "fixed", "price_amount": 50_000_000_00,
+                                             "region_code": "340104", "keywords": ["固态电池", "硫化物"]})
+    assert revised.status_code == 200, revised.get_json()
+    assert listed.owner.post(f"/api/v1/listings/{listed.id}/submit").status_code == 200
+    html = text(admin_client.get(f"/admin/listings/{listed.id}"))
+    diff = html.split('<table class="diff">', 1)[1].split("</table>", 1)[0]
+    price = diff.split('data-field="price_amount">', 1)[1].split("</tr>", 1)[0]
+    assert "¥50,000,000.00" in price and "5000000000" not in price
+    region = diff.split('data-field="region_code">', 1)[1].split("</tr>", 1)[0]
+    assert "安徽省 340104" in region and "<td class=\"new\">340104" not in region
+    assert "固态电池, 硫化物" in diff.split('data-field="keywords">', 1)[1].split("</tr>", 1)[0]
+    assert "price_amount" not in diff.replace('data-field="price_amount"', "")  # labels, not column names
+    shown = html.split("<dt>提交时间</dt><dd>", 1)[1].split("</dd>", 1)[0]
+    with app.app_context():
+        from hall.models import Listing
+
+        listing = db.session.get(Listing, listed.id)
+        assert listing is not None and listing.working_version is not None and listing.submitted_at is not None
+        revision_time, first_time = listing.working_version.updated_at, listing.submitted_at
+    assert revision_time != first_time
+    assert f'datetime="{revision_time.isoformat()}"' in shown  # the revision's own time, not the first submission
+
+
 def test_a_revision_shows_its_differences_and_is_published_when_approved(app: Flask, admin_client: FlaskClient,
                                                                         admin: dict[str, Any]) -> None:
     listed = published_listing(app, admin_client)
@@ -179,8 +204,9 @@ def test_a_revision_shows_its_differences_and_is_published_when_approved(app: Fl
     html = text(admin_client.get(f"/admin/listings/{listed.id}"))
     assert '<table class="diff">' in html
     diff = html.split('<table class="diff">', 1)[1].split("</table>", 1)[0]
-    assert '<th scope="row">title_en</th>' in diff and old_title in diff and new_title in diff
-    assert '<th scope="row">title_zh</th>' not in diff  # unchanged fields are not listed
+    assert '<tr data-field="title_en"><th scope="row">标题（英文）</th>' in diff  # the field's label, not its column
+    assert old_title in diff and new_title in diff
+    assert 'data-field="title_zh"' not in diff  # unchanged fields are not listed
 
     assert decide_through_console(admin_client, listed.id, "approve").status_code == 302
     assert public.get(f"/api/v1/hall/listings/{listed.id}?lang=en").get_json()["title"] == new_title

@@ -96,6 +96,8 @@ def test_the_order_page_shows_parties_listing_terms_history_payments_and_ledger(
     assert "支付成功" in payments_table and "银行卡（Stripe）" in payments_table  # the rail, not the gateway
     history = html.split('id="history"', 1)[1]
     assert "order.create" in history and "order.pay" in history and "已付款" in history
+    created = history.split('data-action="order.create">', 1)[1].split("</tr>", 1)[0]
+    assert desk.parties.buyer in created  # who acted: the buyer's person, by e-mail (the console sees people)
     # A card payment is refunded through the gateway: no bank reference is asked for.
     assert "refund-amount" in input_values(html) and "refund-bank_reference" not in input_values(html)
     assert desk.admin.get("/admin/orders/987654").status_code == 404
@@ -370,3 +372,18 @@ def test_every_order_page_renders_with_demo_data(app: Flask, tmp_path: Any) -> N
         response = client.get(path)
         assert response.status_code == 200 and "</html>" in text(response), path
     assert len(listed(client)) == len(ids) and len(listed(client, "?queue=settlement")) == 1
+
+
+def test_the_refundable_amount_shown_is_what_the_server_accepts_after_a_settlement(desk: Desk) -> None:
+    order = desk.order()
+    assert desk.transfer(order["id"]).status_code == 302
+    desk.complete(order)
+    settled = desk.post(order["id"], "settlement", amount="4000000.00", bank_reference="STL-1",
+                        value_date=local_today().isoformat())
+    assert settled.status_code == 302, text(settled)
+    html = text(desk.admin.get(f"/admin/orders/{order['id']}"))
+    assert "尚可退款 ¥8,000,000.00。" in html  # paid 12,000,000 less the 4,000,000 settled to the seller
+    beyond = desk.post(order["id"], "refund", amount="8000000.01", reason="退款", bank_reference="RET-1")
+    assert beyond.status_code == 409
+    exactly = desk.post(order["id"], "refund", amount="8000000.00", reason="退款", bank_reference="RET-2")
+    assert exactly.status_code == 302, text(exactly)

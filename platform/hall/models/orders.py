@@ -124,6 +124,12 @@ class Order(Model):
         """What was paid and not refunded yet."""
         return self.paid_amount - self.refunded_amount
 
+    @property
+    def admin_refundable_amount(self) -> int:
+        """What an admin may still refund: paid, less refunded, less what was settled to the seller (the platform
+        no longer holds that money); never below zero."""
+        return max(self.paid_amount - self.refunded_amount - self.settled_amount, 0)
+
 
 class Payment(Model):
     """One attempt to pay an order by one method (a Stripe PaymentIntent or an expected bank transfer)."""

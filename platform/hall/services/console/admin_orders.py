@@ -13,8 +13,9 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from hall.extensions import db
-from hall.models import Institution, LedgerEntry, Order, Payment, User
+from hall.models import AuditEvent, Institution, LedgerEntry, Order, Payment, User
 from hall.models.ledger import CASH_SIGNS, FEE_SIGNS
+from hall.services.console.admin_queries import object_history
 from hall.services.core.access import require_admin
 from hall.services.trading.order_queries import OrderDetail, admin_order, order_detail
 from hall.services.trading.payments import PAYABLE_ORDER_STATUSES
@@ -130,6 +131,7 @@ class OrderPage:
     payments: list[Payment]
     actions: frozenset[str]
     refund_by_bank: bool  # the money came by bank transfer: a refund is a transfer back, with its bank reference
+    history: list[tuple[AuditEvent, str | None]]  # the order's audit events with who acted (their e-mail)
 
     @property
     def order(self) -> Order:
@@ -142,7 +144,7 @@ def order_actions(order: Order, seller_due: int) -> frozenset[str]:
     actions = set()
     if order.status in PAYABLE_ORDER_STATUSES and order.amount:
         actions.add("bank_transfer")
-    if order.paid_amount > order.refunded_amount:
+    if order.admin_refundable_amount > 0:
         actions.add("refund")
     if order.status == "completed" and seller_due > 0:
         actions.add("settlement")
@@ -159,4 +161,5 @@ def order_page(admin: User, order_id: int) -> OrderPage:
     paid_with = [payment.method for payment in payments if payment.status == "succeeded"]
     return OrderPage(detail=detail, payments=payments,
                      actions=order_actions(order, detail.balance["seller_due"]),
-                     refund_by_bank=bool(paid_with) and paid_with[-1] == "bank_transfer")
+                     refund_by_bank=bool(paid_with) and paid_with[-1] == "bank_transfer",
+                     history=object_history(admin, "order", order.id))

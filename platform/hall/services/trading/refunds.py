@@ -58,10 +58,10 @@ def count_refund(order: Order, amount: int, *, keep_settled: bool = False) -> No
         .values(refunded_amount=Order.refunded_amount + amount).execution_options(synchronize_session=False)))
     db.session.expire(order)
     if result.rowcount != 1:
-        remaining = order.paid_amount - order.refunded_amount - (order.settled_amount if keep_settled else 0)
+        remaining = order.admin_refundable_amount if keep_settled else max(order.refundable_amount, 0)
         settled = " (money settled to the seller is not refundable here)" if keep_settled and order.settled_amount \
             else ""
-        raise Conflict(f"Only {max(remaining, 0)} {order.currency} (minor units) remain refundable{settled}.")
+        raise Conflict(f"Only {remaining} {order.currency} (minor units) remain refundable{settled}.")
 
 
 def _uncount_refund(order: Order, amount: int) -> None:

@@ -1,0 +1,17 @@
+"""The web front people visit: the public hall, account pages and the institution workspace, server-rendered
+(Jinja, Flask-WTF, Flask-Babel; zh_CN by default, en), calling the same services as the API. No business rule
+lives in a view: a view parses a form, calls one service, and renders or redirects."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+web = Blueprint("web", __name__)
+
+from blueprints.web import (  # noqa: E402,F401  (routes)
+    account,
+    public,
+    site,
+    workspace,
+    workspace_institution,  # the institution, its members, API tokens
+    workspace_orders,  # orders and transaction records
+)

@@ -1,0 +1,83 @@
+"""What every page shares: the language switch (remembered on the person, or in the session of a visitor)."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, redirect, request, session
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import HiddenField, SelectChoice, SelectField
+from wtforms.validators import AnyOf
+
+from blueprints.actor import actor
+from blueprints.web import web
+from hall.i18n import LOCALES
+from hall.services.accounts import accounts
+
+
+class LanguageForm(FlaskForm):
+    """Switch the site's language."""
+
+    locale = SelectField(choices=[SelectChoice("zh_CN", "中文"), SelectChoice("en", "English")],
+                         validators=[AnyOf(LOCALES)])
+    next = HiddenField()
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only paths on this site are followed after a form (no open redirect)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+@web.post("/language")
+def language() -> Response:
+    """Remember the chosen language: on the person when signed in, in the session otherwise."""
+    form = LanguageForm()
+    if form.validate_on_submit():
+        session["locale"] = form.locale.data
+        if current_user.is_authenticated:
+            accounts.update_profile(actor(), {"locale": form.locale.data})
+    return redirect(safe_next(form.next.data, "/"))
+
+
+@web.get("/language")
+def language_link() -> Response:
+    """A visitor's language links: the choice is kept in the session (changing language harms nobody, so it needs
+    no form). Public pages then carry no CSRF token and set no cookie until a visitor chooses; signed-in people
+    use the form, which also remembers the choice on their profile."""
+    choice = request.args.get("locale")
+    if choice in LOCALES:
+        session["locale"] = choice
+    return redirect(safe_next(request.args.get("next"), "/"))
+
+
+# The site's navigation: (endpoint, label, who sees it). Route modules add their entries with ``nav_item``; an entry
+# whose endpoint is not registered is left out.
+NAV: list[tuple[int, str, Any, str]] = []
+AUDIENCES = ("everyone", "visitors", "signed_in", "members")
+
+
+def nav_item(endpoint: str, label: Any, audience: str = "everyone", position: int = 50) -> None:
+    """Add a link to the site's navigation for ``audience`` (everyone, visitors, signed_in or members), ordered by
+    ``position``."""
+    assert audience in AUDIENCES
+    NAV.append((position, endpoint, label, audience))
+    NAV.sort(key=lambda item: item[0])
+
+
+def _sees(audience: str) -> bool:
+    signed_in = bool(current_user.is_authenticated)
+    return {"everyone": True, "visitors": not signed_in, "signed_in": signed_in,
+            "members": signed_in and current_user.institution_id is not None}[audience]
+
+
+@web.app_context_processor
+def site_globals() -> dict[str, Any]:
+    """``site_nav()`` and ``has_endpoint(name)`` for the web templates."""
+    def site_nav() -> list[tuple[str, str]]:
+        return [(endpoint, str(label)) for _position, endpoint, label, audience in NAV
+                if endpoint in current_app.view_functions and _sees(audience)]
+
+    return {"site_nav": site_nav, "has_endpoint": lambda name: name in current_app.view_functions}
