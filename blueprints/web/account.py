@@ -4,16 +4,12 @@ API (AUTHN-01: sign-in shares the API's and the console's throttle); a refusal r
 fields it names, with the service's status."""
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, refresh
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 from flask_wtf import FlaskForm
-from marshmallow import Schema, ValidationError
 from werkzeug.wrappers import Response
 
 from blueprints.actor import actor, viewer
@@ -29,7 +25,7 @@ from blueprints.web.account_forms import (
     SignInForm,
     place_errors,
 )
-from blueprints.web.site import nav_item, safe_next
+from blueprints.web.site import check_with, nav_item, safe_next
 from hall.auth import authenticate_throttled, begin_browser_session
 from hall.extensions import db, limiter
 from hall.services.accounts import accounts, sessions
@@ -59,16 +55,6 @@ def _page_locale() -> str:
     return "en" if locale is not None and locale.language == "en" else "zh_CN"
 
 
-def _load(schema: Schema, data: dict[str, Any]) -> dict[str, Any]:
-    """The API's schema checks the form's data (one set of rules for both doors); refusals are ``InvalidInput``."""
-    try:
-        loaded: dict[str, Any] = schema.load(data)
-    except ValidationError as error:
-        messages = error.messages if isinstance(error.messages, Mapping) else {"_schema": error.messages}
-        raise InvalidInput("Fix the fields named in errors.", dict(messages)) from None
-    return loaded
-
-
 def _refused(form: FlaskForm, error: ServiceError) -> int:
     """Undo the request's changes, put the messages beside their fields (the rest on top); returns the status."""
     db.session.rollback()
@@ -96,7 +82,7 @@ def register() -> Page:
     status = 200
     if form.validate_on_submit():
         try:
-            user, _org = accounts.register(**_load(RegistrationIn(), form.payload()))
+            user, _org = accounts.register(**check_with(RegistrationIn(), form.payload()))
         except ServiceError as error:
             status = _refused(form, error)
         else:
@@ -156,7 +142,7 @@ def resend_confirmation() -> Page:
     status = 200
     if form.validate_on_submit():
         try:
-            accounts.resend_confirmation(_load(EmailIn(), {"email": form.email.data or ""})["email"])
+            accounts.resend_confirmation(check_with(EmailIn(), {"email": form.email.data or ""})["email"])
         except ServiceError as error:
             status = _refused(form, error)
         else:
@@ -229,7 +215,7 @@ def request_password_reset() -> Page:
     status = 200
     if form.validate_on_submit():
         try:
-            accounts.request_password_reset(_load(EmailIn(), {"email": form.email.data or ""})["email"])
+            accounts.request_password_reset(check_with(EmailIn(), {"email": form.email.data or ""})["email"])
         except ServiceError as error:
             status = _refused(form, error)
         else:
@@ -247,7 +233,7 @@ def reset_password() -> Page:
     status = 200
     if form.validate_on_submit():
         try:
-            user = accounts.reset_password(**_load(PasswordResetIn(), {
+            user = accounts.reset_password(**check_with(PasswordResetIn(), {
                 "token": form.token.data or "", "new_password": form.new_password.data or ""}))
         except ServiceError as error:
             if "token" in error.errors:  # the link cannot be used: say why and offer a new one
@@ -290,7 +276,7 @@ def accept_invitation() -> Page:
             fields.update(display_name=form.display_name.data or "", password=form.password.data or "",
                           locale=form.locale.data or "zh_CN")
         try:
-            data = _load(InvitationAcceptIn(), fields)
+            data = check_with(InvitationAcceptIn(), fields)
             user = accounts.accept_invitation(data.pop("token"), viewer(), **data)
         except ServiceError as error:
             status = _refused(form, error)

@@ -1,11 +1,13 @@
 """What every page shares: the language switch (remembered on the person, or in the session of a visitor)."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import current_app, redirect, request, session
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from marshmallow import Schema, ValidationError
 from werkzeug.wrappers import Response
 from wtforms import HiddenField, SelectChoice, SelectField
 from wtforms.validators import AnyOf
@@ -14,6 +16,7 @@ from blueprints.actor import actor
 from blueprints.web import web
 from hall.i18n import LOCALES
 from hall.services.accounts import accounts
+from hall.services.core.errors import InvalidInput
 
 
 class LanguageForm(FlaskForm):
@@ -81,3 +84,14 @@ def site_globals() -> dict[str, Any]:
                 if endpoint in current_app.view_functions and _sees(audience)]
 
     return {"site_nav": site_nav, "has_endpoint": lambda name: name in current_app.view_functions}
+
+
+def check_with(schema: Schema, data: dict[str, Any]) -> dict[str, Any]:
+    """A form's data checked by the API's schema (one set of rules for both doors); refusals are ``InvalidInput``
+    naming the fields."""
+    try:
+        loaded: dict[str, Any] = schema.load(data)
+    except ValidationError as error:
+        messages = error.messages if isinstance(error.messages, Mapping) else {"_schema": error.messages}
+        raise InvalidInput("Fix the fields named in errors.", dict(messages)) from None
+    return loaded

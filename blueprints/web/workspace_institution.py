@@ -15,7 +15,7 @@ from flask_login import current_user
 
 from blueprints.actor import actor
 from blueprints.web import web
-from blueprints.web.site import nav_item
+from blueprints.web.site import check_with, nav_item
 from blueprints.web.workspace import Page, member_page, run
 from blueprints.web.workspace_forms import ActionForm
 from blueprints.web.workspace_institution_forms import (
@@ -24,7 +24,6 @@ from blueprints.web.workspace_institution_forms import (
     ProfileForm,
     RoleForm,
     TokenForm,
-    load,
 )
 from hall.models import Institution
 from hall.services.accounts import institutions, sessions
@@ -95,7 +94,7 @@ def my_institution() -> Page:
         return _institution_page(org, form, 422)
     sent = {name for name in PROFILE_FIELDS if name in request.form and name in form}
     outcome = run(form, lambda: institutions.update_institution(
-        actor(), org.id, load(InstitutionUpdateIn(partial=True), form.payload(sent))))
+        actor(), org.id, check_with(InstitutionUpdateIn(partial=True), form.payload(sent))))
     if outcome.refused:
         org = institutions.institution_for_member(actor(), _org_id())
         if outcome.status == 422:
@@ -146,7 +145,7 @@ def change_member_role(user_id: int) -> Page:
         flash(_("Choose a role."), "error")
         return _members_page(status=422)
     outcome = run(form, lambda: institutions.change_member_role(
-        actor(), _org_id(), user_id, load(RoleIn(), {"role": form.role.data})["role"]))
+        actor(), _org_id(), user_id, check_with(RoleIn(), {"role": form.role.data})["role"]))
     if outcome.refused:
         return _members_page(status=outcome.status or 500)
     flash(_("The role is changed."), "success")
@@ -176,7 +175,7 @@ def invite_member() -> Page:
     if not form.validate_on_submit():
         return _members_page(form, 422)
     outcome = run(form, lambda: institutions.invite_member(
-        actor(), _org_id(), **load(InvitationIn(), {"email": form.email.data or "", "role": form.role.data})))
+        actor(), _org_id(), **check_with(InvitationIn(), {"email": form.email.data or "", "role": form.role.data})))
     if outcome.refused or outcome.value is None:
         return _members_page(form, outcome.status or 500)
     flash(_("The invitation is mailed to %(email)s.", email=outcome.value.email), "success")
@@ -216,7 +215,7 @@ def api_tokens() -> Page:
     body: dict[str, Any] = {"name": (form.name.data or "").strip()}
     if form.expires_in_days.data is not None:
         body["expires_in_days"] = form.expires_in_days.data
-    outcome = run(form, lambda: sessions.create_api_token(actor(), **load(ApiTokenIn(), body)))
+    outcome = run(form, lambda: sessions.create_api_token(actor(), **check_with(ApiTokenIn(), body)))
     if outcome.refused or outcome.value is None:
         return _tokens_page(form, status=outcome.status or 500)
     token, secret = outcome.value

@@ -3,30 +3,18 @@ gets wrong; the data then goes through the API's own schemas (``InstitutionUpdat
 ``InvitationIn``, ``ApiTokenIn``) and the services, whose messages are put beside the fields they name."""
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from marshmallow import Schema, ValidationError
 from wtforms import EmailField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from hall.models.accounts import INSTITUTION_KINDS, ROLES
-from hall.services.core.errors import InvalidInput
 
 PROFILE_FIELDS = ("kind", "name_zh", "name_en", "credit_code", "region_code", "address", "website", "description")
 OPTIONAL_FIELDS = frozenset({"name_en", "address", "website", "description"})
-
-
-def load(schema: Schema, data: dict[str, Any]) -> dict[str, Any]:
-    """The API's schema checks the form's data (one set of rules for both doors); refusals are ``InvalidInput``."""
-    try:
-        loaded: dict[str, Any] = schema.load(data)
-    except ValidationError as error:
-        messages = error.messages if isinstance(error.messages, Mapping) else {"_schema": error.messages}
-        raise InvalidInput("Fix the fields named in errors.", dict(messages)) from None
-    return loaded
 
 
 def _roles() -> list[SelectChoice]:
