@@ -8,7 +8,7 @@ from __future__ import annotations
 from math import ceil
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -235,6 +235,13 @@ def order_dispute(order_id: int) -> Page:
 # --- Paying ------------------------------------------------------------------------------------------------------
 
 
+# The site's policy plus what Stripe.js needs (https://docs.stripe.com/security/guide#content-security-policy).
+STRIPE_PAGE_CSP = ("default-src 'self'; img-src 'self' data: https://*.stripe.com; style-src 'self'; "
+                   "script-src 'self' https://js.stripe.com; frame-src https://js.stripe.com https://hooks.stripe.com; "
+                   "connect-src 'self' https://api.stripe.com; form-action 'self'; frame-ancestors 'none'; "
+                   "base-uri 'none'; object-src 'none'")
+
+
 @web.post("/workspace/orders/<int:order_id>/pay")
 @member_page
 def order_pay(order_id: int) -> Page:
@@ -251,11 +258,12 @@ def order_pay(order_id: int) -> Page:
         return _order_page(order_id, transfer=extra["bank_transfer"], payment=payment)
     if gateway().name == "fake":
         return redirect(url_for("web.order_card", order_id=order_id))
-    # TODO: the site's content security policy allows only its own scripts; Stripe.js (https://js.stripe.com)
-    # must be allowed on this page before the Payment Element can load.
-    return render_template("web/orders/card.html", order=order_queries.party_order_detail(actor(), order_id),
-                           payment=payment, client_secret=extra["client_secret"],
-                           publishable_key=extra["publishable_key"], fake=False, form=ButtonForm())
+    page = make_response(render_template(
+        "web/orders/card.html", order=order_queries.party_order_detail(actor(), order_id), payment=payment,
+        client_secret=extra["client_secret"], publishable_key=extra["publishable_key"], fake=False,
+        form=ButtonForm()))
+    page.headers["Content-Security-Policy"] = STRIPE_PAGE_CSP  # this page alone loads Stripe.js and its frames
+    return page
 
 
 def _fake_only() -> None:

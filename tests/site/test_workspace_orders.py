@@ -260,6 +260,11 @@ def test_real_gateway_renders_the_payment_element_page(market: Market) -> None:
         assert response.status_code == 200, text(response)[:2000]
         shown = text(response)
         assert 'data-publishable-key="pk_test_fake"' in shown and "_secret_" in shown
+        assert '<script src="https://js.stripe.com/v3/"></script>' in shown and "stripe-payment.js" in shown
+        policy = response.headers["Content-Security-Policy"]  # Stripe.js and its frames on this page only
+        assert "script-src 'self' https://js.stripe.com" in policy and "frame-src https://js.stripe.com" in policy
+        assert "js.stripe.com" not in page(market.buyer, path)  # no other page loads it
+        assert market.buyer.client.get(path).headers["Content-Security-Policy"].count("stripe") == 0
         page(market.buyer, f"{path}/pay/card", status=404)
     finally:
         del gateway.name
