@@ -28,6 +28,7 @@ from blueprints.web.account_forms import (
 from blueprints.web.site import check_with, nav_item, safe_next
 from hall.auth import authenticate_throttled, begin_browser_session
 from hall.extensions import db, limiter
+from hall.i18n import LOCALES
 from hall.services.accounts import accounts, sessions
 from hall.services.accounts.institutions import open_invitation
 from hall.services.accounts.tokens import read_token
@@ -174,7 +175,10 @@ def sign_in() -> Page:
         unconfirmed = error.status == 403 and "Confirm" in error.message
         return render_template("web/account/sign_in.html", form=form, unconfirmed=unconfirmed), \
             error.status, headers
+    chosen = session.get("locale")  # a language the visitor picked on this browser before signing in
     begin_browser_session(user)
+    if chosen in LOCALES and chosen != user.locale:
+        accounts.update_profile(user, {"locale": chosen})  # the latest choice is remembered on the person
     refresh()  # the form looked up the visitor's language before we knew who they are
     flash(_("Signed in."), "success")
     return redirect(safe_next(form.next.data, HOME))

@@ -28,3 +28,12 @@ LABELS = (
     _l("charge"), _l("refund"), _l("settlement"), _l("platform_fee"), _l("fee_reversal"), _l("dispute_withdrawal"),
     _l("dispute_reinstatement"), _l("refund_reversal"),
 )
+
+# What a listing lacks before it can be submitted (hall.services.publishing.listing_rules.missing_for_submission):
+# pages show these service messages translated.
+SUBMISSION_MESSAGES = (
+    _l("required before submission"), _l("offer at least one deal mode"),
+    _l("required in at least one complete language (all of title, summary, description, benefit, scenarios)"),
+    _l("required for a fixed price"), _l("required for a starting price"), _l("a negotiable price has no amount"),
+    _l("required for a first-of-kind product"),
+)

@@ -4,7 +4,6 @@ accessibility smoke test of the forms."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,15 +17,13 @@ from tests.support.factories import PASSWORD, InstitutionFactory, UserFactory, t
 from tests.support.http_session import ApiSession as Api
 from tests.support.listing_data import achievement
 from tests.support.live_server import LiveServer
+from tests.support.screens import EXPECT_TIMEOUT_MS, screenshot
 
 pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(),
                        reason=f"browser tests need Debian's Chromium at {CHROMIUM} (CI installs it)"),
 ]
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-EXPECT_TIMEOUT_MS = 10_000
 
 LISTING = achievement()
 TITLE_ZH, TITLE_EN = LISTING["title_zh"], LISTING["title_en"]
@@ -120,17 +117,6 @@ def assert_headings(page: Any, text: dict[str, str], h1: str) -> None:
     nav = page.get_by_role("navigation")
     for key in ("dashboard", "institutions", "queue"):
         expect(nav.get_by_role("link", name=text[key], exact=True)).to_be_visible()
-
-
-def screenshot(page: Any, name: str) -> Path:
-    """A full-page PNG under test-artifacts/screenshots/ at the repository root; checked to be a real image."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True, timeout=15_000)
-    data = path.read_bytes()
-    assert data[:8] == PNG_SIGNATURE, f"{path} is not a PNG"
-    assert len(data) > 5 * 1024, f"{path} is only {len(data)} bytes"
-    return path
 
 
 def rendering_fonts(page: Any, selector: str) -> list[dict[str, Any]]:

@@ -3,7 +3,6 @@ facet, reads it, in Chinese and in English; every page fits a phone's width; scr
 and phone width are kept under test-artifacts/screenshots/."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,13 +10,10 @@ from playwright.sync_api import expect
 
 from hall.extensions import db
 from hall.models import IndustryField
-from tests.browser.test_admin_flow import screenshot
 from tests.support.listing_data import first_of_kind
 from tests.support.live_server import LiveServer
+from tests.support.screens import desktop_and_phone_shots
 from tests.support.trading import make_parties, publish, publish_achievement
-
-PHONE = {"width": 375, "height": 812}
-DESKTOP = {"width": 1280, "height": 900}
 
 
 def _seed(live_server: LiveServer) -> dict[str, Any]:
@@ -31,22 +27,6 @@ def _seed(live_server: LiveServer) -> dict[str, Any]:
                 "hydrogen_en": hydrogen.name_en}
 
 
-def _fits_the_width(page: Any) -> None:
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 1, f"{page.url} scrolls sideways by {overflow}px"
-
-
-def _shots(page: Any, name: str) -> list[Path]:
-    """The page at desktop and at phone width (checked to fit), as two screenshots."""
-    shots = []
-    for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
-        page.set_viewport_size(size)
-        _fits_the_width(page)
-        shots.append(screenshot(page, f"web-{name}-{label}"))
-    page.set_viewport_size(DESKTOP)
-    return shots
-
-
 @pytest.mark.parametrize("locale", ["zh", "en"])
 def test_a_visitor_finds_a_listing_by_search_and_by_facet(live_server: LiveServer, page: Any, locale: str) -> None:
     seeded = _seed(live_server)
@@ -54,13 +34,13 @@ def test_a_visitor_finds_a_listing_by_search_and_by_facet(live_server: LiveServe
     if locale == "en":
         page.get_by_role("link", name="English").click()
         expect(page.locator("html")).to_have_attribute("lang", "en")
-    shots = _shots(page, f"home-{locale}")
+    shots = desktop_and_phone_shots(page, f"home-{locale}")
 
     search = page.get_by_role("searchbox").first
     search.fill("固态电池")
     search.press("Enter")
     expect(page.locator("main")).to_contain_text("固态电池")
-    shots += _shots(page, f"search-{locale}")
+    shots += desktop_and_phone_shots(page, f"search-{locale}")
 
     page.goto("/hall")
     closed = page.locator(".facets details:not([open]) > summary")
@@ -70,10 +50,10 @@ def test_a_visitor_finds_a_listing_by_search_and_by_facet(live_server: LiveServe
     page.locator(".facets").get_by_role("link", name=facet).first.click()
     expect(page.locator("main")).to_contain_text("兆瓦级氢燃料电池发电系统")
     expect(page.locator("main")).not_to_contain_text("energy.hydrogen")  # names, never codes
-    shots += _shots(page, f"facet-{locale}")
+    shots += desktop_and_phone_shots(page, f"facet-{locale}")
 
     page.get_by_role("link", name="兆瓦级氢燃料电池发电系统").first.click()
     expect(page.locator("h1")).to_contain_text("兆瓦级氢燃料电池发电系统")
     expect(page.locator("main")).to_contain_text("¥")
-    shots += _shots(page, f"listing-{locale}")
+    shots += desktop_and_phone_shots(page, f"listing-{locale}")
     assert len(shots) == 8

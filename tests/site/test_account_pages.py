@@ -341,3 +341,11 @@ def test_mail_requests_and_registrations_are_rate_limited_like_the_api(app: Flas
     assert post_form(client, "/register", registration_form(password_again="typo")).status_code == 422
     limited = post_form(client, "/register", registration_form())
     assert limited.status_code == 429 and count(app, User) == 0
+
+
+def test_a_language_chosen_before_signing_in_is_kept_and_remembered(app: Flask, client: FlaskClient,
+                                                                    people: dict[str, Any]) -> None:
+    assert client.get("/language?locale=en&next=/sign-in").status_code == 302
+    assert web_sign_in(client, people["owner"]).status_code == 302
+    assert '<html lang="en">' in text(client.get("/", headers=HTML))
+    assert person(app, people["owner"]).locale == "en"  # remembered on the person, for every browser

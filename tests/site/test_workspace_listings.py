@@ -485,3 +485,13 @@ def test_a_file_larger_than_a_form_body_uploads_within_the_file_limit(app: Flask
     big = PDF + b"%" + b"0" * 8192 + b"\n"  # over that cap, under the file limit
     assert upload(browser, listing_id, big, "full-report.pdf").status_code == 302
     assert stored(app, listing_id)["files"] == [("attachment", "full-report.pdf", "application/pdf")]
+
+
+def test_what_a_listing_lacks_is_said_in_chinese_on_a_chinese_page(app: Flask, browser: FlaskClient) -> None:
+    form = {**as_form(achievement(region_code="110000")), "trl": ""}
+    listing_id = created_id(post(browser, "/workspace/listings/new?kind=achievement", form))
+    with app.app_context():
+        db.session.execute(User.__table__.update().values(locale="zh_CN"))
+        db.session.commit()
+    html = text(post(browser, f"/workspace/listings/{listing_id}/submit", {}))
+    assert "提交前必须填写" in html and "required before submission" not in html
