@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import current_app, redirect, request, session
 from flask_login import current_user
@@ -28,8 +29,12 @@ class LanguageForm(FlaskForm):
 
 
 def safe_next(target: str | None, default: str) -> str:
-    """Only paths on this site are followed after a form (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """Only paths on this site are followed after a form (no open redirect). Browsers drop tabs and newlines from
+    a URL and read a backslash as a slash, so a path with a control character or a backslash is refused too."""
+    if not target or any(ord(c) < 0x20 or c in "\\\x7f" for c in target):
+        return default
+    parts = urlsplit(target)
+    if target.startswith("/") and not target.startswith("//") and not parts.scheme and not parts.netloc:
         return target
     return default
 

@@ -27,6 +27,8 @@ def test_a_visitor_switches_language_by_link_and_the_choice_stays_in_the_session
     assert switched.status_code == 302 and switched.headers["Location"] == "/"  # never off the site
     assert '<html lang="en">' in client.get("/no-such-page", headers=HTML).get_data(as_text=True)
     assert client.get("/language?locale=fr&next=/hall").headers["Location"] == "/hall"  # unknown: ignored
+    for sneaky in ("/%09/evil.example", "/%5Cevil.example", "/%0A/evil.example"):  # tab, backslash, newline
+        assert client.get(f"/language?locale=en&next={sneaky}").headers["Location"] == "/"
 
 
 def test_a_signed_in_person_switches_with_a_csrf_checked_form_kept_on_the_profile(app: Flask) -> None:
