@@ -13,12 +13,11 @@ import pytest
 from tests.conftest import make_app
 from tests.support.http_session import ApiSession
 from tests.support.live_server import LiveServer, serve
+from tests.support.screens import browser_page
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-ACTION_TIMEOUT_MS = 10_000  # clicks, fills, waits for a locator
-NAVIGATION_TIMEOUT_MS = 15_000  # goto, reload, the navigation a submit button starts
 
 
 @pytest.fixture
@@ -53,13 +52,8 @@ def chromium() -> Iterator[Any]:
 def page(chromium: Any, live_server: LiveServer) -> Iterator[Any]:
     """A fresh browser context (no cookies) whose relative URLs go to the live server; Chinese is the browser's
     language, as for the platform's users. Closed before the server stops."""
-    context = chromium.new_context(base_url=live_server.url, locale="zh-CN", viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(ACTION_TIMEOUT_MS)
-    context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
+    with browser_page(chromium, live_server.url) as page:
+        yield page
 
 
 @pytest.fixture

@@ -18,12 +18,12 @@ from playwright.sync_api import expect
 from hall.extensions import db
 from hall.models import Order, User
 from hall.services.trading import payments
-from tests.browser.conftest import ACTION_TIMEOUT_MS, CHROMIUM, NAVIGATION_TIMEOUT_MS
+from tests.browser.conftest import CHROMIUM
 from tests.support.factories import PASSWORD, UserFactory, token_from_mail, valid_credit_code
 from tests.support.listing_data import achievement
 from tests.support.listings import PDF
 from tests.support.live_server import LiveServer
-from tests.support.screens import EXPECT_TIMEOUT_MS
+from tests.support.screens import EXPECT_TIMEOUT_MS, browser_page
 from tests.support.screens import desktop_and_phone_shots as _shots
 from tests.support.trading import make_parties, publish, publish_product
 
@@ -43,13 +43,8 @@ def _expect_timeout() -> None:
 @contextmanager
 def second_browser(chromium: Any, live_server: LiveServer) -> Iterator[Any]:
     """Another person's browser: a fresh context (no cookies), Chinese, desktop size."""
-    context = chromium.new_context(base_url=live_server.url, locale="zh-CN", viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(ACTION_TIMEOUT_MS)
-    context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
+    with browser_page(chromium, live_server.url) as page:
+        yield page
 
 
 def web_sign_in(page: Any, email: str, password: str = PASSWORD, *, english: bool = False) -> None:

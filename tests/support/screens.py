@@ -2,12 +2,16 @@
 and the same page at desktop and at phone width, checked to fit the phone without scrolling sideways."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 EXPECT_TIMEOUT_MS = 10_000
+ACTION_TIMEOUT_MS = 10_000  # clicks, fills, waits for a locator
+NAVIGATION_TIMEOUT_MS = 15_000  # goto, reload, the navigation a submit button starts
 PHONE = {"width": 375, "height": 812}
 DESKTOP = {"width": 1280, "height": 900}
 
@@ -38,3 +42,16 @@ def desktop_and_phone_shots(page: Any, name: str) -> list[Path]:
         shots.append(screenshot(page, f"web-{name}-{label}"))
     page.set_viewport_size(DESKTOP)
     return shots
+
+
+@contextmanager
+def browser_page(chromium: Any, base_url: str) -> Iterator[Any]:
+    """A page in a fresh browser context (no cookies) whose relative URLs go to ``base_url``; Chinese is the
+    browser's language, as for the platform's users; desktop size. The context closes on exit."""
+    context = chromium.new_context(base_url=base_url, locale="zh-CN", viewport=DESKTOP)
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
+    context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
