@@ -277,7 +277,8 @@ def start_server(url: str, port: int, args: argparse.Namespace, workdir: Path, w
     for key in ("STRIPE_SECRET_KEY", "STRIPE_API_BASE", "TRUSTED_PROXIES"):
         env.pop(key, None)
     env.update(HALL_ENV="production", DATABASE_URL=url, SECRET_KEY=secrets.token_urlsafe(48),
-               STRIPE_WEBHOOK_SECRET=webhook_secret, PAYMENT_GATEWAY="fake", RATELIMIT_STORAGE_URI="memory://",
+               STRIPE_WEBHOOK_SECRET=webhook_secret, PAYMENT_GATEWAY="fake", ALLOW_FAKE_PAYMENTS="1",
+               RATELIMIT_STORAGE_URI="memory://",
                MAIL_BACKEND="log", HALL_INSTANCE_DIR=str(workdir / "instance"),
                PUBLIC_BASE_URL=f"http://127.0.0.1:{port}")
     command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import send_file
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from hall.services.core.errors import NotFound
@@ -13,7 +14,7 @@ from hall.services.core.errors import NotFound
 def send_attachment(attachment: Any, path: Path) -> Response:
     """Serve a stored file under its display name as an attachment (FILE-01)."""
     if not path.exists():
-        raise NotFound("The stored file is missing; ask the institution to upload it again.")
+        raise NotFound(_("The stored file is missing; ask the institution to upload it again."))
     response = send_file(path, mimetype=attachment.content_type, as_attachment=True,
                          download_name=attachment.filename, max_age=0, conditional=True)
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"

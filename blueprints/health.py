@@ -17,6 +17,7 @@ from urllib.request import pathname2url
 
 from flask import Blueprint, Flask, current_app, jsonify, send_from_directory
 from flask.blueprints import BlueprintSetupState
+from flask_babel import gettext as _
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite as sqlite_dialect
@@ -132,7 +133,7 @@ def docs_assets_dir() -> Path:
 def docs_asset(filename: str) -> Response:
     """One file of Swagger UI for /api/v1/docs (OPENAPI_SWAGGER_UI_URL points here): nothing from a CDN."""
     if filename not in DOCS_ASSETS:
-        raise NotFound("No such file.")
+        raise NotFound(_("No such file."))
     return send_from_directory(docs_assets_dir(), filename, max_age=3600)
 
 

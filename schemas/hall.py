@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from hall.models import ListingVersion
-from hall.models.listings import DEAL_MODES, LISTING_KINDS, PRODUCT_KINDS, RECOGNITION_LEVELS, TEXT_FIELDS
+from hall.models.listings import DEAL_MODES, LISTING_KINDS, PRICE_MODES, PRODUCT_KINDS, RECOGNITION_LEVELS, TEXT_FIELDS
 from hall.search import highlight
 from hall.services.core.validation import region_code_problem
 from schemas.common import MAX_ID, StrictSchema, checked_by
@@ -25,6 +26,8 @@ class HallQueryIn(StrictSchema):
     trl_min = fields.Integer(validate=validate.Range(min=1, max=9))
     trl_max = fields.Integer(validate=validate.Range(min=1, max=9))
     deal_mode = fields.String(validate=validate.OneOf(DEAL_MODES))
+    price_mode = fields.String(validate=validate.OneOf(PRICE_MODES),
+                               metadata={"description": "fixed, negotiable (面议) or starting (起价)"})
     price_min = fields.Integer(validate=validate.Range(min=0, max=MAX_MONEY), metadata={"description": "minor units"})
     price_max = fields.Integer(validate=validate.Range(min=0, max=MAX_MONEY), metadata={"description": "minor units"})
     currency = fields.String(validate=validate.OneOf(CURRENCIES))
@@ -46,7 +49,7 @@ class HallQueryIn(StrictSchema):
     def _ranges(self, data: dict[str, Any], **_kwargs: Any) -> None:
         for low, high in (("trl_min", "trl_max"), ("price_min", "price_max")):
             if data.get(low) is not None and data.get(high) is not None and data[low] > data[high]:
-                raise ValidationError(f"must not be below {low}", high)
+                raise ValidationError(_("must not be below %(field)s", field=low), high)
 
 
 class DirectoryQueryIn(HallQueryIn):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from hall.models.listings import DEAL_MODES, LISTING_KINDS, PRICE_MODES, PRODUCT_KINDS, RECOGNITION_LEVELS
@@ -51,12 +52,12 @@ class IpAssetIn(StrictSchema):
         number, ip_type = data.get("number"), data.get("ip_type")
         if ip_type in PATENT_TYPES:
             if not number:
-                raise ValidationError("a patent needs its number, e.g. CN202310123456.7", "number")
+                raise ValidationError(_("a patent needs its number, e.g. CN202310123456.7"), "number")
             problem = patent_number_problem(number.upper(), ip_type)
             if problem:
                 raise ValidationError(problem, "number")
         elif ip_type != "know_how" and not number:
-            raise ValidationError("give the registration number", "number")
+            raise ValidationError(_("give the registration number"), "number")
 
 
 class InsuranceIn(StrictSchema):
@@ -75,7 +76,7 @@ class InsuranceIn(StrictSchema):
     @validates_schema
     def _period(self, data: dict[str, Any], **_kwargs: Any) -> None:
         if data.get("period_start") and data.get("period_end") and data["period_end"] <= data["period_start"]:
-            raise ValidationError("must be after period_start", "period_end")
+            raise ValidationError(_("must be after period_start"), "period_end")
 
 
 class FirstOfKindIn(StrictSchema):
@@ -103,7 +104,7 @@ class FirstOfKindIn(StrictSchema):
     @validates_schema
     def _validity(self, data: dict[str, Any], **_kwargs: Any) -> None:
         if data.get("valid_from") and data.get("valid_until") and data["valid_until"] <= data["valid_from"]:
-            raise ValidationError("must be after valid_from", "valid_until")
+            raise ValidationError(_("must be after valid_from"), "valid_until")
 
 
 class ListingContentIn(StrictSchema):
@@ -140,7 +141,7 @@ class ListingContentIn(StrictSchema):
     @validates_schema
     def _price(self, data: dict[str, Any], **_kwargs: Any) -> None:
         if data.get("price_mode") == "negotiable" and data.get("price_amount") is not None:
-            raise ValidationError("a negotiable price has no amount; leave it out", "price_amount")
+            raise ValidationError(_("a negotiable price has no amount; leave it out"), "price_amount")
 
 
 class ListingCreateIn(ListingContentIn):

@@ -28,8 +28,8 @@ from schemas.hall import (
 
 blp = ApiBlueprint("hall", __name__, url_prefix="/hall", description="The public hall: find published listings")
 
-FILTER_KEYS = ("q", "kind", "direction", "field", "trl_min", "trl_max", "deal_mode", "price_min", "price_max",
-               "currency", "region", "product_kind", "recognition_level", "state_funded")
+FILTER_KEYS = ("q", "kind", "direction", "field", "trl_min", "trl_max", "deal_mode", "price_mode", "price_min",
+               "price_max", "currency", "region", "product_kind", "recognition_level", "state_funded")
 
 
 class LangIn(StrictSchema):

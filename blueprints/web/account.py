@@ -29,7 +29,9 @@ from blueprints.web.site import check_with, nav_item, safe_next
 from hall.auth import authenticate_throttled, begin_browser_session
 from hall.extensions import db, limiter
 from hall.i18n import LOCALES
+from hall.library_messages import translate_library_message
 from hall.services.accounts import accounts, sessions
+from hall.services.accounts.accounts import EmailNotConfirmed
 from hall.services.accounts.institutions import open_invitation
 from hall.services.accounts.tokens import read_token
 from hall.services.core.errors import InvalidInput, ServiceError
@@ -62,7 +64,7 @@ def _refused(form: FlaskForm, error: ServiceError) -> int:
     left = place_errors(form, error.errors)
     if left or not error.errors or not isinstance(error, InvalidInput):
         for message in left or [error.message]:
-            flash(_(message), "error")
+            flash(translate_library_message(str(message)), "error")
     return error.status
 
 
@@ -132,7 +134,7 @@ def confirm_email() -> Page:
 def _problem_text(error: ServiceError) -> str:
     """What is wrong with a mailed link, in the page's language where the catalogs know the sentence."""
     messages = error.errors.get("token") or [error.message]
-    return _(str(messages[0]))
+    return translate_library_message(str(messages[0]))
 
 
 @web.route("/confirm-email/resend", methods=["GET", "POST"])
@@ -172,7 +174,7 @@ def sign_in() -> Page:
         form.password.errors = [_sign_in_refusal(error)]
         retry_after = getattr(error, "retry_after", None)
         headers = {"Retry-After": str(retry_after)} if retry_after else {}
-        unconfirmed = error.status == 403 and "Confirm" in error.message
+        unconfirmed = isinstance(error, EmailNotConfirmed)
         return render_template("web/account/sign_in.html", form=form, unconfirmed=unconfirmed), \
             error.status, headers
     chosen = session.get("locale")  # a language the visitor picked on this browser before signing in
@@ -189,11 +191,11 @@ def _sign_in_refusal(error: ServiceError) -> str:
         return _("E-mail address or password is wrong.")
     if error.status == 429:
         return _("Too many failed sign-ins; wait a while before trying again.")
-    if error.status == 403 and "Confirm" in error.message:
+    if isinstance(error, EmailNotConfirmed):
         return _("Confirm your e-mail address first: open the link we mailed you, or ask for a new one.")
     if error.status == 403:
         return _("This account is suspended; contact the platform administrators.")
-    return _(error.message)
+    return error.message
 
 
 @web.post("/sign-out")
@@ -302,7 +304,7 @@ def _invitation_page(form: FlaskForm, status: int) -> Page:
     token = form.token.data or ""
     try:
         if not token:
-            raise InvalidInput.field("token", "this link is not valid; copy the whole link from the e-mail")
+            raise InvalidInput.field("token", _("this link is not valid; copy the whole link from the e-mail"))
         invitation, _claims = open_invitation(token)
     except ServiceError as error:
         status = status if status >= 400 else (error.status if token else 400)

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -22,6 +21,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
+from hall.library_messages import translate_library_message
 from hall.models.accounts import INSTITUTION_KINDS
 from hall.services.core.validation import PASSWORD_MAX_LENGTH
 
@@ -149,7 +149,7 @@ def place_errors(form: FlaskForm, errors: Mapping[str, Any]) -> list[str]:
     that has a translation is shown in the page's language."""
     left: list[str] = []
     for name, messages in _flatten(errors).items():
-        translated = [_(message) for message in messages]
+        translated = [translate_library_message(str(message)) for message in messages]
         if name in form and form[name].type not in ("HiddenField", "CSRFTokenField"):
             form[name].errors = list(form[name].errors or []) + translated
         else:

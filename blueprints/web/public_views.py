@@ -19,14 +19,15 @@ from blueprints.api.hall import FILTER_KEYS
 from blueprints.display import region_name
 from hall.i18n import money
 from hall.models import HallIndexEntry, ListingVersion
-from hall.models.listings import DEAL_MODES, LISTING_KINDS, PRODUCT_KINDS, RECOGNITION_LEVELS
+from hall.models.listings import DEAL_MODES, LISTING_KINDS, PRICE_MODES, PRODUCT_KINDS, RECOGNITION_LEVELS
 from hall.services.publishing import hall, hall_pages
 from hall.services.publishing.hall import HallFilter
 from schemas.hall import present_version
 
 # The parameters of a search, in the one order links and canonical addresses use; `institution` is the API's name.
-FILTER_PARAMS = ("q", "kind", "direction", "field", "region", "trl_min", "trl_max", "deal_mode", "price_min",
-                 "price_max", "currency", "product_kind", "recognition_level", "state_funded", "institution")
+FILTER_PARAMS = ("q", "kind", "direction", "field", "region", "trl_min", "trl_max", "deal_mode", "price_mode",
+                 "price_min", "price_max", "currency", "product_kind", "recognition_level", "state_funded",
+                 "institution")
 # Parameters that say where a visitor came from: dropped before the query is checked and from canonical addresses.
 TRACKING = re.compile(r"^(utm_[a-z_]+|gclid|fbclid|msclkid|yclid|spm|from|share_token|_hsenc|_hsmi|mc_[ce]id)$")
 # The policy the admin console uses: this site's own styles and images, no scripts, forms only to this site.
@@ -35,6 +36,7 @@ SORTS = (("relevance", _l("Best match")), ("newest", _l("Newest")), ("price_asc"
 PARAM_WORDS = {
     "q": _l("Search words"), "kind": _l("Kind"), "direction": _l("Direction"), "field": _l("Field"),
     "region": _l("Region"), "trl_min": _l("Lowest TRL"), "trl_max": _l("Highest TRL"), "deal_mode": _l("Deal mode"),
+    "price_mode": _l("Price"),
     "price_min": _l("Lowest price"), "price_max": _l("Highest price"), "currency": _l("Currency"),
     "product_kind": _l("Product kind"), "recognition_level": _l("Recognition level"),
     "state_funded": _l("State funded"), "institution": _l("Institution"), "sort": _l("Sort"), "page": _l("Page"),
@@ -269,6 +271,7 @@ def facet_groups(counts: dict[str, dict[str, int]], args: dict[str, Any],
                                                         key=lambda c: -counts["province"][c]),
               lambda c: region_name(f"{c}0000"), lambda c: f"{c}0000"),
         group("deal_mode", "deal_mode", _l("Deal mode"), list(DEAL_MODES), _),
+        group("price_mode", "price_mode", _l("Price"), list(PRICE_MODES), _),
         group("product_kind", "product_kind", _l("Product kind"), list(PRODUCT_KINDS), _),
         group("recognition_level", "recognition_level", _l("Recognition level"), list(RECOGNITION_LEVELS), _),
         group("state_funded", "state_funded", _l("State funded"), ["true", "false"],

@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, redirect, request, session
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from marshmallow import Schema, ValidationError
@@ -98,5 +99,5 @@ def check_with(schema: Schema, data: dict[str, Any]) -> dict[str, Any]:
         loaded: dict[str, Any] = schema.load(data)
     except ValidationError as error:
         messages = error.messages if isinstance(error.messages, Mapping) else {"_schema": error.messages}
-        raise InvalidInput("Fix the fields named in errors.", dict(messages)) from None
+        raise InvalidInput(_("Fix the fields named in errors."), dict(messages)) from None
     return loaded

@@ -39,6 +39,7 @@ from blueprints.web.workspace_sections import (
     split_list,
     text_or_none,
 )
+from hall.library_messages import translate_library_message
 from hall.models.listings import ATTACHMENT_ROLES, LANGUAGES, PRICE_MODES, TEXT_FIELDS
 from hall.money import CURRENCIES
 from hall.services.core.errors import InvalidInput
@@ -64,7 +65,7 @@ def plain_fields(form: Any) -> Iterator[Field]:
 def translate_errors(form: Any) -> None:
     """Show the schemas' and services' messages (written in English) in the page's language."""
     for item in plain_fields(form):
-        item.errors = [_(str(message)) for message in item.errors]
+        item.errors = [translate_library_message(str(message)) for message in item.errors]
 
 
 class ListingForm(FlaskForm):
@@ -163,7 +164,7 @@ class ListingForm(FlaskForm):
             loaded: dict[str, Any] = ListingContentIn().load(self.payload())
         except ValidationError as error:
             messages = error.messages if isinstance(error.messages, Mapping) else {"_schema": error.messages}
-            raise InvalidInput("Fix the fields named in errors.", self._dotted(messages)) from None
+            raise InvalidInput(_("Fix the fields named in errors."), self._dotted(messages)) from None
         return loaded
 
     def _dotted(self, errors: Mapping[Any, Any], prefix: str = "") -> dict[str, list[str]]:

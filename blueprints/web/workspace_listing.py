@@ -17,6 +17,7 @@ from blueprints.web import web
 from blueprints.web.workspace import Page, can_edit, member_page, run
 from blueprints.web.workspace_choices import ATTACHMENT_ROLE_LABELS
 from blueprints.web.workspace_forms import ActionForm, UploadForm, listing_form
+from hall.library_messages import translate_library_message
 from hall.models import Listing
 from hall.services.core.errors import InvalidInput
 from hall.services.publishing import attachments, listings
@@ -53,7 +54,7 @@ def _missing(listing: Listing, errors: dict[str, list[str]]) -> list[tuple[str, 
         found = form.find(name)
         label = str(found.label.text) if found is not None else field_words(name.rsplit(".", 1)[-1])
         for message in messages:
-            grouped.setdefault(_(str(message)), []).append(label)
+            grouped.setdefault(translate_library_message(str(message)), []).append(label)
     return list(grouped.items())
 
 

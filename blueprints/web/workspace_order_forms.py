@@ -13,6 +13,7 @@ from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectFi
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from blueprints.admin.order_forms import AMOUNT_INPUT, MoneyField
+from hall.library_messages import translate_library_message
 from schemas.orders import OrderCreateIn
 from schemas.orders import ReasonIn as ReasonSchema
 
@@ -55,7 +56,8 @@ class OrderForm(FlaskForm):
             messages = error.messages if isinstance(error.messages, dict) else {}
             for name, problems in messages.items():
                 target = self[name] if name in self else self.deal_mode
-                target.errors = [_(str(p)) for p in (problems if isinstance(problems, list) else [problems])]
+                listed = problems if isinstance(problems, list) else [problems]
+                target.errors = [translate_library_message(str(p)) for p in listed]
             return None
 
 
@@ -91,7 +93,7 @@ class ReasonForm(FlaskForm):
             return str(ReasonSchema().load({"reason": self.reason.data or ""})["reason"])
         except ValidationError as error:
             messages = error.messages if isinstance(error.messages, dict) else {}
-            self.reason.errors = [_(str(p)) for p in messages.get("reason", [])]
+            self.reason.errors = [translate_library_message(str(p)) for p in messages.get("reason", [])]
             return None
 
 

@@ -277,6 +277,8 @@ def order_card(order_id: int) -> Page:
     """The fake gateway's stand-in for Stripe's card page: one button confirms the card (offline and in tests)."""
     _fake_only()
     detail = order_queries.party_order_detail(actor(), order_id)
+    if "pay" not in _allowed(detail, _side(detail)):  # the buyer's page, while the order can be paid
+        abort(404)
     return render_template("web/orders/card.html", order=detail, fake=True, form=ButtonForm())
 
 

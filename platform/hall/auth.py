@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import g, request
+from flask_babel import gettext as _
 from flask_login import LoginManager
 
 from hall.models import User
@@ -84,4 +85,4 @@ def configure_login_manager(login_manager: LoginManager) -> None:
 
     @login_manager.unauthorized_handler
     def unauthorized() -> None:
-        raise Unauthorized("Sign in first, or send a valid personal access token as 'Authorization: Bearer …'.")
+        raise Unauthorized(_("Sign in first, or send a valid personal access token as 'Authorization: Bearer …'."))

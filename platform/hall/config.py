@@ -105,6 +105,7 @@ class BaseConfig:
     STRIPE_API_BASE: str | None = None  # e.g. a localstripe server; default api.stripe.com
     STRIPE_WEBHOOK_TOLERANCE = 300  # seconds a signature may be old, or ahead of our clock (PAY-01)
     PAYMENT_GATEWAY: str | None = None  # stripe | fake | none; default stripe when STRIPE_SECRET_KEY is set
+    ALLOW_FAKE_PAYMENTS = False  # production refuses the fake gateway (its card page pays without money) unless set
     STRIPE_TIMEOUT_SECONDS = 8  # one call to Stripe; well under gunicorn's 30 s worker timeout
     STRIPE_MAX_NETWORK_RETRIES = 0  # a failed call answers 502/503 at once; our keys make the client's retry safe
 
@@ -169,6 +170,7 @@ class BaseConfig:
             if env.get(key):
                 settings[key] = int(env[key])
         settings["MAIL_USE_TLS"] = env_flag("MAIL_USE_TLS", cls.MAIL_USE_TLS)
+        settings["ALLOW_FAKE_PAYMENTS"] = env_flag("ALLOW_FAKE_PAYMENTS", cls.ALLOW_FAKE_PAYMENTS)
         return settings
 
     @classmethod
@@ -251,4 +253,8 @@ def load_settings(config: Any = None) -> dict[str, Any]:
     settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(settings["SQLALCHEMY_DATABASE_URI"])
     if not settings.get("SECRET_KEY"):
         raise ConfigError("SECRET_KEY is empty.")
+    if settings.get("ENV_NAME") == "production" and settings.get("PAYMENT_GATEWAY") == "fake" \
+            and not settings.get("ALLOW_FAKE_PAYMENTS"):
+        raise ConfigError("PAYMENT_GATEWAY=fake marks card payments paid without any money moving; production "
+                          "refuses it. Set ALLOW_FAKE_PAYMENTS=1 only for a benchmark or a copy without real buyers.")
     return settings

@@ -5,11 +5,14 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, has_request_context, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import escape
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from hall.context import current_request_id
+from hall.library_messages import translate_library_message
 from hall.payments import GatewayError, GatewayRefused, GatewayUnavailable
 from hall.services.core.errors import ServiceError
 
@@ -18,14 +21,15 @@ ADMIN_PREFIX = "/admin"
 JSON_PREFIXES = ("/api/", "/healthz", "/readyz")
 
 _FRIENDLY = {
-    400: "The request could not be read; check that the body is valid JSON and the parameters are right.",
-    404: "There is nothing at this address.",
-    405: "This address does not accept that method.",
-    413: "The request body is too large.",
-    415: "Send the body as JSON with 'Content-Type: application/json'.",
-    422: "Fix the fields named in errors.",
-    428: "Send an If-Match header with the ETag you last read, so that changes made since are not lost.",
-    412: "The object changed since you read it; read it again and retry with the new ETag.",
+    400: _l("The request could not be read; check that the body is valid JSON and the parameters are right."),
+    404: _l("There is nothing at this address."),
+    405: _l("This address does not accept that method."),
+    413: _l("The request body is too large."),
+    415: _l("Send the body as JSON with 'Content-Type: application/json'."),
+    422: _l("Fix the fields named in errors."),
+    428: _l("Send an If-Match header with the ETag you last read, so that changes made since are not lost."),
+    412: _l("The object changed since you read it; read it again and retry with the new ETag."),
+    429: _l("Too many requests; wait a little and try again."),
 }
 # A 422 names the fields at fault, but never echoes a body back (issue 9: 15.8 MB of unknown keys came back twice).
 MAX_ERROR_FIELDS = 20  # field names listed per error document, nested ones included
@@ -49,7 +53,7 @@ def bound_errors(errors: dict[str, Any]) -> tuple[dict[str, Any], int]:
             return fields(value, depth + 1) if depth < 4 else "…"
         if isinstance(value, (list, tuple)):
             return [messages(item, depth) for item in value[:MAX_MESSAGES_PER_FIELD]]
-        return _clip(str(value), MAX_ERROR_MESSAGE_CHARS)
+        return _clip(translate_library_message(str(value)), MAX_ERROR_MESSAGE_CHARS)
 
     def fields(mapping: dict[Any, Any], depth: int) -> dict[str, Any]:
         bounded: dict[str, Any] = {}
@@ -136,12 +140,15 @@ def http_error(error: HTTPException) -> Response:
         errors, omitted = bound_errors(errors)
     message = error.description or ""
     if status in _FRIENDLY and (not message or message == type(error).description):
-        message = _FRIENDLY[status]
+        message = str(_FRIENDLY[status])
+    message = translate_library_message(message)
+    if status == 429 and type(error).__module__.startswith("flask_limiter"):  # its text is the limit ("10 per …")
+        message = str(_FRIENDLY[429])
     if status == 422 and errors:
-        message = _FRIENDLY[422] + " " + "; ".join(
+        message = str(_FRIENDLY[422]) + " " + "; ".join(
             f"{name}: {' '.join(map(str, msgs)) if isinstance(msgs, list) else msgs}" for name, msgs in errors.items())
         if omitted:
-            message += f" (and {omitted:,} more not listed)"
+            message += " " + _("(and %(count)s more not listed)", count=f"{omitted:,}")
     headers = {}
     if status == 405 and error.valid_methods:  # type: ignore[attr-defined]
         headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
@@ -163,13 +170,13 @@ def database_error(error: SQLAlchemyError) -> Response:
     db.session.rollback()  # the error page may need the database (the signed-in person, the language)
     if isinstance(error, IntegrityError):
         log.info("integrity error: %s", error.orig)
-        return problem(409, "This conflicts with data that already exists; reload and try again.")
+        return problem(409, _("This conflicts with data that already exists; reload and try again."))
     if isinstance(error, OperationalError):
         log.error("database unavailable: %s", error.orig)
-        return problem(503, "The database is busy or unavailable; try again shortly.", headers={"Retry-After": "5"})
+        return problem(503, _("The database is busy or unavailable; try again shortly."),
+                       headers={"Retry-After": "5"})
     log.error("database error", exc_info=error)
-    return problem(500, f"Something went wrong on our side. Quote request id {current_request_id()} "
-                        "when you report it.")
+    return problem(500, _something_went_wrong())
 
 
 def gateway_error(error: GatewayError) -> Response:
@@ -181,10 +188,10 @@ def gateway_error(error: GatewayError) -> Response:
         return problem(503, str(error))
     if isinstance(error, GatewayRefused):
         log.warning("payment provider refused: %s", error)
-        return problem(502, f"The payment provider refused the request: {error}")
+        return problem(502, _("The payment provider refused the request: %(error)s", error=str(error)))
     log.error("payment provider unavailable: %s", error)
-    return problem(502, "The payment provider could not be reached; nothing was charged or changed. Try again "
-                        "shortly.", headers={"Retry-After": "10"})
+    return problem(502, _("The payment provider could not be reached; nothing was charged or changed. Try again "
+                          "shortly."), headers={"Retry-After": "10"})
 
 
 def server_error(error: BaseException) -> Response:
@@ -193,8 +200,15 @@ def server_error(error: BaseException) -> Response:
     if isinstance(original, SQLAlchemyError):
         return database_error(original)
     log.error("unhandled error", exc_info=original if isinstance(original, BaseException) else None)
-    return problem(500, f"Something went wrong on our side. Quote request id {current_request_id()} "
-                        "when you report it.")
+    return problem(500, _something_went_wrong())
+
+
+def _something_went_wrong() -> str:
+    try:
+        return _("Something went wrong on our side. Quote request id %(request_id)s when you report it.",
+                 request_id=current_request_id())
+    except Exception:  # the translations themselves failed: the English sentence still helps
+        return f"Something went wrong on our side. Quote request id {current_request_id()} when you report it."
 
 
 def install_error_handlers(app: Flask) -> None:

@@ -2,6 +2,7 @@
 ``pybabel extract`` finds them."""
 from __future__ import annotations
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 LABELS = (
@@ -37,3 +38,9 @@ SUBMISSION_MESSAGES = (
     _l("required for a fixed price"), _l("required for a starting price"), _l("a negotiable price has no amount"),
     _l("required for a first-of-kind product"),
 )
+
+
+def state_word(code: str) -> str:
+    """A stored code (a state, a kind, a deal mode) in words of the current language, for sentences such as
+    refusals ("awaiting_payment" → "Awaiting payment", 待付款)."""
+    return str(gettext(code))

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from babel import Locale
 from babel.numbers import format_currency, get_currency_precision, is_currency
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -105,3 +106,9 @@ def format_money(amount_minor: int, currency: str, locale: Locale | str | None) 
     Babel's currency formatting over an exact Decimal."""
     return str(format_currency(_major(amount_minor, currency), currency, locale=locale))
 
+
+
+def money_text(amount_minor: int, currency: str) -> str:
+    """An amount for a sentence shown now (a refusal, a notice): formatted in the current request's language
+    (``¥500.00``), in English outside a request."""
+    return format_money(amount_minor, currency, get_locale() or "en")

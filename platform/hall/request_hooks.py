@@ -12,6 +12,7 @@ import uuid
 from typing import Any
 
 from flask import Flask, Request, Response, current_app, g, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
@@ -21,6 +22,7 @@ from hall.context import request_id_var
 from hall.db import reset_transaction_mode, set_read_only_transactions
 from hall.errors import database_error, problem
 from hall.extensions import csrf, db
+from hall.library_messages import N_
 
 log = logging.getLogger("hall.requests")
 
@@ -41,9 +43,9 @@ DOCS_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-
             "script-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
 
 
-NUL_REFUSED = "NUL characters (\\u0000) are not allowed in parameters or text; remove them."
-UNREADABLE_JSON = "The JSON body is not valid UTF-8 text (a lone surrogate?) or is nested too deeply."
-MALFORMED_JSON = "The body is not valid JSON; check its syntax (and send an object)."
+NUL_REFUSED = N_("NUL characters (\\u0000) are not allowed in parameters or text; remove them.")
+UNREADABLE_JSON = N_("The JSON body is not valid UTF-8 text (a lone surrogate?) or is nested too deeply.")
+MALFORMED_JSON = N_("The body is not valid JSON; check its syntax (and send an object).")
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL (PostgreSQL text cannot hold it) and lone surrogates
 
 
@@ -121,14 +123,14 @@ def begin_request() -> Response | None:
     limit = body_limit()
     request.max_content_length = limit  # also stops a chunked body (no Content-Length) at the limit
     if limit is not None and (request.content_length or 0) > limit:
-        return problem(413, f"The request body is larger than {limit:,} bytes; send less.")
+        return problem(413, _("The request body is larger than %(limit)s bytes; send less.", limit=f"{limit:,}"))
     guard_sign_in_door()  # 429 from the address's count, before a sign-in's body is read
     if _carries_nul():
-        return problem(400, NUL_REFUSED)
+        return problem(400, _(NUL_REFUSED))
     if request.path.startswith(API_PREFIX) and request.method not in SAFE_METHODS:
         has_body = bool(request.content_length) or request.headers.get("Transfer-Encoding") == "chunked"
         if has_body and not request.is_json and request.endpoint not in UPLOAD_ENDPOINTS:
-            return problem(415, "Send the body as JSON with 'Content-Type: application/json'.")
+            return problem(415, _("Send the body as JSON with 'Content-Type: application/json'."))
         if current_user.is_authenticated and g.get("auth_method") == "session" and \
                 request.endpoint not in CSRF_EXEMPT_ENDPOINTS:
             csrf.protect()  # cookie-authenticated API writes need the X-CSRFToken header; Bearer calls do not

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from tests.support.api_language import EnglishApiClient
 from tests.support.factories import make_people
 from tests.support.listings import Owner
 from tests.support.orders import Market, open_market
@@ -25,3 +26,9 @@ def owner(app: Flask, tmp_path: Path) -> Owner:
 def market(app: Flask) -> Market:
     """Committed parties, a product with 5 units, a fixed-price and a negotiable achievement; everyone signed in."""
     return open_market(app)
+
+
+@pytest.fixture(autouse=True)
+def _clients_ask_for_english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test client of these tests, whichever app made it, asks for English (tests.support.api_language)."""
+    monkeypatch.setattr(Flask, "test_client_class", EnglishApiClient)

@@ -3,10 +3,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from hall.demo_listings import ACHIEVEMENTS, PRODUCTS
+
+
+@pytest.fixture(autouse=True)
+def _clients_ask_for_english() -> None:
+    """Not here: the hall's answers are in the language asked for, and these tests rely on the Chinese default
+    or ask explicitly (replaces the autouse fixture of tests/api/conftest.py)."""
 
 
 def test_seed_demo_publishes_listings_across_all_directions(app: Flask, client: FlaskClient, tmp_path: Path) -> None:

@@ -16,6 +16,12 @@ from tests.support.listing_data import achievement
 from tests.support.listings import Owner, admin_decides
 
 
+@pytest.fixture(autouse=True)
+def _clients_ask_for_english() -> None:
+    """Not here: the hall's answers are in the language asked for, and these tests rely on the Chinese default
+    or ask explicitly (replaces the autouse fixture of tests/api/conftest.py)."""
+
+
 @pytest.fixture
 def hall_ids(app: Flask) -> dict[str, int]:
     return build_hall(app)
@@ -111,6 +117,8 @@ def test_unpublished_listings_never_appear_in_results_totals_or_facets(client: F
     ("region=440000", {"solid", "carbon", "product"}), ("region=440300", {"solid", "product"}),
     ("region=440305", {"solid", "product"}), ("region=110000", {"graphene", "quantum"}),
     ("region=110108", {"graphene"}), ("region=510000", set()),
+    ("price_mode=negotiable", {"perovskite", "quantum"}), ("price_mode=starting", {"bci"}),
+    ("price_mode=fixed", {"graphene", "solid", "carbon", "english", "product"}),
     ("product_kind=equipment", {"product"}), ("product_kind=material", set()),
     ("recognition_level=national", {"product"}), ("recognition_level=provincial", set()),
     ("state_funded=true", {"solid", "perovskite", "carbon", "quantum"}),

@@ -192,7 +192,7 @@ def test_registration_to_published_listing_through_api_and_console(live_server: 
     listing_id = created.json()["id"]
     refused = api.post(f"/api/v1/listings/{listing_id}/submit")
     assert refused.status_code == 403, refused.text
-    assert "verified" in refused.json()["message"]
+    assert "通过认证" in refused.json()["message"]  # no Accept-Language: the person's language, Chinese
 
     # The admin signs in with the browser and verifies the institution from the verification queue.
     admin_sign_in(page, admin_email)

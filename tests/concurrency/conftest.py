@@ -7,6 +7,7 @@ import pytest
 from flask import Flask
 
 from hall.extensions import db
+from tests.support.api_language import EnglishApiClient
 from tests.support.races import pooled_app
 
 
@@ -17,3 +18,9 @@ def race_app(database_url: str) -> Iterator[Flask]:
     yield application
     with application.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clients_ask_for_english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test client of these tests, whichever app made it, asks for English (tests.support.api_language)."""
+    monkeypatch.setattr(Flask, "test_client_class", EnglishApiClient)

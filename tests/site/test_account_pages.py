@@ -127,7 +127,7 @@ def test_refused_registration_shows_messages_beside_fields_and_stores_nothing(ap
     before = (count(app, User), count(app, Institution), count(app, OutboxMail))
     bad_code = post_form(client, "/register", registration_form(credit_code=valid_credit_code(900)[:-1] + "0"))
     assert bad_code.status_code == 422
-    assert any("check character" in m for m in field_errors(text(bad_code), "credit_code"))
+    assert any("校验码" in m for m in field_errors(text(bad_code), "credit_code"))  # said in the page's language
     weak = post_form(client, "/register", registration_form(password="password", password_again="password"))
     assert weak.status_code == 422 and field_errors(text(weak), "password")
     differ = post_form(client, "/register", registration_form(password_again="something else"))
@@ -146,14 +146,14 @@ def test_refused_registration_shows_messages_beside_fields_and_stores_nothing(ap
 def test_an_unusable_confirmation_link_says_why_and_offers_a_new_one(app: Flask, client: FlaskClient) -> None:
     assert post_form(client, "/register", registration_form()).status_code == 302
     broken = client.get("/confirm-email?token=not-a-token", headers=HTML)
-    assert broken.status_code == 422 and "not valid" in text(broken)
+    assert broken.status_code == 422 and "链接无效" in text(broken)
     assert "email" in input_values(main(text(broken)))  # the form asking for a new link
     assert client.get("/confirm-email", headers=HTML).status_code == 400
 
     link = mailed_path(app, "li.na@example.cn", "confirm", "/confirm-email")
     assert post_form(client, link, {}).status_code == 302
     used = client.get(link, headers=HTML)
-    assert used.status_code == 422 and "already been used" in text(used)
+    assert used.status_code == 422 and "此链接已被使用" in text(used)
     replay = post_form(client, "/confirm-email/resend", {"token": link.split("=", 1)[1]}, action="/confirm-email")
     assert replay.status_code == 422
 

@@ -117,6 +117,9 @@ def test_a_visitor_narrows_the_hall_by_clicking_facets_that_read_as_words(client
     assert f'/hall/listings/{hall_ids["graphene"]}"' in widened  # 110108 lies in Beijing
     by_trl = page(client, link(page(client, "/hall"), r"/hall\?trl_min=7&amp;trl_max=7"))
     assert f'/hall/listings/{hall_ids["solid"]}"' in by_trl and f'/hall/listings/{hall_ids["carbon"]}"' not in by_trl
+    by_price = page(client, link(page(client, "/hall"), r"/hall\?price_mode=negotiable"))  # 面议
+    assert f'/hall/listings/{hall_ids["quantum"]}"' in by_price
+    assert f'/hall/listings/{hall_ids["solid"]}"' not in by_price
 
 
 def test_a_search_without_results_suggests_each_filter_to_remove(client: FlaskClient,

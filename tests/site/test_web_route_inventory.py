@@ -3,34 +3,36 @@ covered the day it is added):
 
 - anonymous visitors may read only the explicit PUBLIC pages; every other page sends them to sign in (or refuses);
 - every form post without its CSRF token is refused with 400 and changes nothing;
+- a member of the owning institution reads every workspace page of its objects (200);
 - a member of another institution never reads an institution's workspace objects (404/403, never 200);
+- a platform admin reads the public pages as anyone does; the workspace is for members of an institution, so an
+  admin who belongs to none is refused every workspace page (403, the page on joining an institution), and an
+  admin who belongs to another institution never reads the objects of this one;
 - no page answers 500, whoever asks."""
 from __future__ import annotations
-
-from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from hall.extensions import db
-from hall.models import AuditEvent
-from tests.support.factories import make_people, sign_in
+from hall.models import AuditEvent, Institution
+from tests.support.console import make_admin
+from tests.support.factories import UserFactory, make_people, sign_in
 from tests.support.listing_data import achievement
 from tests.support.routes import UNSAFE, sample_path
+from tests.support.web_routes import HTML, PUBLIC, filled_path, seller_workspace, web_pages, web_rules
 
-HTML = {"Accept": "text/html"}
-# Pages anyone may read (GET); the account pages are public by nature (a visitor signs in or registers there).
-PUBLIC = frozenset({
-    "web.home", "web.search", "web.listing", "web.institution", "web.notices", "web.sitemap", "web.robots",
-    "web.language_link", "web.register", "web.check_mail", "web.confirm_email", "web.resend_confirmation",
-    "web.sign_in", "web.request_password_reset", "web.reset_password", "web.accept_invitation",
-})
-
-
-def web_rules(app: Flask) -> list[Any]:
-    """Every URL rule of the web front."""
-    return [rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("web.")]
+# Public pages with content (the rest of PUBLIC are account pages: a signed-in person is sent on from some).
+PUBLIC_CONTENT = frozenset({"web.home", "web.search", "web.listing", "web.institution", "web.notices",
+                            "web.sitemap", "web.robots"})
+# Pages of the signed-in person (not of an institution): anyone signed in reads their own.
+PERSONAL = frozenset({"web.api_tokens"})
+# The buyer's pages: the owner column asks them as the buying institution's member (the card page pays an order;
+# the order form orders another institution's listing).
+AS_BUYER = frozenset({"web.order_listing", "web.order_card"})
+# The order form of a public listing is open to a member of any institution (the listing is public).
+ANY_MEMBER = frozenset({"web.order_listing"})
 
 
 def test_every_public_entry_names_an_existing_page(app: Flask) -> None:
@@ -93,3 +95,66 @@ def test_a_member_of_another_institution_never_reads_the_workspace_objects_of_on
             failures.append(f"{path}: {response.status_code}")
     assert failures == []
     assert owner.get(f"/workspace/listings/{listing_id}", headers=HTML).status_code == 200  # the owner does
+
+
+def _status(client: FlaskClient, path: str) -> tuple[int, str]:
+    """GET ``path`` as a browser (redirects not followed); the response is closed (downloads hold a file)."""
+    with client.get(path, headers=HTML) as response:
+        return response.status_code, response.headers.get("Location", "")
+
+
+def test_a_member_of_the_owning_institution_reads_every_workspace_page_of_its_objects(app: Flask) -> None:
+    workspace = seller_workspace(app)
+    market = workspace.market
+    failures = []
+    for rule in web_pages(app):
+        if rule.endpoint in PUBLIC:
+            continue
+        member = market.buyer if rule.endpoint in AS_BUYER else market.seller
+        path = filled_path(rule.rule, workspace.ids)
+        status, location = _status(member.client, path)
+        if status != 200:
+            failures.append(f"{path} ({rule.endpoint}) as {member.email}: {status} {location}")
+    assert failures == []
+
+
+def test_a_platform_admin_reads_the_public_pages_and_no_workspace_without_belonging_to_an_institution(
+        app: Flask) -> None:
+    workspace = seller_workspace(app)
+    admin_email = make_admin(app)["email"]
+    admin = app.test_client()
+    sign_in(admin, admin_email)
+    signed_in = workspace.market.outsider.client  # a signed-in member, for the account pages' answers
+    failures = []
+    for rule in web_pages(app):
+        path = filled_path(rule.rule, workspace.ids)
+        status, location = _status(admin, path)
+        if rule.endpoint in PUBLIC_CONTENT or rule.endpoint in PERSONAL:
+            expected = 200
+        elif rule.endpoint in PUBLIC:
+            expected = _status(signed_in, path)[0]  # as for anyone signed in (sign-in sends them on, …)
+        else:
+            expected = 403  # member_page: the page on joining an institution, whatever the object
+        if status != expected or status >= 500:
+            failures.append(f"{path} ({rule.endpoint}): {status} {location}, expected {expected}")
+    assert failures == []
+
+
+def test_a_platform_admin_of_another_institution_never_reads_the_workspace_objects_of_one(app: Flask) -> None:
+    workspace = seller_workspace(app)
+    with app.app_context():
+        other = db.session.get(Institution, workspace.market.parties.outsider_org)
+        admin_email = str(UserFactory(is_admin=True, institution=other, institution_role="member").email)
+        db.session.commit()
+    admin = app.test_client()
+    sign_in(admin, admin_email)
+    failures = []
+    for rule in web_pages(app):
+        if rule.endpoint in PUBLIC or rule.endpoint in ANY_MEMBER or not rule.arguments:
+            continue
+        path = filled_path(rule.rule, workspace.ids)
+        status, _location = _status(admin, path)
+        if status not in (403, 404):
+            failures.append(f"{path} ({rule.endpoint}): {status}")
+    assert failures == []
+    assert _status(admin, "/workspace")[0] == 200  # its own institution's workspace it does read

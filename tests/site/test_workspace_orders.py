@@ -117,6 +117,7 @@ def test_card_payment_through_the_fake_gateways_local_page(market: Market) -> No
     response = post(market.buyer, f"{path}/pay", {"pay-method": "stripe"}, token_from=path,
                     csrf_field="pay-csrf_token")
     assert response.status_code == 302 and response.headers["Location"] == f"{path}/pay/card"
+    page(market.seller, f"{path}/pay/card", status=404)  # the buyer's page: the seller has nothing to pay
     confirm = page(market.buyer, f"{path}/pay/card")
     assert "Confirm the test card payment" in confirm
     done = market.buyer.client.post(f"{path}/pay/card", data={"csrf_token": hidden_value(confirm, "csrf_token")},
@@ -289,6 +290,7 @@ def test_transaction_records_list_the_charge_and_download_as_csv(market: Market)
     pay_by_card(market, order_id)
     records = page(market.buyer, "/workspace/transactions")
     assert "charge</td>" in records.lower() and "12,000,000.00" in records and "Paid as buyer" in records
+    assert f'>{order_row(market.app, order_id)["reference"]}</a>' in records  # the order as people know it
     assert "Download CSV" in records
     # the fee is between the platform and the seller: only the seller's records show it
     assert "platform fee</td>" not in records.lower() and "platform_fee</td>" not in records

@@ -16,4 +16,6 @@ which tests/test_layout.py enforces). Nothing here is collected as a test; fixtu
 - ``streams``: a lazily produced request body that counts what the app read of it.
 - ``http_session``: a ``requests`` session against a live server's JSON API.
 - ``live_server``: the application served over real HTTP on a free port of 127.0.0.1.
+- ``web_browser``: the web front's browser tests: another person's browser, signing in (web front and console),
+  the visitor's language link, an order page's id, a cover-sized PNG.
 """

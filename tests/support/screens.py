@@ -34,7 +34,9 @@ def fits_the_width(page: Any) -> None:
 
 
 def desktop_and_phone_shots(page: Any, name: str) -> list[Path]:
-    """The page at desktop and at phone width (checked to fit), as two screenshots; back to desktop after."""
+    """The page at desktop and at phone width (checked to fit), as two screenshots; back to desktop after. Waits
+    for the page to load first (a click on a link may still be navigating)."""
+    page.wait_for_load_state()
     shots = []
     for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
         page.set_viewport_size(size)

@@ -208,7 +208,7 @@ def test_reinstate_user_lifts_the_suspension_through_the_users_state_machine(app
     email = add_user(app)
     assert hall(app, "suspend-user", email, "--reason", "fraud report #42").exit_code == 0
     again = hall(app, "suspend-user", email, "--reason", "twice")
-    assert again.exit_code != 0 and "suspended" in again.output  # the table refuses suspend from suspended
+    assert again.exit_code != 0 and "“Suspended”" in again.output  # the table refuses suspend from suspended
     result = hall(app, "reinstate-user", email, "--reason", "cleared")
     assert result.exit_code == 0, result.output
     sign_in(client, email, PASSWORD)
@@ -303,6 +303,18 @@ def test_production_refuses_to_start_without_a_database_url(monkeypatch: pytest.
     monkeypatch.delenv("DATABASE_URL", raising=False)
     with pytest.raises(ConfigError, match="DATABASE_URL"):
         load_settings({"HALL_ENV": "production"})
+
+
+def test_production_refuses_the_fake_gateway_unless_told_it_is_not_for_real_buyers(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECRET_KEY", "k" * 48)
+    monkeypatch.delenv("ALLOW_FAKE_PAYMENTS", raising=False)
+    production = {"HALL_ENV": "production", "SQLALCHEMY_DATABASE_URI": "sqlite://", "PAYMENT_GATEWAY": "fake"}
+    with pytest.raises(ConfigError, match="ALLOW_FAKE_PAYMENTS"):
+        load_settings(production)
+    monkeypatch.setenv("ALLOW_FAKE_PAYMENTS", "1")
+    assert load_settings(production)["PAYMENT_GATEWAY"] == "fake"
+    assert load_settings({**production, "HALL_ENV": "development"})["PAYMENT_GATEWAY"] == "fake"
 
 
 def test_unknown_environment_name_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -104,7 +104,7 @@ def test_a_decision_that_needs_a_reason_is_422_with_the_error_beside_the_field(
     assert response.status_code == 422
     html = text(response)
     errors = field_errors(html, "reason")
-    assert errors and "reason" in errors[0], html
+    assert errors and "理由" in errors[0], html  # "a reason is required …", in the page's language
     assert 'aria-describedby="reason-errors"' in html
     _assert_untouched(app, listed.id, before, events)
 

@@ -109,7 +109,7 @@ def test_a_transfer_of_another_amount_is_refused_beside_the_field(desk: Desk) ->
     response = desk.transfer(order["id"], amount="11999999.99")
     assert response.status_code == 422
     errors = field_errors(text(response), "transfer-amount")
-    assert len(errors) == 1 and "exactly 1200000000 CNY" in errors[0]
+    assert len(errors) == 1 and "恰为 ¥12,000,000.00" in errors[0]  # yuan, in the page's language
     assert row(desk.app, order["id"]) == before
     assert before["status"] == "accepted" and before["ledger"] == [] and before["payments"] == []
 
@@ -132,7 +132,7 @@ def test_a_bank_reference_already_recorded_is_refused(desk: Desk) -> None:
     response = desk.transfer(second["id"])  # the same bank reference again
     assert response.status_code == 409
     assert flashes(text(response), "error") == [
-        "A transfer with bank reference ICBC-2026-0001 has already been recorded."]
+        "银行流水号为 ICBC-2026-0001 的转账已登记过。"]
     assert row(desk.app, second["id"]) == before and before["status"] == "accepted"
 
 
@@ -172,7 +172,7 @@ def test_a_partial_refund_then_one_beyond_what_remains(desk: Desk) -> None:
 
     beyond = desk.post(order["id"], "refund", amount="11000000.01", reason="全部退款", bank_reference="ICBC-RET-2")
     assert beyond.status_code == 409
-    assert flashes(text(beyond), "error") == ["Only 1100000000 CNY (minor units) remain refundable."]
+    assert flashes(text(beyond), "error") == ["仅剩 ¥11,000,000.00 可退款。"]  # what the page offers, in yuan
     assert row(desk.app, order["id"]) == refunded
 
 
@@ -185,7 +185,7 @@ def test_a_card_payment_is_refunded_through_the_gateway(desk: Desk) -> None:
     assert down.status_code == 502 and "Stripe could not be reached" in flashes(text(down), "error")[0]
     assert row(desk.app, order["id"]) == {**paid, "refunded": PRICE}  # counted: no second refund can overtake it
     other = desk.post(order["id"], "refund", amount="1.00", reason="买方撤回")
-    assert other.status_code == 409 and "still waiting for Stripe" in flashes(text(other), "error")[0]
+    assert other.status_code == 409 and "仍在等待 Stripe 的答复" in flashes(text(other), "error")[0]
     response = desk.post(order["id"], "refund", amount=f"{PRICE / 100:.2f}", reason="买方撤回")
     assert response.status_code == 302
     calls = [call for call in fake_gateway(desk.app).calls if call[0] == "refund"]
@@ -205,7 +205,7 @@ def test_settlement_only_after_completion_and_never_beyond_what_is_due(desk: Des
     settle = {"bank_reference": "ICBC-SET-1", "value_date": local_today().isoformat()}
     early = desk.post(order["id"], "settlement", amount="11640000.00", **settle)
     assert early.status_code == 409
-    assert flashes(text(early), "error") == ["Only completed orders are settled; this one is paid."]
+    assert flashes(text(early), "error") == ["只有已完成的订单才能结算；此订单当前为“已付款”。"]
     paid = row(desk.app, order["id"])
     assert paid["settled"] == 0 and len(paid["ledger"]) == 2
 
@@ -215,7 +215,7 @@ def test_settlement_only_after_completion_and_never_beyond_what_is_due(desk: Des
     too_much = desk.post(order["id"], "settlement", amount="11640000.01", **settle)
     assert too_much.status_code == 422
     assert field_errors(text(too_much), "settlement-amount") == [
-        "between 1 and 1164000000 (minor units) is due to the seller"]
+        "应付卖方的金额在 ¥0.01 至 ¥11,640,000.00 之间"]
     completed = row(desk.app, order["id"])
     assert completed["settled"] == 0 and completed["ledger"] == paid["ledger"]
 
@@ -228,7 +228,7 @@ def test_settlement_only_after_completion_and_never_beyond_what_is_due(desk: Des
     assert balance(html)["seller_due"] == "¥0.00" and 'id="settlement"' not in html
     again = desk.post(order["id"], "settlement", amount="0.01", **{**settle, "bank_reference": "ICBC-SET-2"})
     assert again.status_code == 422  # nothing is due: refused, the form shown again with the message
-    assert field_errors(text(again), "settlement-amount") == ["between 1 and 0 (minor units) is due to the seller"]
+    assert field_errors(text(again), "settlement-amount") == ["此订单已没有应付卖方的款项"]
 
 
 def test_resolving_a_dispute_completes_the_order(desk: Desk) -> None:

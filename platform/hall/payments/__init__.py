@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from flask import current_app
+from flask_babel import gettext as _
 
 EXTENSION_KEY = "hall_payment_gateway"
 
@@ -93,7 +94,7 @@ class NoGateway:
 
     def __getattr__(self, item: str) -> Any:
         def unavailable(*args: Any, **kwargs: Any) -> Any:
-            raise GatewayUnavailable("Card payments are not configured; pay by bank transfer.")
+            raise GatewayUnavailable(_("Card payments are not configured; pay by bank transfer."))
         return unavailable
 
 

@@ -5,6 +5,8 @@ import logging
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -21,13 +23,19 @@ from hall.services.core.state import Machine, transition
 from hall.services.core.validation import normalise_email, password_problem
 
 log = logging.getLogger("hall.accounts")
-SIGN_IN_FAILED = "E-mail address or password is wrong."
+SIGN_IN_FAILED = _l("E-mail address or password is wrong.")
 
 
 # A person's account: suspended by an admin (or the CLI), every session and token ending with it.
 USER_MACHINE = Machine("user", {"suspend": (frozenset({"active"}), "suspended"),
                                 "reinstate": (frozenset({"suspended"}), "active")},
                        events={"suspend": "user.suspended", "reinstate": "user.reinstated"})
+
+
+class EmailNotConfirmed(Forbidden):
+    """Sign-in refused until the person confirms their e-mail address (403, like any Forbidden); pages test for
+    this class to offer a new confirmation link."""
+
 
 def hash_password(password: str) -> str:
     """Hash with Werkzeug's scrypt (cheaper parameters only under the testing config)."""
@@ -49,8 +57,8 @@ def find_user_by_email(email: str) -> User | None:
 def ensure_email_free(email: str) -> None:
     """Raise ``Conflict`` naming ``email`` when someone already uses the address."""
     if find_user_by_email(email) is not None:
-        raise Conflict("This e-mail address is already registered; sign in or reset the password.",
-                       {"email": ["already registered"]})
+        errors = {"email": [_("already registered")]}
+        raise Conflict(_("This e-mail address is already registered; sign in or reset the password."), errors)
 
 
 def new_user(email: str, password: str, display_name: str, locale: str, *, confirmed: bool) -> User:
@@ -98,7 +106,7 @@ def confirm_email(token: str) -> User:
     claims = read_token("confirm", token)
     user = db.session.get(User, claims.get("uid"))
     if user is None or user.email != claims.get("email"):
-        raise InvalidInput.field("token", "this link is not valid")
+        raise InvalidInput.field("token", _("this link is not valid"))
     consume_token("confirm", claims)
     if user.email_confirmed_at is None:
         user.email_confirmed_at = utcnow()
@@ -120,9 +128,10 @@ def authenticate(email: str, password: str) -> User:
         log.warning("sign-in failed: wrong password for user %s", user.id)
         raise Unauthorized(SIGN_IN_FAILED)
     if user.status != "active":
-        raise Forbidden("This account is suspended; contact the platform administrators.")
+        raise Forbidden(_("This account is suspended; contact the platform administrators."))
     if user.email_confirmed_at is None:
-        raise Forbidden("Confirm your e-mail address first: open the link we mailed you, or ask for a new one.")
+        raise EmailNotConfirmed(_("Confirm your e-mail address first: open the link we mailed you, or ask for a new "
+                                  "one."))
     return user
 
 
@@ -139,7 +148,7 @@ def _dummy_hash() -> str:
 def change_password(user: User, current_password: str, new_password: str) -> None:
     """Change the password after checking the current one; ends every session and token of the person."""
     if not check_password_hash(user.password_hash, current_password):
-        raise InvalidInput.field("current_password", "is wrong")
+        raise InvalidInput.field("current_password", _("is wrong"))
     check_new_password(new_password, user.email, "new_password")
     _set_password(user, new_password, actor=user, action="user.password_changed")
 
@@ -159,9 +168,9 @@ def reset_password(token: str, new_password: str) -> User:
     claims = read_token("reset", token)
     user = db.session.get(User, claims.get("uid"))
     if user is None or claims.get("pwd") != fingerprint(user.password_hash):
-        raise InvalidInput.field("token", "this link is no longer valid; ask for a new one")
+        raise InvalidInput.field("token", _("this link is no longer valid; ask for a new one"))
     if user.status != "active":
-        raise Forbidden("This account is suspended; contact the platform administrators.")
+        raise Forbidden(_("This account is suspended; contact the platform administrators."))
     check_new_password(new_password, user.email, "new_password")
     consume_token("reset", claims)
     if user.email_confirmed_at is None:
@@ -181,7 +190,7 @@ def _set_password(user: User, new_password: str, *, actor: User | None, action: 
 def suspend_user(actor: User | None, user: User, reason: str) -> None:
     """Suspend a person (admin or CLI): every session and token ends at once."""
     if not reason.strip():
-        raise InvalidInput.field("reason", "a reason is required")
+        raise InvalidInput.field("reason", _("a reason is required"))
     transition(USER_MACHINE, user, "suspend", actor=actor, reason=reason)
     sessions.end_everything(user, reason="suspended")
 
@@ -196,7 +205,7 @@ def grant_admin(email: str, *, display_name: str | None = None, password: str | 
     user = find_user_by_email(email)
     if user is None:
         if password is None:
-            raise NotFound(f"No account for {email}; give a password to create one.")
+            raise NotFound(_("No account for %(email)s; give a password to create one.", email=email))
         user = new_user(email, password, display_name or email.split("@")[0], "zh_CN", confirmed=True)
         record_event("user.registered", "user", user.id, to_state="active", details={"via": "cli"})
     if not user.is_admin:
@@ -222,13 +231,14 @@ def accept_invitation(token: str, signed_in: User | None, *, display_name: str |
     existing = find_user_by_email(invitation.email)
     if existing is not None:
         if signed_in is None or signed_in.id != existing.id:
-            raise Conflict(f"An account for {invitation.email} exists: sign in with it, then accept again.")
+            raise Conflict(_("An account for %(email)s exists: sign in with it, then accept again.",
+                             email=invitation.email))
         user = existing
     else:
-        missing = {name: ["required for a new account"] for name, value in
+        missing = {name: [_("required for a new account")] for name, value in
                    (("display_name", display_name), ("password", password)) if not value}
         if missing:
-            raise InvalidInput("Choose a display name and a password for your new account.", missing)
+            raise InvalidInput(_("Choose a display name and a password for your new account."), missing)
         assert display_name is not None and password is not None
         user = new_user(invitation.email, password, display_name, locale, confirmed=True)
         record_event("user.registered", "user", user.id, actor=user, to_state="active",

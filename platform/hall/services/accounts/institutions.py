@@ -5,6 +5,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -42,14 +43,15 @@ def _check_codes(values: dict[str, Any]) -> None:
     if "region_code" in values and (problem := region_code_problem(values["region_code"])):
         errors["region_code"] = [problem]
     if errors:
-        raise InvalidInput("Fix the fields named in errors.", errors)
+        raise InvalidInput(_("Fix the fields named in errors."), errors)
 
 
 def _ensure_credit_code_free(credit_code: str, own_id: int | None = None) -> None:
     existing = db.session.scalar(select(Institution.id).where(Institution.credit_code == credit_code))
     if existing is not None and existing != own_id:
-        raise Conflict("An institution with this unified social credit code is already registered; "
-                       "ask its owner to invite you.", {"credit_code": ["already registered"]})
+        errors = {"credit_code": [_("already registered")]}
+        raise Conflict(_("An institution with this unified social credit code is already registered; "
+                         "ask its owner to invite you."), errors)
 
 
 def new_institution(**values: Any) -> Institution:
@@ -62,8 +64,9 @@ def new_institution(**values: Any) -> Institution:
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError:
-        raise Conflict("An institution with this unified social credit code is already registered.",
-                       {"credit_code": ["already registered"]}) from None
+        errors = {"credit_code": [_("already registered")]}
+        raise Conflict(_("An institution with this unified social credit code is already registered."),
+                       errors) from None
     return org
 
 
@@ -71,7 +74,7 @@ def get_institution(institution_id: int) -> Institution:
     """Any institution by id (for admins and members), or ``NotFound``."""
     org = db.session.get(Institution, institution_id)
     if org is None:
-        raise NotFound("No such institution.")
+        raise NotFound(_("No such institution."))
     return org
 
 
@@ -80,26 +83,28 @@ def get_public_institution(institution_id: int, viewer: User | None) -> Institut
     org = get_institution(institution_id)
     if org.is_verified or (viewer is not None and (viewer.is_admin or viewer.institution_id == org.id)):
         return org
-    raise NotFound("No such institution.")
+    raise NotFound(_("No such institution."))
 
 
 def institution_for_member(actor: User, institution_id: int, *, owner: bool = False) -> Institution:
     """The actor's own institution (404 for any other id); with ``owner`` the actor must own it (403)."""
     if actor.institution_id != institution_id:
-        raise NotFound("No such institution.")
+        raise NotFound(_("No such institution."))
     org = get_institution(institution_id)
     if owner and not actor.is_owner:
-        raise Forbidden("Only an owner of the institution may do this.")
+        raise Forbidden(_("Only an owner of the institution may do this."))
     return org
 
 
 def change_verification(actor: User | None, org: Institution, action: str, reason: str | None = None) -> None:
     """Apply one verification transition with compare-and-set, record it and tell the owners."""
     if action not in VERIFICATION_TRANSITIONS:
-        raise InvalidInput.field("action", f"must be one of {', '.join(VERIFICATION_TRANSITIONS)}")
+        raise InvalidInput.field("action", _("must be one of %(choices)s",
+                                              choices=", ".join(VERIFICATION_TRANSITIONS)))
     reason = (reason or "").strip() or None
     if action in REASON_REQUIRED and reason is None:
-        raise InvalidInput.field("reason", "a reason is required to " + action)
+        raise InvalidInput.field("reason", _("a reason is required to reject") if action == "reject"
+                                else _("a reason is required to suspend"))
     from_state = transition(INSTITUTION_MACHINE, org, action, actor=actor, reason=reason,
                             status_changed_at=utcnow())
     to_state = org.verification_status
@@ -126,11 +131,11 @@ def review_institution(admin: User, org: Institution, action: str, reason: str |
     """A platform admin verifies, rejects, suspends or reinstates an institution (never their own); with
     ``expected_status``, a decision taken on a page showing another status is refused."""
     if expected_status is not None and org.verification_status != expected_status:
-        raise Conflict("The institution changed after you opened the page; review it again.")
-    require_admin(admin, "review institutions")
-    forbid_own_institution(admin, org.id, doing="decide on their own institution")
+        raise Conflict(_("The institution changed after you opened the page; review it again."))
+    require_admin(admin, _("review institutions"))
+    forbid_own_institution(admin, org.id, doing=_("decide on their own institution"))
     if action not in ADMIN_ACTIONS:
-        raise InvalidInput.field("action", f"must be one of {', '.join(sorted(ADMIN_ACTIONS))}")
+        raise InvalidInput.field("action", _("must be one of %(choices)s", choices=", ".join(sorted(ADMIN_ACTIONS))))
     change_verification(admin, org, action, reason)
 
 
@@ -147,8 +152,8 @@ def update_institution(actor: User, institution_id: int, changes: dict[str, Any]
     changes = {key: value for key, value in changes.items() if getattr(org, key) != value}
     locked = IDENTITY_FIELDS & changes.keys()
     if locked and org.verification_status not in ("pending", "rejected"):
-        raise InvalidInput("These fields are fixed once the institution is verified; contact the platform.",
-                           {field: ["cannot change after verification"] for field in sorted(locked)})
+        raise InvalidInput(_("These fields are fixed once the institution is verified; contact the platform."),
+                           {field: [_("cannot change after verification")] for field in sorted(locked)})
     _check_codes(changes)
     if "credit_code" in changes:
         _ensure_credit_code_free(changes["credit_code"], org.id)
@@ -170,7 +175,7 @@ def list_members(actor: User, institution_id: int) -> list[User]:
 def _member(org: Institution, user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None or user.institution_id != org.id:
-        raise NotFound("No such member.")
+        raise NotFound(_("No such member."))
     return user
 
 
@@ -187,7 +192,7 @@ def change_member_role(actor: User, institution_id: int, user_id: int, role: str
     if member.institution_role == role:
         return member
     if member.institution_role == "owner" and _owner_count(org) <= 1:
-        raise Conflict("An institution keeps at least one owner; make someone else owner first.")
+        raise Conflict(_("An institution keeps at least one owner; make someone else owner first."))
     before = member.institution_role
     member.institution_role = role
     record_event("member.role_changed", "user", member.id, actor=actor, from_state=before, to_state=role,
@@ -200,7 +205,7 @@ def remove_member(actor: User, institution_id: int, user_id: int) -> None:
     org = institution_for_member(actor, institution_id, owner=actor.id != user_id)
     member = _member(org, user_id)
     if member.institution_role == "owner" and _owner_count(org) <= 1:
-        raise Conflict("An institution keeps at least one owner; make someone else owner first.")
+        raise Conflict(_("An institution keeps at least one owner; make someone else owner first."))
     role = member.institution_role
     member.institution_id, member.institution_role = None, None
     record_event("member.removed", "user", member.id, actor=actor, from_state=role,
@@ -213,7 +218,8 @@ def invite_member(actor: User, institution_id: int, email: str, role: str) -> In
     email = normalise_email(email)
     existing_user = db.session.scalar(select(User).where(User.email == email))
     if existing_user is not None and existing_user.institution_id is not None:
-        raise Conflict("This person already belongs to an institution.", {"email": ["already a member"]})
+        errors = {"email": [_("already a member")]}
+        raise Conflict(_("This person already belongs to an institution."), errors)
     now = utcnow()
     for old in db.session.scalars(select(Invitation).where(
             Invitation.institution_id == org.id, Invitation.email == email,
@@ -242,7 +248,7 @@ def revoke_invitation(actor: User, institution_id: int, invitation_id: int) -> N
     org = institution_for_member(actor, institution_id, owner=True)
     invitation = db.session.get(Invitation, invitation_id)
     if invitation is None or invitation.institution_id != org.id or not invitation.is_open:
-        raise NotFound("No such open invitation.")
+        raise NotFound(_("No such open invitation."))
     invitation.revoked_at = utcnow()
     record_event("member.invitation_revoked", "invitation", invitation.id, actor=actor)
 
@@ -252,14 +258,14 @@ def open_invitation(token: str) -> tuple[Invitation, dict[str, Any]]:
     claims = read_token("invite", token)
     invitation = db.session.get(Invitation, claims.get("inv"))
     if invitation is None or invitation.email != claims.get("email") or not invitation.is_open:
-        raise InvalidInput.field("token", "this invitation is no longer open; ask the owner for a new one")
+        raise InvalidInput.field("token", _("this invitation is no longer open; ask the owner for a new one"))
     return invitation, claims
 
 
 def join_by_invitation(user: User, invitation: Invitation, claims: dict[str, Any]) -> None:
     """Make ``user`` a member as the invitation says, consuming its token."""
     if user.institution_id is not None:
-        raise Conflict("You already belong to an institution; leave it first.")
+        raise Conflict(_("You already belong to an institution; leave it first."))
     consume_token("invite", claims)
     invitation.accepted_at = utcnow()
     user.institution_id, user.institution_role = invitation.institution_id, invitation.role

@@ -11,6 +11,8 @@ import time
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from limits import RateLimitItem, parse
 from sqlalchemy import select, update
 
@@ -23,7 +25,8 @@ from hall.services.core.validation import normalise_email
 
 log = logging.getLogger("hall.sessions")
 TOKEN_PREFIX = "hall_pat_"
-SIGN_IN_THROTTLED = "Too many failed sign-ins; wait before trying again (see Retry-After), or reset your password."
+SIGN_IN_THROTTLED = _l("Too many failed sign-ins; wait before trying again (see Retry-After), or reset your "
+                       "password.")
 
 
 class SignInThrottled(ServiceError):
@@ -47,7 +50,7 @@ class SignInUnavailable(ServiceError):
     retry_after = 30
 
     def __init__(self) -> None:
-        super().__init__("Sign-in is unavailable for a moment; try again shortly.")
+        super().__init__(_("Sign-in is unavailable for a moment; try again shortly."))
 
 
 def _digest(secret: str) -> str:
@@ -128,7 +131,7 @@ def revoke_api_token(user: User, token_id: int) -> None:
     token = db.session.scalar(select(ApiToken).where(
         ApiToken.id == token_id, ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)))
     if token is None:
-        raise NotFound("No such token.")
+        raise NotFound(_("No such token."))
     token.revoked_at, token.revoked_reason = utcnow(), "revoked"
     record_event("api_token.revoked", "api_token", token.id, actor=user)
 

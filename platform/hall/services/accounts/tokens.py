@@ -6,6 +6,7 @@ import secrets
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 
@@ -32,13 +33,13 @@ def read_token(purpose: str, token: str) -> dict[str, Any]:
     try:
         claims = _serializer(purpose).loads(token, max_age=max_age)
     except SignatureExpired:
-        raise InvalidInput.field("token", "this link has expired; ask for a new one") from None
+        raise InvalidInput.field("token", _("this link has expired; ask for a new one")) from None
     except BadSignature:
-        raise InvalidInput.field("token", "this link is not valid; copy the whole link from the e-mail") from None
+        raise InvalidInput.field("token", _("this link is not valid; copy the whole link from the e-mail")) from None
     if not isinstance(claims, dict) or "jti" not in claims:
-        raise InvalidInput.field("token", "this link is not valid")
+        raise InvalidInput.field("token", _("this link is not valid"))
     if db.session.get(ConsumedToken, claims["jti"]) is not None:
-        raise InvalidInput.field("token", "this link has already been used")
+        raise InvalidInput.field("token", _("this link has already been used"))
     return claims
 
 
@@ -48,7 +49,7 @@ def consume_token(purpose: str, claims: dict[str, Any]) -> None:
         with db.session.begin_nested():
             db.session.add(ConsumedToken(jti=claims["jti"], purpose=purpose))
     except IntegrityError:
-        raise InvalidInput.field("token", "this link has already been used") from None
+        raise InvalidInput.field("token", _("this link has already been used")) from None
 
 
 def fingerprint(value: str) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import false, or_
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -20,9 +21,12 @@ from hall.services.core.errors import Forbidden
 
 
 def require_admin(actor: User | None, doing: str = "do this") -> User:
-    """The actor, if a platform admin; 403 "Only platform admins <doing>." otherwise."""
+    """The actor, if a platform admin; 403 "Only platform admins <doing>." otherwise (``doing`` is a phrase of the
+    current language: callers pass it through gettext)."""
     if actor is None or not actor.is_admin:
-        raise Forbidden(f"Only platform admins {doing}.")
+        if doing == "do this":
+            raise Forbidden(_("Only platform admins do this."))
+        raise Forbidden(_("Only platform admins %(doing)s.", doing=doing))
     return actor
 
 
@@ -30,16 +34,17 @@ def require_member(actor: User, *, verified: bool = False, unverified_message: s
     """The actor's institution; 403 when the actor belongs to none, or (``verified``) when it is not verified yet."""
     org = actor.institution
     if org is None:
-        raise Forbidden("Join or register an institution first.")
+        raise Forbidden(_("Join or register an institution first."))
     if verified and not org.is_verified:
-        raise Forbidden(unverified_message or "Your institution must be verified by the platform first.")
+        raise Forbidden(unverified_message or _("Your institution must be verified by the platform first."))
     return org
 
 
 def forbid_own_institution(admin: User, *institution_ids: int | None, doing: str) -> None:
-    """403 when the admin belongs to one of these institutions: "Admins do not <doing>; ask another admin."."""
+    """403 when the admin belongs to one of these institutions: "Admins do not <doing>; ask another admin."
+    (``doing`` is a phrase of the current language: callers pass it through gettext)."""
     if admin.institution_id is not None and admin.institution_id in institution_ids:
-        raise Forbidden(f"Admins do not {doing}; ask another admin.")
+        raise Forbidden(_("Admins do not %(doing)s; ask another admin.", doing=doing))
 
 
 @dataclass(frozen=True)

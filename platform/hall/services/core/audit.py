@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select, text
 
 from hall.context import current_request_id
@@ -202,20 +203,23 @@ def take_checkpoint(verified: ChainVerdict) -> AuditCheckpoint:
     event to be still there, unchanged), so the checkpoint vouches only for a verified chain. Flushes.
     """
     if not verified.intact:
-        raise Conflict(f"The audit chain is not intact ({verified.problem}); no checkpoint is signed over it.")
+        raise Conflict(_("The audit chain is not intact (%(problem)s); no checkpoint is signed over it.",
+                         problem=verified.problem))
     lock_chain()
     db.session.flush()
     expected_prev, count, last_id = verified.head_hash, verified.events_checked, verified.last_event_id
     if last_id is not None:
         stored = db.session.scalar(select(AuditEvent.hash).where(AuditEvent.id == last_id))
         if stored != verified.head_hash:
-            raise Conflict(f"Event {last_id} changed or vanished since the chain was verified; verify again.")
+            raise Conflict(_("Event %(id)s changed or vanished since the chain was verified; verify again.",
+                             id=last_id))
     newer = select(AuditEvent).order_by(AuditEvent.id)
     if last_id is not None:
         newer = newer.where(AuditEvent.id > last_id)
     for event in db.session.scalars(newer):
         if event.prev_hash != expected_prev or event_digest(event) != event.hash:
-            raise Conflict(f"Event {event.id}, appended since the chain was verified, does not extend it.")
+            raise Conflict(_("Event %(id)s, appended since the chain was verified, does not extend it.",
+                             id=event.id))
         expected_prev, count, last_id = event.hash, count + 1, event.id
     return _signed_checkpoint(count, last_id, expected_prev)
 

@@ -1,6 +1,8 @@
 """Errors a service raises; the HTTP layer turns each into a JSON problem document with its status."""
 from __future__ import annotations
 
+from flask_babel.speaklater import LazyString
+
 
 class ServiceError(Exception):
     """A request that cannot be carried out; ``errors`` maps field names to messages when fields are at fault."""
@@ -8,9 +10,10 @@ class ServiceError(Exception):
     status = 400
     title = "Bad Request"
 
-    def __init__(self, message: str, errors: dict[str, list[str]] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str | LazyString, errors: dict[str, list[str]] | None = None) -> None:
+        text = str(message)  # a lazy constant, in the language of the request that raises it
+        super().__init__(text)
+        self.message = text
         self.errors = errors or {}
 
 

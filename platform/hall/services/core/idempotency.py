@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import cast
 
+from flask_babel import gettext as _
 from sqlalchemy import Table, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -31,7 +32,7 @@ class StoredResponse:
 def check_key(key: str) -> str:
     """A key is 1–255 visible ASCII characters (a UUID is typical)."""
     if not 1 <= len(key) <= 255 or not all(33 <= ord(ch) <= 126 for ch in key):
-        raise InvalidInput.field("Idempotency-Key", "use 1 to 255 visible ASCII characters, e.g. a UUID")
+        raise InvalidInput.field("Idempotency-Key", _("use 1 to 255 visible ASCII characters, e.g. a UUID"))
     return key
 
 
@@ -56,9 +57,9 @@ def begin(user_id: int, scope: str, key: str, digest: str) -> IdempotencyRecord 
         IdempotencyRecord.user_id == user_id, IdempotencyRecord.scope == scope[:120], IdempotencyRecord.key == key))
     assert earlier is not None
     if earlier.request_digest != digest:
-        raise InvalidInput.field("Idempotency-Key", "this key was used for a different request; use a new key")
+        raise InvalidInput.field("Idempotency-Key", _("this key was used for a different request; use a new key"))
     if earlier.status_code is None or earlier.response_body is None:
-        raise Conflict("A request with this Idempotency-Key is still being processed; retry shortly.")
+        raise Conflict(_("A request with this Idempotency-Key is still being processed; retry shortly."))
     return StoredResponse(earlier.status_code, earlier.response_body)
 
 

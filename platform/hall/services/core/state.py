@@ -7,13 +7,37 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CursorResult, update
 
 from hall.extensions import db
+from hall.labels import state_word
 from hall.services.core.audit import lock_chain, record_event
 from hall.services.core.errors import Conflict
 
 Table = dict[str, tuple[frozenset[str], str]]
+# What a refused move names, in words of the current language ("Cannot reinstate an institution that is …"):
+# each machine's object with its article, and each action as a verb.
+_OBJECTS = {
+    "listing": _l("a listing"), "listing_version": _l("a listing version"), "institution": _l("an institution"),
+    "user": _l("a user"), "order": _l("an order"), "payment": _l("a payment"), "refund": _l("a refund"),
+}
+_ACTIONS = {
+    "accept": _l("accept"), "approve": _l("approve"), "cancel": _l("cancel"), "complete": _l("complete"),
+    "deliver": _l("deliver"), "dispute": _l("dispute"), "expire": _l("expire"), "fail": _l("fail"),
+    "pay": _l("pay"), "quote": _l("quote"), "refund": _l("refund"), "refund_reversed": _l("refund reversed"),
+    "reinstate": _l("reinstate"), "reject": _l("reject"), "renew": _l("renew"),
+    "request_changes": _l("request changes"), "resolve": _l("resolve"), "resubmit": _l("resubmit"),
+    "return": _l("return"), "start_payment": _l("start payment"), "submit": _l("submit"), "succeed": _l("succeed"),
+    "supersede": _l("supersede"), "suspend": _l("suspend"), "verify": _l("verify"), "withdraw": _l("withdraw"),
+}
+# Machines whose states are labelled with a prefix in hall/labels.py ("pending" there means awaiting verification).
+_LABEL_PREFIXES = {"payment": "payment_"}
+
+
+def _state_words(machine_name: str, state: str) -> str:
+    return state_word(_LABEL_PREFIXES.get(machine_name, "") + state)
 
 
 @dataclass(frozen=True)
@@ -61,7 +85,8 @@ def compare_and_set(obj: Any, column: str, from_state: Any, to_state: Any, *, co
     ))
     if result.rowcount != 1:
         db.session.expire(obj)
-        raise Conflict(f"{model.__name__} {obj.id} is no longer {from_state}; reload and try again.")
+        raise Conflict(_("This was changed meanwhile and is no longer “%(state)s”; reload and try again.",
+                         state=_state_words(model.__name__.lower(), str(from_state))))
     db.session.expire(obj)
 
 
@@ -72,8 +97,10 @@ def transition(machine: Machine, obj: Any, action: str, *, actor: Any = None, re
     from_state = getattr(obj, machine.column)
     if not machine.can(action, from_state):
         noun = machine.name.replace("_", " ")
-        article = "an" if noun[0] in "aeiou" else "a"
-        raise Conflict(f"Cannot {action.replace('_', ' ')} {article} {noun} that is {from_state}.")
+        thing = _OBJECTS.get(machine.name) or ("an " if noun[0] in "aeiou" else "a ") + noun
+        verb = _ACTIONS.get(action) or action.replace("_", " ")
+        raise Conflict(_("Cannot %(action)s %(thing)s that is “%(state)s”.", action=verb, thing=thing,
+                         state=_state_words(machine.name, from_state)))
     to_state = machine.table[action][1]
     if machine.reason_column is not None:
         values[machine.reason_column] = reason

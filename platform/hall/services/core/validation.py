@@ -4,6 +4,10 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from flask_babel import gettext as _
+
+from hall.labels import state_word
+
 # GB 32100-2015: the unified social credit code's alphabet (no I, O, S, V, Z) and the weights of positions 1–17.
 CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -24,26 +28,27 @@ def credit_code_check_character(first17: str) -> str:
 def credit_code_problem(code: str) -> str | None:
     """Why ``code`` is not a valid unified social credit code, or None when it is."""
     if len(code) != 18:
-        return f"must be 18 characters long, not {len(code)}"
+        return _("must be 18 characters long, not %(length)s", length=len(code))
     if code != code.upper():
-        return "must be written in capital letters"
+        return _("must be written in capital letters")
     bad = sorted({ch for ch in code if ch not in CREDIT_CODE_ALPHABET})
     if bad:
-        return f"contains characters not used in credit codes: {''.join(bad)} (I, O, S, V and Z are never used)"
+        return _("contains characters not used in credit codes: %(characters)s (I, O, S, V and Z are never used)",
+                 characters="".join(bad))
     if not re.fullmatch(r"\d{6}", code[2:8]):
-        return "characters 3–8 must be the administrative division code (six digits)"
+        return _("characters 3–8 must be the administrative division code (six digits)")
     expected = credit_code_check_character(code[:17])
     if code[17] != expected:
-        return "the check character (the last one) is wrong: re-check the code for a typing error"
+        return _("the check character (the last one) is wrong: re-check the code for a typing error")
     return None
 
 
 def region_code_problem(code: str) -> str | None:
     """Why ``code`` is not a six-digit administrative division code, or None when it is."""
     if not re.fullmatch(r"\d{6}", code):
-        return "must be a six-digit administrative division code, e.g. 110108"
+        return _("must be a six-digit administrative division code, e.g. 110108")
     if code[:2] not in PROVINCE_PREFIXES:
-        return f"{code[:2]} is not a province-level division code"
+        return _("%(prefix)s is not a province-level division code", prefix=code[:2])
     return None
 
 
@@ -57,14 +62,14 @@ def _common_passwords() -> frozenset[str]:
 def password_problem(password: str, *, email: str | None = None) -> str | None:
     """Why ``password`` may not be used (AUTHN-02), or None when it may."""
     if len(password) < PASSWORD_MIN_LENGTH:
-        return f"must be at least {PASSWORD_MIN_LENGTH} characters long"
+        return _("must be at least %(count)s characters long", count=PASSWORD_MIN_LENGTH)
     if len(password) > PASSWORD_MAX_LENGTH:
-        return f"must be at most {PASSWORD_MAX_LENGTH} characters long"
+        return _("must be at most %(count)s characters long", count=PASSWORD_MAX_LENGTH)
     lowered = password.lower()
     if lowered in _common_passwords() or len(set(password)) < 3:
-        return "is too common or too easy to guess; choose another"
+        return _("is too common or too easy to guess; choose another")
     if email and lowered in {email.lower(), email.split("@")[0].lower()}:
-        return "must not be your e-mail address"
+        return _("must not be your e-mail address")
     return None
 
 
@@ -97,12 +102,13 @@ def patent_number_problem(number: str, ip_type: str) -> str | None:
         return None
     match = _PATENT_APPLICATION.match(number)
     if not match:
-        return "must look like CN202310123456.7 (application number) or CN115123456A (publication number)"
+        return _("must look like CN202310123456.7 (application number) or CN115123456A (publication number)")
     digits, check = match.groups()
     if patent_check_character(digits) != check:
-        return "the check character after the dot is wrong: re-check the number for a typing error"
+        return _("the check character after the dot is wrong: re-check the number for a typing error")
     if len(digits) == 12:
         allowed = _PATENT_TYPE_DIGIT.get(ip_type)
         if allowed and digits[4] not in allowed:
-            return f"the fifth digit ({digits[4]}) says another kind of patent than {ip_type}"
+            return _("the fifth digit (%(digit)s) says another kind of patent than “%(kind)s”", digit=digits[4],
+                     kind=state_word(ip_type))
     return None

@@ -11,6 +11,7 @@ from typing import IO
 
 import filetype
 from flask import current_app
+from flask_babel import gettext as _
 
 from hall.extensions import db
 from hall.models import ListingAttachment, User
@@ -52,22 +53,23 @@ def add_attachment(actor: User, listing_id: int, stream: IO[bytes], filename: st
     limit = int(current_app.config["UPLOAD_MAX_BYTES"])
     data = stream.read(limit + 1)
     if len(data) > limit:
-        raise PayloadTooLarge(f"Files may be at most {limit // (1024 * 1024)} MB.")
+        raise PayloadTooLarge(_("Files may be at most %(size)s MB.", size=limit // (1024 * 1024)))
     if not data:
-        raise InvalidInput.field("file", "the file is empty")
+        raise InvalidInput.field("file", _("the file is empty"))
     detected = filetype.guess_mime(data)
     if detected not in ALLOWED_TYPES:
-        raise InvalidInput.field("file", "only PDF, PNG, JPEG and WebP files are accepted (judged by content)")
+        raise InvalidInput.field("file", _("only PDF, PNG, JPEG and WebP files are accepted (judged by content)"))
     display_name = safe_filename(filename)
     extension = os.path.splitext(display_name)[1].lower()
     if extension not in ALLOWED_TYPES[detected]:
-        raise InvalidInput.field("file", f"the content is {detected} but the name ends in {extension or 'nothing'}; "
-                                         "rename the file to match what it is")
+        raise InvalidInput.field("file", _("the content is %(detected)s but the name ends in %(extension)s; rename the "
+                                           "file to match what it is", detected=detected,
+                                           extension=extension or _("nothing")))
     if role == "cover" and detected not in IMAGE_TYPES:
-        raise InvalidInput.field("role", "the cover must be an image")
+        raise InvalidInput.field("role", _("the cover must be an image"))
     version = editable_version(actor, listing)
     if len(version.attachments) >= MAX_ATTACHMENTS:
-        raise InvalidInput.field("file", f"a listing holds at most {MAX_ATTACHMENTS} files")
+        raise InvalidInput.field("file", _("a listing holds at most %(count)s files", count=MAX_ATTACHMENTS))
     storage_name = f"{uuid.uuid4().hex}{sorted(ALLOWED_TYPES[detected])[0]}"
     target = upload_dir() / storage_name
     temporary = target.with_suffix(".part")
@@ -93,7 +95,7 @@ def remove_attachment(actor: User, listing_id: int, attachment_id: int) -> None:
     position = next((i for i, a in enumerate(current.attachments) if a.id == attachment_id), None) \
         if current is not None else None
     if position is None:
-        raise NotFound("No such attachment.")
+        raise NotFound(_("No such attachment."))
     version = editable_version(actor, listing)  # a revision copies the files in the same order
     target = version.attachments[position]
     filename = target.filename
@@ -109,7 +111,7 @@ def attachment_for_owner(actor: User, listing_id: int, attachment_id: int) -> tu
     listing = own_listing(actor, listing_id)
     attachment = db.session.get(ListingAttachment, attachment_id)
     if attachment is None or attachment.version.listing_id != listing.id:
-        raise NotFound("No such attachment.")
+        raise NotFound(_("No such attachment."))
     return attachment, upload_dir() / attachment.storage_name
 
 

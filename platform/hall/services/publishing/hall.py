@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -47,6 +48,7 @@ class HallFilter:
     trl_min: int | None = None
     trl_max: int | None = None
     deal_mode: str | None = None
+    price_mode: str | None = None
     price_min: int | None = None
     price_max: int | None = None
     currency: str | None = None
@@ -96,7 +98,7 @@ def published_listing(listing_id: int) -> tuple[Listing, ListingVersion]:
     of an institution that is not verified, missing) is 404."""
     listing = db.session.get(Listing, listing_id)
     if listing is None or not listing_is_public(listing) or listing.published_version is None:
-        raise NotFound("No such listing in the hall.")
+        raise NotFound(_("No such listing in the hall."))
     return listing, listing.published_version
 
 
@@ -104,12 +106,12 @@ def public_attachment(listing_id: int, attachment_id: int) -> ListingAttachment:
     """A file of a public listing's approved version; any other file (of a draft, of a pending revision only, of
     another listing, of a listing that is not public) is 404."""
     try:
-        _, version = published_listing(listing_id)
+        _listing, version = published_listing(listing_id)
     except NotFound:
-        raise NotFound("No such attachment.") from None
+        raise NotFound(_("No such attachment.")) from None
     attachment = db.session.get(ListingAttachment, attachment_id)
     if attachment is None or attachment.version_id != version.id:
-        raise NotFound("No such attachment.")
+        raise NotFound(_("No such attachment."))
     return attachment
 
 
@@ -117,7 +119,7 @@ def public_institution(institution_id: int) -> Institution:
     """A public institution's profile; any other is 404."""
     org = db.session.get(Institution, institution_id)
     if org is None or not institution_is_public(org):
-        raise NotFound("No such institution.")
+        raise NotFound(_("No such institution."))
     return org
 
 
@@ -129,6 +131,7 @@ def _conditions(f: HallFilter) -> list[Any]:
     for column, value in ((h.kind, f.kind), (h.direction_code, f.direction), (h.field_code, f.field),
                           (h.institution_id, f.institution_id), (h.product_kind, f.product_kind),
                           (h.recognition_level, f.recognition_level), (h.state_funded, f.state_funded),
+                          (h.price_mode, f.price_mode),
                           (h.currency, f.currency)):
         if value is not None:
             conditions.append(column == value)

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
 from hall.extensions import db
+from hall.labels import state_word
 from hall.models import Listing, Order, User
 from hall.models.types import utcnow
 from hall.search import index_listing, unindex_listing
@@ -27,23 +30,25 @@ from hall.services.publishing.listings import (
 )
 
 REASON_REQUIRED = frozenset({"request_changes", "reject", "suspend"})
+_REASON_MISSING = {"request_changes": _l("a reason is required to request changes"),
+                   "reject": _l("a reason is required to reject"), "suspend": _l("a reason is required to suspend")}
 
 
 def _admin_listing(admin: User, listing_id: int, expected_lock_version: int | None) -> Listing:
-    require_admin(admin, "review listings")
+    require_admin(admin, _("review listings"))
     listing = db.session.get(Listing, listing_id)
     if listing is None:
-        raise NotFound("No such listing.")
-    forbid_own_institution(admin, listing.institution_id, doing="decide on their own institution's listings")
+        raise NotFound(_("No such listing."))
+    forbid_own_institution(admin, listing.institution_id, doing=_("decide on their own institution's listings"))
     if expected_lock_version is not None and listing.lock_version != expected_lock_version:
-        raise Conflict("The listing changed after you opened it; reload the page and decide again.")
+        raise Conflict(_("The listing changed after you opened it; reload the page and decide again."))
     return listing
 
 
 def _reason(action: str, reason: str | None) -> str | None:
     reason = (reason or "").strip() or None
     if action in REASON_REQUIRED and reason is None:
-        raise InvalidInput.field("reason", f"a reason is required to {action.replace('_', ' ')}")
+        raise InvalidInput.field("reason", str(_REASON_MISSING[action]))
     return reason
 
 
@@ -53,7 +58,7 @@ def _expiry(listing: Listing, now: datetime) -> datetime:
     if listing.kind == "first_of_kind" and details and details.get("valid_until"):
         valid_until = date.fromisoformat(details["valid_until"])
         if valid_until < now.date():
-            raise InvalidInput.field("first_of_kind.valid_until", "the recognition has already lapsed")
+            raise InvalidInput.field("first_of_kind.valid_until", _("the recognition has already lapsed"))
         expires = min(expires, datetime.combine(valid_until, time.max, tzinfo=UTC))
     return expires
 
@@ -91,19 +96,19 @@ def pending_submission(listing: Listing) -> str:
     if listing.status == "published" and listing.has_pending_revision and version and \
             version.review_status == "submitted":
         return "revision"
-    raise Conflict(f"Nothing awaits review on this listing (it is {listing.status}).")
+    raise Conflict(_("Nothing awaits review on this listing (it is “%(state)s”).", state=state_word(listing.status)))
 
 
 def decide(admin: User, listing_id: int, action: str, reason: str | None = None,
            expected_lock_version: int | None = None) -> Listing:
     """Approve, request changes on, or reject what awaits review (the listing or a revision of it)."""
     if action not in ("approve", "request_changes", "reject"):
-        raise InvalidInput.field("action", "must be approve, request_changes or reject")
+        raise InvalidInput.field("action", _("must be approve, request_changes or reject"))
     listing = _admin_listing(admin, listing_id, expected_lock_version)
     reason = _reason(action, reason)
     what = pending_submission(listing)
     if action == "approve" and not listing.institution.is_verified:
-        raise Conflict("The institution is not verified (any more); it cannot publish.")
+        raise Conflict(_("The institution is not verified (any more); it cannot publish."))
     version = listing.working_version
     assert version is not None
     previous = listing.published_version
@@ -153,9 +158,9 @@ def reinstate_listing(admin: User, listing_id: int, reason: str | None = None,
     """Put a suspended listing back in the hall with its approved version."""
     listing = _admin_listing(admin, listing_id, expected_lock_version)
     if not listing.institution.is_verified:
-        raise Conflict("The institution is not verified; reinstate the institution first.")
+        raise Conflict(_("The institution is not verified; reinstate the institution first."))
     if listing.expires_at is not None and listing.expires_at < utcnow():
-        raise Conflict("The listing's term ended while it was suspended; the institution must renew it.")
+        raise Conflict(_("The listing's term ended while it was suspended; the institution must renew it."))
     transition_listing(listing, "reinstate", admin, reason=_reason("reinstate", reason),
                        expected_lock_version=listing.lock_version)
     db.session.refresh(listing)

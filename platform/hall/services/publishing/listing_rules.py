@@ -4,7 +4,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from flask_babel import gettext as _
+
 from hall.extensions import db
+from hall.labels import state_word
 from hall.models import Direction, IndustryField, Listing, ListingVersion
 from hall.models.listings import LANGUAGES, TEXT_FIELDS
 from hall.services.core.errors import InvalidInput
@@ -32,15 +35,17 @@ def check_taxonomy(direction_code: str | None, field_code: str | None) -> None:
     """The direction and field must exist and the field belong to the direction (from the taxonomy table)."""
     if direction_code is not None and db.session.get(Direction, direction_code) is None:
         raise InvalidInput.field("direction_code",
-                                 f"{direction_code} is not a direction; see GET /api/v1/hall/taxonomy")
+                                 _("%(code)s is not a direction; see GET /api/v1/hall/taxonomy", code=direction_code))
     if field_code is None:
         return
     field = db.session.get(IndustryField, field_code)
     if field is None:
-        raise InvalidInput.field("field_code", f"{field_code} is not in the taxonomy; see GET /api/v1/hall/taxonomy")
+        raise InvalidInput.field("field_code", _("%(code)s is not in the taxonomy; see GET /api/v1/hall/taxonomy",
+                                                 code=field_code))
     if direction_code is not None and field.direction_code != direction_code:
-        raise InvalidInput.field("field_code", f"{field_code} belongs to direction {field.direction_code}, "
-                                               f"not {direction_code}")
+        raise InvalidInput.field("field_code", _("%(code)s belongs to direction %(direction)s, not %(given)s",
+                                                 code=field_code, direction=field.direction_code,
+                                                 given=direction_code))
 
 
 def check_deal_modes(kind: str, modes: list[str]) -> None:
@@ -48,8 +53,9 @@ def check_deal_modes(kind: str, modes: list[str]) -> None:
     allowed = ACHIEVEMENT_DEAL_MODES if kind == "achievement" else PRODUCT_DEAL_MODES
     wrong = sorted(set(modes) - allowed)
     if wrong:
-        raise InvalidInput.field("deal_modes", f"{', '.join(wrong)} not offered for a {kind}; "
-                                               f"choose from {', '.join(sorted(allowed))}")
+        raise InvalidInput.field("deal_modes", _("%(modes)s not offered for “%(kind)s” listings; choose from "
+                                                 "%(choices)s", modes=", ".join(wrong), kind=state_word(kind),
+                                                 choices=", ".join(sorted(allowed))))
 
 
 def missing_for_submission(listing: Listing, version: ListingVersion) -> dict[str, list[str]]:
@@ -60,25 +66,26 @@ def missing_for_submission(listing: Listing, version: ListingVersion) -> dict[st
         for lang in LANGUAGES:
             for name in TEXT_FIELDS:
                 if not version.text(name, lang):
-                    missing[f"{name}_{lang}"] = ["required in at least one complete language (all of title, "
-                                                 "summary, description, benefit, scenarios)"]
+                    missing[f"{name}_{lang}"] = [_("required in at least one complete language (all of title, "
+                                                   "summary, description, benefit, scenarios)")]
     for name in ("direction_code", "field_code", "region_code", "price_mode"):
         if getattr(version, name) is None:
-            missing[name] = ["required before submission"]
+            missing[name] = [_("required before submission")]
     if listing.kind == "achievement" and version.trl is None:
-        missing["trl"] = ["required before submission"]
+        missing["trl"] = [_("required before submission")]
     if not version.deal_modes:
-        missing["deal_modes"] = ["offer at least one deal mode"]
+        missing["deal_modes"] = [_("offer at least one deal mode")]
     if version.price_mode in ("fixed", "starting") and not version.price_amount:
-        missing["price_amount"] = [f"required for a {version.price_mode} price"]
+        missing["price_amount"] = [_("required for a fixed price") if version.price_mode == "fixed"
+                                   else _("required for a starting price")]
     if version.price_mode == "negotiable" and version.price_amount is not None:
-        missing["price_amount"] = ["a negotiable price has no amount"]
+        missing["price_amount"] = [_("a negotiable price has no amount")]
     if listing.kind == "first_of_kind":
         details = version.first_of_kind or {}
         for name in FIRST_OF_KIND_REQUIRED:
             if details.get(name) in (None, ""):
-                missing[f"first_of_kind.{name}"] = ["required for a first-of-kind product"]
+                missing[f"first_of_kind.{name}"] = [_("required for a first-of-kind product")]
         insurance = details.get("insurance")
         if insurance and version.price_amount and insurance.get("insured_amount", 0) < version.price_amount:
-            missing["first_of_kind.insurance.insured_amount"] = ["must be at least the unit price"]
+            missing["first_of_kind.insurance.insured_amount"] = [_("must be at least the unit price")]
     return missing

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from hall.extensions import db
@@ -72,7 +73,7 @@ def own_listing(actor: User, listing_id: int) -> Listing:
     """A listing of the actor's institution; any other id answers 404 (AUTHZ-01)."""
     listing = db.session.get(Listing, listing_id)
     if listing is None or actor.institution_id is None or listing.institution_id != actor.institution_id:
-        raise NotFound("No such listing.")
+        raise NotFound(_("No such listing."))
     return listing
 
 
@@ -98,13 +99,13 @@ def _apply_content(listing: Listing, version: ListingVersion, changes: dict[str,
     if "deal_modes" in changes:
         check_deal_modes(listing.kind, changes["deal_modes"])
     if "first_of_kind" in changes and changes["first_of_kind"] is not None and listing.kind != "first_of_kind":
-        raise InvalidInput.field("first_of_kind", "only first-of-kind listings carry these details")
+        raise InvalidInput.field("first_of_kind", _("only first-of-kind listings carry these details"))
     for key, value in changes.items():
         setattr(version, key, jsonable(value) if key in JSON_FIELDS else value)
     if "price_mode" in changes and changes["price_mode"] == "negotiable" and "price_amount" not in changes:
         version.price_amount = None
     if version.price_mode == "negotiable" and version.price_amount is not None:
-        raise InvalidInput.field("price_amount", "a negotiable price has no amount; leave it out")
+        raise InvalidInput.field("price_amount", _("a negotiable price has no amount; leave it out"))
     details = version.first_of_kind or {}
     version.product_kind, version.recognition_level = details.get("product_kind"), details.get("recognition_level")
 
@@ -151,13 +152,13 @@ def _copy_version(listing: Listing, source: ListingVersion, actor: User) -> List
 def editable_version(actor: User, listing: Listing) -> ListingVersion:
     """The version an edit goes to: the working draft, or a new revision when the public version is frozen."""
     if listing.status not in EDITABLE_STATUSES:
-        raise Conflict({"submitted": "The listing is under review; wait for the decision before editing.",
-                        "rejected": "A rejected listing is closed; start a new draft.",
-                        "suspended": "A suspended listing cannot be edited; contact the platform."}[listing.status])
+        raise Conflict({"submitted": _("The listing is under review; wait for the decision before editing."),
+                        "rejected": _("A rejected listing is closed; start a new draft."),
+                        "suspended": _("A suspended listing cannot be edited; contact the platform.")}[listing.status])
     version = listing.working_version
     assert version is not None
     if version.review_status == "submitted":
-        raise Conflict("The revision is under review; wait for the decision before editing.")
+        raise Conflict(_("The revision is under review; wait for the decision before editing."))
     if version.review_status in FROZEN_VERSION_STATUSES:
         source = listing.published_version if version.review_status == "rejected" and listing.published_version \
             else version
@@ -169,7 +170,7 @@ def edit_listing(actor: User, listing_id: int, changes: dict[str, Any], expected
     """Change the content being edited. A published listing gets a revision; the public keeps the approved one."""
     listing = own_listing(actor, listing_id)
     if expected_lock_version is not None and expected_lock_version != listing.lock_version:
-        raise Conflict("The listing changed since you read it; reload it and apply your edit again.")
+        raise Conflict(_("The listing changed since you read it; reload it and apply your edit again."))
     version = editable_version(actor, listing)
     _apply_content(listing, version, changes)
     bump_lock_version(listing, listing.lock_version)
@@ -182,8 +183,8 @@ def edit_listing(actor: User, listing_id: int, changes: dict[str, Any], expected
 def submit_listing(actor: User, listing_id: int) -> Listing:
     """Send the working version for review: a first submission, a renewal, or a revision of a published listing."""
     listing = own_listing(actor, listing_id)
-    require_member(actor, verified=True, unverified_message="Only verified institutions may submit listings; wait for "
-                                                            "the platform to verify yours.")
+    require_member(actor, verified=True, unverified_message=_("Only verified institutions may submit listings; wait "
+                                                              "for the platform to verify yours."))
     renewal = listing.status in LISTING_TRANSITIONS["renew"][0]
     if renewal and listing.working_version.review_status in FROZEN_VERSION_STATUSES:  # type: ignore[union-attr]
         _copy_version(listing, listing.published_version or listing.working_version, actor)  # type: ignore[arg-type]
@@ -191,10 +192,10 @@ def submit_listing(actor: User, listing_id: int) -> Listing:
     assert version is not None
     missing = missing_for_submission(listing, version)
     if missing:
-        raise InvalidInput("The listing is not complete; fill in the fields named in errors.", missing)
+        raise InvalidInput(_("The listing is not complete; fill in the fields named in errors."), missing)
     if listing.status == "published":
         if not listing.has_pending_revision:
-            raise Conflict("Nothing to submit: edit the listing first to make a revision.")
+            raise Conflict(_("Nothing to submit: edit the listing first to make a revision."))
         transition_version(version, "submit", actor=actor)
         bump_lock_version(listing)
         record_event("listing.revision_submitted", "listing", listing.id, actor=actor,

@@ -3,6 +3,8 @@ refunds the buyer (``hall.services.trading.refunds.refund_order``). Disputes rai
 by webhook (``hall.services.trading.stripe_events``)."""
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
 from hall.models import Order, User
 from hall.models.types import utcnow
 from hall.services.core import notifications
@@ -15,9 +17,9 @@ def open_dispute(actor: User, order_id: int, reason: str) -> Order:
     order = order_for_party(actor, order_id, "buyer")
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput.field("reason", "describe the problem")
+        raise InvalidInput.field("reason", _("describe the problem"))
     if order.settled_amount:
-        raise Conflict("The seller has already been settled for this order; contact the platform.")
+        raise Conflict(_("The seller has already been settled for this order; contact the platform."))
     transition_order(order, "dispute", actor, reason=reason)
     notifications.send_order_update(order, order.seller_institution_id, "买方提出争议 / disputed", reason)
     return order
@@ -29,6 +31,6 @@ def resolve_dispute(admin: User, order_id: int, reason: str) -> Order:
     order = order_for_admin(admin, order_id)
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput.field("reason", "say how the dispute was resolved")
+        raise InvalidInput.field("reason", _("say how the dispute was resolved"))
     transition_order(order, "resolve", admin, reason=reason, completed_at=utcnow())
     return order

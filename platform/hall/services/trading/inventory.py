@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CursorResult, select, update
 
 from hall.extensions import db
@@ -31,7 +33,7 @@ def take_stock(order: Order) -> None:
     ))
     if result.rowcount != 1:
         left = db.session.scalar(select(Listing.stock).where(Listing.id == order.listing_id))
-        raise Conflict(f"Not enough stock: {order.quantity} asked, {left or 0} left.")
+        raise Conflict(_("Not enough stock: %(asked)s asked, %(left)s left.", asked=order.quantity, left=left or 0))
     order.stock_taken = order.quantity
 
 
@@ -66,19 +68,20 @@ def _held_deals(order: Order) -> list[Deal]:
             for order_id, mode, holder, field, territory, start, end in rows]
 
 
-_HELD = {"transfer": "transferred", "exclusive_license": "licensed exclusively",
-         "sole_license": "licensed on a sole basis", "non_exclusive_license": "licensed non-exclusively"}
-_WANTED = {"transfer": "a transfer", "exclusive_license": "an exclusive licence", "sole_license": "a sole licence",
-           "non_exclusive_license": "a non-exclusive licence"}
+_HELD = {"transfer": _l("transferred"), "exclusive_license": _l("licensed exclusively"),
+         "sole_license": _l("licensed on a sole basis")}  # a non-exclusive licence held has its own sentence
+_WANTED = {"transfer": _l("a transfer"), "exclusive_license": _l("an exclusive licence"),
+           "sole_license": _l("a sole licence"), "non_exclusive_license": _l("a non-exclusive licence")}
 
 
 def _refusal(wanted: Deal, held: Deal) -> Conflict:
     if held.deal_mode == "non_exclusive_license":
-        return Conflict(f"This listing is already {_HELD[held.deal_mode]} in an overlapping field of use, "
-                        f"territory and term; {_WANTED[wanted.deal_mode]} cannot be granted over it.")
-    return Conflict(f"This listing is already reserved or sold exclusively ({_HELD[held.deal_mode]}) in an "
-                    f"overlapping field of use, territory and term; {_WANTED[wanted.deal_mode]} cannot coexist "
-                    "with it.")
+        return Conflict(_("This listing is already licensed non-exclusively in an overlapping field of use, "
+                          "territory and term; %(wanted)s cannot be granted over it.",
+                          wanted=str(_WANTED[wanted.deal_mode])))
+    return Conflict(_("This listing is already reserved or sold exclusively (%(held)s) in an overlapping field of "
+                      "use, territory and term; %(wanted)s cannot coexist with it.",
+                      held=str(_HELD[held.deal_mode]), wanted=str(_WANTED[wanted.deal_mode])))
 
 
 def check_scope_free(order: Order) -> None:

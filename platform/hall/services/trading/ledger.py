@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from hall.extensions import db
 from hall.models import LedgerEntry, Order, User
@@ -154,7 +155,8 @@ def entries_page(actor: User, f: EntryFilter, page: int, per_page: int) -> tuple
     """One page of the actor's institution's entries, and how many there are in all."""
     query = entries_query(actor, f)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    return list(db.session.scalars(query.offset((page - 1) * per_page).limit(per_page))), total
+    rows = query.options(selectinload(LedgerEntry.order)).offset((page - 1) * per_page).limit(per_page)
+    return list(db.session.scalars(rows)), total  # each entry's order loaded with the page (its reference is shown)
 
 
 EXPORT_COLUMNS = (("id", "记录号 Entry"), ("occurred_at", "时间(UTC) Time"), ("order_id", "订单 Order"),

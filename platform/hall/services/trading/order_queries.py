@@ -5,6 +5,7 @@ from dataclasses import asdict
 from datetime import date, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from hall.extensions import db
@@ -87,7 +88,7 @@ def admin_order(admin: User, order_id: int) -> Order:
     require_admin(admin)
     order = db.session.get(Order, order_id)
     if order is None:
-        raise NotFound("No such order.")
+        raise NotFound(_("No such order."))
     return order
 
 

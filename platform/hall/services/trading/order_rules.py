@@ -4,13 +4,18 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from babel.lists import format_list
 from flask import current_app
+from flask_babel import get_locale
+from flask_babel import gettext as _
 
+from hall.labels import state_word
 from hall.models import Listing, ListingVersion
 from hall.models.types import utcnow
 from hall.money import MAX_MINOR
@@ -58,25 +63,34 @@ def terms_key(deal_mode: str, quantity: int, scope: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def _words(codes: Iterable[str], style: Literal["standard", "or"] = "standard") -> str:
+    """Stored codes as a list of quoted words in the current language ("“Transfer” or “Licence”")."""
+    return format_list([f"“{state_word(code)}”" for code in codes], style=style, locale=get_locale() or "en")
+
+
 def check_terms(listing: Listing, version: ListingVersion, values: dict[str, Any]) -> dict[str, Any]:
     """Validate what the buyer asks for against the published version; returns the normalised terms."""
     mode = values["deal_mode"]
     if mode not in (version.deal_modes or []):
-        raise InvalidInput.field("deal_mode", f"this listing offers {', '.join(version.deal_modes or [])}")
+        raise InvalidInput.field("deal_mode", _("this listing offers %(modes)s",
+                                                   modes=_words(version.deal_modes or [])))
     quantity = values.get("quantity") or 1
     if mode != "purchase" and quantity != 1:
-        raise InvalidInput.field("quantity", "only product purchases take a quantity; leave it out or send 1")
+        raise InvalidInput.field("quantity", _("only product purchases take a quantity; leave it out or send 1"))
     if not 1 <= quantity <= MAX_QUANTITY:
-        raise InvalidInput.field("quantity", f"must be between 1 and {MAX_QUANTITY}")
+        raise InvalidInput.field("quantity", _("must be between 1 and %(max)s", max=MAX_QUANTITY))
     scope = asdict(check_scope(mode, values, utcnow().date(), version.field_code))
     if listing.kind == "first_of_kind" and mode == "purchase" and not values.get("end_user_declared"):
-        raise InvalidInput.field("end_user_declared", "first-of-kind products are sold to direct end users only: "
-                                                      "declare that your institution is the end user (true)")
+        raise InvalidInput.field("end_user_declared", _("first-of-kind products are sold to direct end users only: "
+                                                        "declare that your institution is the end user (true)"))
     allowed_types = CONTRACT_TYPES_BY_MODE[mode]
     contract_type = values.get("contract_type") or (allowed_types[0] if allowed_types else None)
     if contract_type is not None and contract_type not in allowed_types:
-        raise InvalidInput.field("contract_type", f"a {mode} deal is registered as "
-                                                  f"{' or '.join(allowed_types) or 'no technology contract'}")
+        raise InvalidInput.field("contract_type", _("a “%(mode)s” deal is registered as %(types)s",
+                                                    mode=state_word(mode), types=_words(allowed_types, "or"))
+                                 if allowed_types else
+                                 _("a “%(mode)s” deal is not registered as a technology contract",
+                                   mode=state_word(mode)))
     return {"deal_mode": mode, "quantity": quantity, "contract_type": contract_type, **scope}
 
 
@@ -86,14 +100,15 @@ def fixed_price(version: ListingVersion, mode: str, quantity: int) -> int | None
         return None
     amount = version.price_amount * quantity
     if amount > MAX_AMOUNT:
-        raise InvalidInput.field("quantity", "the total exceeds what one order may carry")
+        raise InvalidInput.field("quantity", _("the total exceeds what one order may carry"))
     return amount
 
 
 def check_quote_amount(amount: int) -> int:
     """A seller's quote: a positive whole number of minor units within the platform's range."""
     if not isinstance(amount, int) or isinstance(amount, bool) or not 0 < amount <= MAX_AMOUNT:
-        raise InvalidInput.field("amount", f"a quote is a whole number of minor units between 1 and {MAX_AMOUNT}")
+        raise InvalidInput.field("amount", _("a quote must be more than zero and no larger than any order the "
+                                              "platform carries"))
     return amount
 
 

@@ -9,10 +9,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from hall.extensions import db
+from hall.labels import state_word
 from hall.models import Listing, Order, User
 from hall.models.orders import OPEN_STATUSES
 from hall.models.types import utcnow
@@ -51,6 +54,8 @@ ORDER_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
 }
 ORDER_MACHINE = Machine("order", ORDER_TRANSITIONS, reason_column="status_reason")
 HOLDING_STATUSES = frozenset({"accepted", "awaiting_payment"})
+# Refusals of an action the order's table does not allow from its state (``_check_allowed``).
+_NOT_ALLOWED = {"cancel": _l("The order is “%(state)s”; it can no longer be cancelled.")}
 
 
 def transition_order(order: Order, action: str, actor: User | None, *, reason: str | None = None,
@@ -76,13 +81,14 @@ def _notice_deadline(order: Order, now: datetime) -> datetime | None:
 def check_notice_over(order: Order) -> None:
     """Refuse payment while the order's price is still under public notice."""
     if order.notice_until is not None and order.notice_until > utcnow():
-        raise Conflict(f"The negotiated price is under public notice (公示) until {order.notice_until:%Y-%m-%d %H:%M} "
-                       "UTC; it can be paid after that.")
+        raise Conflict(_("The negotiated price is under public notice (公示) until %(until)s UTC; it can be paid "
+                         "after that.", until=f"{order.notice_until:%Y-%m-%d %H:%M}"))
 
 
 def _buyer_institution(actor: User) -> int:
     return require_member(actor, verified=True,
-                          unverified_message="Your institution must be verified by the platform before it can buy.").id
+                          unverified_message=_("Your institution must be verified by the platform before it can "
+                                               "buy.")).id
 
 
 def _open_duplicate(buyer_id: int, listing_id: int, key: str) -> Order | None:
@@ -102,11 +108,11 @@ def create_order(actor: User, listing_id: int, values: dict[str, Any]) -> tuple[
     lock_chain()
     listing = db.session.get(Listing, listing_id)
     if listing is None or listing.status != "published" or listing.published_version is None:
-        raise NotFound("No such listing in the hall.")
+        raise NotFound(_("No such listing in the hall."))
     if listing.institution_id == buyer_id:
-        raise InvalidInput.field("listing_id", "your institution publishes this listing; it cannot buy it")
+        raise InvalidInput.field("listing_id", _("your institution publishes this listing; it cannot buy it"))
     if not listing.institution.is_verified:
-        raise NotFound("No such listing in the hall.")
+        raise NotFound(_("No such listing in the hall."))
     version = listing.published_version
     terms = check_terms(listing, version, values)
     scope = {name: terms[name] for name in ("field_of_use", "territory", "term_start", "term_end")}
@@ -155,12 +161,12 @@ def order_for_party(actor: User, order_id: int, side: str | None = None) -> Orde
     order = db.session.get(Order, order_id)
     org_id = actor.institution_id
     if order is None or org_id is None:
-        raise NotFound("No such order.")
+        raise NotFound(_("No such order."))
     sides = {"buyer": order.buyer_institution_id == org_id, "seller": order.seller_institution_id == org_id}
     if not (sides[side] if side else any(sides.values())):
         if any(sides.values()):
-            raise Forbidden(f"Only the {side} does this.")
-        raise NotFound("No such order.")
+            raise Forbidden(_("Only the buyer does this.") if side == "buyer" else _("Only the seller does this."))
+        raise NotFound(_("No such order."))
     return order
 
 
@@ -170,9 +176,9 @@ def order_for_admin(actor: User, order_id: int) -> Order:
     lock_chain()  # before any row lock (see hall.services.core.audit.lock_chain)
     order = db.session.get(Order, order_id)
     if order is None:
-        raise NotFound("No such order.")
+        raise NotFound(_("No such order."))
     forbid_own_institution(actor, order.buyer_institution_id, order.seller_institution_id,
-                           doing="handle money of their own institution's orders")
+                           doing=_("handle money of their own institution's orders"))
     return order
 
 
@@ -192,7 +198,8 @@ def accept_quote(actor: User, order_id: int, quote_number: int) -> Order:
     lock_chain()
     order = order_for_party(actor, order_id, "buyer")
     if order.status == "quoted" and order.quote_count != quote_number:
-        raise Conflict(f"The seller changed the quote (now number {order.quote_count}); read it and accept again.")
+        raise Conflict(_("The seller changed the quote (now number %(number)s); read it and accept again.",
+                         number=order.quote_count))
     now = utcnow()
     notice_until = _notice_deadline(order, now)
     transition_order(order, "accept", actor, conditions=(Order.quote_count == quote_number,), accepted_at=now,
@@ -205,7 +212,10 @@ def accept_quote(actor: User, order_id: int, quote_number: int) -> Order:
 def _check_allowed(order: Order, action: str) -> None:
     """Conflict when the order's table does not allow ``action`` from where it stands (before asking a provider)."""
     if not ORDER_MACHINE.can(action, order.status):
-        raise Conflict(f"Cannot {action.replace('_', ' ')} an order that is {order.status}.")
+        refusal = _NOT_ALLOWED.get(action)
+        state = state_word(order.status)
+        raise Conflict(str(refusal) % {"state": state} if refusal is not None
+                       else _("The order is “%(state)s”; this cannot be done now.", state=state))
 
 
 def cancel_order(actor: User, order_id: int, reason: str | None) -> Order:
@@ -213,7 +223,7 @@ def cancel_order(actor: User, order_id: int, reason: str | None) -> Order:
     (card intents at Stripe first, with no transaction open; Conflict if one has gone through)."""
     reason = (reason or "").strip() or None
     if reason is None:
-        raise InvalidInput.field("reason", "say why the order is cancelled")
+        raise InvalidInput.field("reason", _("say why the order is cancelled"))
     lock_chain()
     order = order_for_party(actor, order_id)
     _check_allowed(order, "cancel")
@@ -239,7 +249,7 @@ def deliver_order(actor: User, order_id: int, note: str) -> Order:
     order = order_for_party(actor, order_id, "seller")
     note = (note or "").strip()
     if not note:
-        raise InvalidInput.field("note", "describe what was delivered (documents, shipment, handover)")
+        raise InvalidInput.field("note", _("describe what was delivered (documents, shipment, handover)"))
     now = utcnow()
     transition_order(order, "deliver", actor, delivery_note=note, delivered_at=now,
                      complete_after=now + timedelta(days=current_app.config["ORDER_AUTO_COMPLETE_DAYS"]))

@@ -13,11 +13,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from hall.extensions import db
+from hall.labels import state_word
 from hall.models import Order, Payment, User
 from hall.models.types import utcnow
+from hall.money import money_text
 from hall.payments import GatewayUnavailable, Intent, gateway
 from hall.services.core import notifications
 from hall.services.core.audit import lock_chain, record_event
@@ -47,9 +50,10 @@ def _payable_order(actor: User, order_id: int) -> Order:
     lock_chain()
     order = order_for_party(actor, order_id, "buyer")
     if order.status not in PAYABLE_ORDER_STATUSES:
-        raise Conflict(f"The order is {order.status}; only an accepted order can be paid.")
+        raise Conflict(_("The order is “%(state)s”; only an accepted order can be paid.",
+                         state=state_word(order.status)))
     if order.reserved_until is not None and order.reserved_until < utcnow():
-        raise Conflict("The time to pay this order has run out; it will expire. Order again.")
+        raise Conflict(_("The time to pay this order has run out; it will expire. Order again."))
     check_notice_over(order)
     assert order.amount is not None
     return order
@@ -102,9 +106,9 @@ def start_payment(actor: User, order_id: int, method: str) -> tuple[Payment, dic
     from hall.payments.bank_transfer import transfer_instructions
 
     if method not in ("stripe", "bank_transfer"):
-        raise InvalidInput.field("method", "choose stripe or bank_transfer")
+        raise InvalidInput.field("method", _("choose stripe or bank_transfer"))
     if method == "stripe" and gateway().name == "none":
-        raise GatewayUnavailable("Card payments are not configured; pay by bank transfer.")
+        raise GatewayUnavailable(_("Card payments are not configured; pay by bank transfer."))
     order = _payable_order(actor, order_id)
     current = _open_payment(order)
     if current is not None and current.method != method:
@@ -134,7 +138,7 @@ def start_payment(actor: User, order_id: int, method: str) -> tuple[Payment, dic
             end_transaction()
             provider_calls.cancel_at_provider([provider_calls.IntentRef(payment_id, payment.order_id,
                                                                         payment.attempt, intent.id)])
-            raise Conflict("The order changed while the card payment was being prepared; reload it.")
+            raise Conflict(_("The order changed while the card payment was being prepared; reload it."))
     payment = _payment_by_id(payment_id)
     return payment, {"client_secret": intent.client_secret, "publishable_key": gateway().publishable_key}
 
@@ -199,15 +203,17 @@ def payment_cancelled(payment: Payment) -> str:
 
 def _check_transfer(order: Order, amount: int, currency: str, value_date: date, bank_reference: str) -> None:
     if entry_by_reference(f"bank:{bank_reference}") is not None:
-        raise Conflict(f"A transfer with bank reference {bank_reference} has already been recorded.")
+        raise Conflict(_("A transfer with bank reference %(reference)s has already been recorded.",
+                         reference=bank_reference))
     if order.status not in PAYABLE_ORDER_STATUSES:
-        raise Conflict(f"The order is {order.status}; record transfers only for orders awaiting payment.")
+        raise Conflict(_("The order is “%(state)s”; record transfers only for orders awaiting payment.",
+                         state=state_word(order.status)))
     check_notice_over(order)
     if currency.upper() != order.currency or amount != order.amount:
-        raise InvalidInput.field("amount", f"the order is to be paid exactly {order.amount} {order.currency} "
-                                           "(minor units); return a wrong transfer to the sender")
+        raise InvalidInput.field("amount", _("the order is to be paid exactly %(amount)s; return a wrong transfer "
+                                             "to the sender", amount=money_text(order.amount or 0, order.currency)))
     if value_date > bank_today():
-        raise InvalidInput.field("value_date", "cannot be in the future")
+        raise InvalidInput.field("value_date", _("cannot be in the future"))
 
 
 def record_bank_transfer(admin: User, order_id: int, *, amount: int, currency: str, value_date: date,
@@ -216,7 +222,7 @@ def record_bank_transfer(admin: User, order_id: int, *, amount: int, currency: s
     An open card payment is cancelled at Stripe first (outside the transaction), then here."""
     bank_reference = " ".join((bank_reference or "").split())
     if not bank_reference:
-        raise InvalidInput.field("bank_reference", "the bank's reference of the incoming transfer is required")
+        raise InvalidInput.field("bank_reference", _("the bank's reference of the incoming transfer is required"))
     order = order_for_admin(admin, order_id)
     _check_transfer(order, amount, currency, value_date, bank_reference)
     payment = _open_payment(order)
@@ -239,5 +245,5 @@ def record_bank_transfer(admin: User, order_id: int, *, amount: int, currency: s
     outcome = payment_succeeded(payment, amount=amount, currency=currency, charge_reference=f"bank:{bank_reference}",
                                 rail="bank_transfer", actor=admin, value_date=value_date)
     if outcome != "applied":
-        raise Conflict("The payment was already recorded.")
+        raise Conflict(_("The payment was already recorded."))
     return order

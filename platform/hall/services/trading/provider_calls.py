@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from hall.extensions import db
@@ -60,7 +61,7 @@ def cancel_at_provider(refs: list[IntentRef]) -> None:
         except GatewayRefused as error:
             intent = gateway().retrieve_intent(ref.intent_id)
             if intent.status == "succeeded":
-                raise Conflict("The card payment has already gone through; the order will be marked paid.") \
+                raise Conflict(_("The card payment has already gone through; the order will be marked paid.")) \
                     from error
             if intent.status != "canceled":
                 raise
@@ -77,5 +78,5 @@ def cancel_recorded(order_id: int, cancelled: list[IntentRef]) -> None:
     for payment in db.session.scalars(select(Payment).where(Payment.order_id == order_id,
                                                             Payment.status.in_(OPEN_PAYMENT_STATUSES))).all():
         if payment.method in PROVIDER_METHODS and has_intent(payment) and payment.id not in done:
-            raise Conflict("A card payment was started for this order meanwhile; try again.")
+            raise Conflict(_("A card payment was started for this order meanwhile; try again."))
         transition_payment(payment, "cancel")

@@ -10,12 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, cast
 
+from flask_babel import gettext as _
 from sqlalchemy import CursorResult, func, select, update
 
 from hall.extensions import db
 from hall.models import Order, Payment, Refund, User
 from hall.models.refunds import BOOKED_REFUND_STATUSES
 from hall.models.types import utcnow
+from hall.money import money_text
 from hall.payments import GatewayRefused, gateway
 from hall.payments import Refund as ProviderRefund
 from hall.services.core import notifications
@@ -59,9 +61,10 @@ def count_refund(order: Order, amount: int, *, keep_settled: bool = False) -> No
     db.session.expire(order)
     if result.rowcount != 1:
         remaining = order.admin_refundable_amount if keep_settled else max(order.refundable_amount, 0)
-        settled = " (money settled to the seller is not refundable here)" if keep_settled and order.settled_amount \
-            else ""
-        raise Conflict(f"Only {remaining} {order.currency} (minor units) remain refundable{settled}.")
+        amount_text = money_text(remaining, order.currency)
+        raise Conflict(_("Only %(amount)s remains refundable (money settled to the seller is not refundable here).",
+                         amount=amount_text) if keep_settled and order.settled_amount
+                       else _("Only %(amount)s remains refundable.", amount=amount_text))
 
 
 def _uncount_refund(order: Order, amount: int) -> None:
@@ -173,9 +176,9 @@ def waiting_refund_call(admin: User, order: Order, amount: int) -> RefundCall | 
     if waiting is None:
         return None
     if waiting.amount != amount or waiting.requested_by_id != admin.id:
-        raise Conflict(f"A refund of {waiting.amount} {order.currency} (minor units) is still waiting for Stripe's "
-                       "answer: the admin who asked for it may ask again for that amount to retry it, or "
-                       "reconcile finishes it.")
+        raise Conflict(_("A refund of %(amount)s is still waiting for Stripe's answer: the admin who asked for it "
+                         "may ask again for that amount to retry it, or reconcile finishes it.",
+                         amount=money_text(waiting.amount, order.currency)))
     return call_for(waiting)
 
 
@@ -212,14 +215,14 @@ def call_provider(call: RefundCall, actor_id: int | None) -> Refund:
         apply_provider_status(refund, "failed", None)
         refund.failure_reason = str(error)[:500]
         end_transaction()
-        raise Conflict(f"Stripe did not refund ({error}); nothing was refunded.") from error
+        raise Conflict(_("Stripe did not refund (%(error)s); nothing was refunded.", error=str(error))) from error
     refund = db.session.get(Refund, call.refund_id)
     assert refund is not None
     actor = db.session.get(User, actor_id) if actor_id else None
     apply_provider_status(refund, answer.status, answer.id, actor)
     if refund.status in ("failed", "cancelled"):
         end_transaction()
-        raise Conflict(f"Stripe did not refund ({answer.status}); nothing was refunded.")
+        raise Conflict(_("Stripe did not refund (%(error)s); nothing was refunded.", error=answer.status))
     return refund
 
 
@@ -275,21 +278,22 @@ def refund_order(admin: User, order_id: int, amount: int, reason: str, bank_refe
     bank transfers are returned by the admin, who records the bank's reference."""
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput.field("reason", "say why the money is returned")
+        raise InvalidInput.field("reason", _("say why the money is returned"))
     if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
-        raise InvalidInput.field("amount", "a positive whole number of minor units")
+        raise InvalidInput.field("amount", _("must be an amount more than zero"))
     order = order_for_admin(admin, order_id)
     if order.paid_amount == 0:
-        raise Conflict("Nothing has been paid for this order.")
+        raise Conflict(_("Nothing has been paid for this order."))
     payment = db.session.scalar(select(Payment).where(Payment.order_id == order.id, Payment.status == "succeeded")
                                 .order_by(Payment.id.desc()).limit(1))
     assert payment is not None
     if payment.method == "bank_transfer":  # every check before the refund counter moves
         bank_reference = " ".join((bank_reference or "").split())
         if not bank_reference:
-            raise InvalidInput.field("bank_reference", "the bank's reference of the return transfer is required")
+            raise InvalidInput.field("bank_reference", _("the bank's reference of the return transfer is required"))
         if entry_by_reference(f"bank-refund:{bank_reference}") is not None:
-            raise Conflict(f"A refund with bank reference {bank_reference} has already been recorded.")
+            raise Conflict(_("A refund with bank reference %(reference)s has already been recorded.",
+                             reference=bank_reference))
     call = waiting_refund_call(admin, order, amount) if payment.method != "bank_transfer" else None
     if call is None:
         _refund, call = record_refund(admin, order, payment, amount, reason, bank_reference)

@@ -22,6 +22,9 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Final
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from hall.extensions import db
 from hall.models import Direction, IndustryField
 from hall.models.orders import SCOPED_DEAL_MODES
@@ -54,8 +57,8 @@ COMPATIBILITY: Final[Mapping[str, Mapping[str, str]]] = {
 
 _REGION = re.compile(r"\d{6}")
 _FIELD = re.compile(r"[a-z0-9_]+(\.[a-z0-9_]+)?")
-TERRITORY_HELP: Final = ("a region code: WORLD (or leave it out) for worldwide, CN for all of China, or a GB/T 2260 "
-                         "six-digit code such as 440000 (Guangdong), 440300 (Shenzhen) or 440305 (Nanshan)")
+TERRITORY_HELP: Final = _l("a region code: WORLD (or leave it out) for worldwide, CN for all of China, or a GB/T "
+                            "2260 six-digit code such as 440000 (Guangdong), 440300 (Shenzhen) or 440305 (Nanshan)")
 
 
 @dataclass(frozen=True)
@@ -172,11 +175,14 @@ def check_field_of_use(value: str | None, listing_field: str | None = None) -> s
     known = _FIELD.fullmatch(code) is not None and (
         db.session.get(IndustryField, code) is not None or db.session.get(Direction, code) is not None)
     if not known:
-        example = f"this listing's field {listing_field} or its direction {listing_field.split('.')[0]}" \
-            if listing_field else "energy.storage, or a whole direction such as energy"
-        raise InvalidInput.field("field_of_use", f"must be a code of the future-industry taxonomy, e.g. {example} "
-                                                 "(every code: GET /api/v1/hall/taxonomy); leave it out for every "
-                                                 "field")
+        if listing_field:
+            message = _("must be a code of the future-industry taxonomy, e.g. this listing's field %(field)s or its "
+                        "direction %(direction)s (every code: GET /api/v1/hall/taxonomy); leave it out for every "
+                        "field", field=listing_field, direction=listing_field.split(".")[0])
+        else:
+            message = _("must be a code of the future-industry taxonomy, e.g. energy.storage, or a whole direction "
+                        "such as energy (every code: GET /api/v1/hall/taxonomy); leave it out for every field")
+        raise InvalidInput.field("field_of_use", message)
     return code
 
 
@@ -185,11 +191,11 @@ def territory_problem(code: str) -> str | None:
     if code in (WORLD, CHINA):
         return None
     if not _REGION.fullmatch(code):
-        return f"must be {TERRITORY_HELP}"
+        return _("must be %(help)s", help=TERRITORY_HELP)
     problem = region_code_problem(code)
     if problem is None and code[2:4] == "00" and code[4:] != "00":
-        problem = f"{code} is not a GB/T 2260 code: a county's code has its prefecture in digits 3–4"
-    return f"{problem}; send {TERRITORY_HELP}" if problem else None
+        problem = _("%(code)s is not a GB/T 2260 code: a county's code has its prefecture in digits 3–4", code=code)
+    return _("%(problem)s; send %(help)s", problem=problem, help=TERRITORY_HELP) if problem else None
 
 
 def check_territory(value: str | None) -> str | None:
@@ -207,10 +213,11 @@ def check_territory(value: str | None) -> str | None:
 def check_term(start: date | None, end: date | None, today: date) -> None:
     """Refuse a term that ends before ``today`` or ends before it starts."""
     if start is not None and end is not None and end < start:
-        raise InvalidInput.field("term_end", "must not be before term_start")
+        raise InvalidInput.field("term_end", _("must not be before term_start"))
     if end is not None and end < today:
-        raise InvalidInput.field("term_end", f"{end.isoformat()} is in the past: a licence's term must end today "
-                                             f"({today.isoformat()}) or later, or be left open")
+        raise InvalidInput.field("term_end", _("%(end)s is in the past: a licence's term must end today (%(today)s) "
+                                               "or later, or be left open", end=end.isoformat(),
+                                               today=today.isoformat()))
 
 
 def check_scope(deal_mode: str, values: Mapping[str, Any], today: date, listing_field: str | None = None) -> Scope:
@@ -221,12 +228,12 @@ def check_scope(deal_mode: str, values: Mapping[str, Any], today: date, listing_
     given = [name for name in SCOPE_FIELDS if values.get(name) not in (None, "")]
     if deal_mode not in SCOPED_DEAL_MODES:
         if given:
-            raise InvalidInput.field("deal_mode", "field of use, territory and term apply to licences only")
+            raise InvalidInput.field("deal_mode", _("field of use, territory and term apply to licences only"))
         return Scope()
     if deal_mode == "transfer":
         if given:
-            raise InvalidInput.field(given[0], "a transfer sells the whole right (every field of use, territory "
-                                               "and term): leave field_of_use, territory and the term out")
+            raise InvalidInput.field(given[0], _("a transfer sells the whole right (every field of use, territory "
+                                                 "and term): leave field_of_use, territory and the term out"))
         return Scope()
     start, end = values.get("term_start"), values.get("term_end")
     check_term(start, end, today)

@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, cast
 
+from flask_babel import gettext as _
 from sqlalchemy import CursorResult, update
 
 from hall.extensions import db
+from hall.labels import state_word
 from hall.models import Order, User
+from hall.money import money_text
 from hall.services.core import notifications
 from hall.services.core.errors import Conflict, InvalidInput
 from hall.services.trading.ledger import add_entry, entry_by_reference, order_balance
@@ -20,22 +23,28 @@ def record_settlement(admin: User, order_id: int, *, amount: int, bank_reference
     """An admin records the transfer paid to the seller for a completed order (never more than is due)."""
     order = order_for_admin(admin, order_id)
     if order.status != "completed":
-        raise Conflict(f"Only completed orders are settled; this one is {order.status}.")
+        raise Conflict(_("Only completed orders are settled; this one is “%(state)s”.", state=state_word(order.status)))
     bank_reference = " ".join((bank_reference or "").split())
     if not bank_reference:
-        raise InvalidInput.field("bank_reference", "the bank's reference of the transfer to the seller is required")
+        raise InvalidInput.field("bank_reference", _("the bank's reference of the transfer to the seller is "
+                                                     "required"))
     due = order_balance(order.id).seller_due
+    if due <= 0:
+        raise InvalidInput.field("amount", _("nothing more is due to the seller of this order"))
     if not isinstance(amount, int) or isinstance(amount, bool) or not 0 < amount <= due:
-        raise InvalidInput.field("amount", f"between 1 and {due} (minor units) is due to the seller")
+        raise InvalidInput.field("amount", _("between %(least)s and %(due)s is due to the seller",
+                                              least=money_text(1, order.currency),
+                                              due=money_text(due, order.currency)))
     if value_date > bank_today():
-        raise InvalidInput.field("value_date", "cannot be in the future")
+        raise InvalidInput.field("value_date", _("cannot be in the future"))
     if entry_by_reference(f"settlement:{bank_reference}") is not None:
-        raise Conflict(f"A settlement with bank reference {bank_reference} has already been recorded.")
+        raise Conflict(_("A settlement with bank reference %(reference)s has already been recorded.",
+                         reference=bank_reference))
     result = cast(CursorResult[Any], db.session.execute(  # an UPDATE's result has a rowcount
         update(Order).where(Order.id == order.id, Order.settled_amount == order.settled_amount)
         .values(settled_amount=Order.settled_amount + amount).execution_options(synchronize_session=False)))
     if result.rowcount != 1:
-        raise Conflict("Another settlement was recorded meanwhile; reload and check what is due.")
+        raise Conflict(_("Another settlement was recorded meanwhile; reload and check what is due."))
     db.session.expire(order)
     add_entry(order, "settlement", amount, rail="bank_transfer", provider_reference=f"settlement:{bank_reference}",
               actor=admin, value_date=value_date)

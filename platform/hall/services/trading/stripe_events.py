@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 import stripe
+from flask_babel import gettext as _
 from sqlalchemy import Table, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -46,21 +47,21 @@ def verify_event(payload: bytes, signature: str | None, secret: str | None, tole
     seconds ahead of our clock is refused here too.
     """
     if not secret:
-        raise BadSignature("Webhooks are not configured (no STRIPE_WEBHOOK_SECRET).")
+        raise BadSignature(_("Webhooks are not configured (no STRIPE_WEBHOOK_SECRET)."))
     try:
         stripe.WebhookSignature.verify_header(payload, signature, secret, tolerance=tolerance)
         timestamps = [int(part[2:]) for part in (signature or "").split(",") if part.startswith("t=")]
     except (stripe.SignatureVerificationError, ValueError, UnicodeDecodeError) as error:
-        raise BadSignature(f"Stripe-Signature does not verify: {error}") from error
+        raise BadSignature(_("Stripe-Signature does not verify: %(error)s", error=str(error))) from error
     if not timestamps or timestamps[0] > time.time() + tolerance:
-        raise BadSignature("Stripe-Signature's timestamp is in the future.")
+        raise BadSignature(_("Stripe-Signature's timestamp is in the future."))
     try:
         event = json.loads(payload)
     except ValueError as error:
-        raise BadSignature("The signed body is not JSON.") from error
+        raise BadSignature(_("The signed body is not JSON.")) from error
     if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str) \
             or not isinstance((event.get("data") or {}).get("object"), dict):
-        raise BadSignature("The signed body is not a Stripe event (id, type, data.object).")
+        raise BadSignature(_("The signed body is not a Stripe event (id, type, data.object)."))
     return event
 
 
@@ -104,7 +105,7 @@ def _payment_for_intent(intent_id: Any, metadata: Any = None) -> Payment | None:
 
 def _int(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput.field("data.object.amount", "must be an integer")
+        raise InvalidInput.field("data.object.amount", _("must be an integer"))
     return value
 
 
