@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, g, has_request_context
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from hall.i18n import money
+from hall.services.publishing.hall import taxonomy
 from hall.services.trading.scope import field_label, territory_label
 
 OBJECT_WORDS = {
@@ -72,9 +73,24 @@ def _lang() -> str:
     return "en" if str(get_locale()) == "en" else "zh"
 
 
+def _taxonomy_names() -> dict[str, dict[str, str]]:
+    """Every direction and field code → its names, read once per request (a page of cards names many fields)."""
+    names: dict[str, dict[str, str]] | None = g.get("taxonomy_names")
+    if names is None:
+        names = {}
+        for direction in taxonomy():
+            names[direction.code] = {"zh": direction.name_zh, "en": direction.name_en}
+            names.update({item.code: {"zh": item.name_zh, "en": item.name_en} for item in direction.fields})
+        g.taxonomy_names = names
+    return names
+
+
 def taxonomy_name(code: str | None) -> str:
     """A direction's or field's name in the current language (the code itself if unknown)."""
-    return "—" if not code else field_label(code)[_lang()]
+    if not code:
+        return "—"
+    known = _taxonomy_names().get(code) if has_request_context() else None
+    return (known or field_label(code))[_lang()]
 
 
 def region_name(code: str | None) -> str:

@@ -78,11 +78,11 @@ def not_found(message: str) -> Response:
 @web.get("/")
 def home() -> Response:
     """The six directions with their counts, the newest listings and first-of-kind products, open notices."""
-    newest = hall.search_hall(HallFilter(), sort="newest", per_page=HOME_NEWEST)
+    newest = hall.search_hall(HallFilter(), sort="newest", per_page=HOME_NEWEST, with_facets=False)
     products = hall.search_hall(HallFilter(kind="first_of_kind"), sort="newest", per_page=HOME_PRODUCTS,
                                 with_facets=False)
     notices, notice_total = order_queries.public_notices(1, HOME_NOTICES)
-    counts = newest.facets.get("direction_code", {})
+    counts = hall.direction_counts()
     directions = [(d, d.name_en if lang() == "en" else d.name_zh, counts.get(d.code, 0)) for d in hall.taxonomy()]
     return render_page("web/public/home.html", canonical=canonical("web.home"), directions=directions,
                        total=newest.total, newest=cards(newest.rows), products=cards(products.rows),

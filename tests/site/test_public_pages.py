@@ -168,6 +168,7 @@ def test_a_first_of_kind_product_shows_its_recognition_and_a_negotiable_price_re
     assert "¥12,000,000.00" in words and "单价" in words
     assert "首台（套）装备" in words and "国内首台" in words and "工信部公告2024年第12号" in words
     assert "中国人民财产保险" in words and "equipment" not in words
+    assert "PICC-2024-88" not in words  # the policy number is the institution's and the platform's, not public
     assert "3" in words  # units available
     negotiable = visible(page(client, f"/hall/listings/{hall_ids['perovskite']}"))
     assert "面议" in negotiable and "negotiable" not in negotiable

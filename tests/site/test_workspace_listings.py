@@ -177,6 +177,9 @@ def test_a_member_creates_a_first_of_kind_product_with_recognition_stock_and_ins
     assert row["first_of_kind"] == body["first_of_kind"]  # dates as ISO text, stock 3, insurance amounts in fen
     assert (row["product_kind"], row["recognition_level"]) == ("equipment", "national")
     assert row["deal_modes"] == ["purchase"] and row["ip_assets"] == []
+    shown = text(browser.get(f"/workspace/listings/{listing_id}", headers=HTML))
+    # the product's recognition and its policy (private: the public page leaves the policy number out)
+    assert "HFC-1000" in shown and "中国人民财产保险" in shown and "PICC-2024-88" in shown
 
 
 def test_without_a_kind_the_member_chooses_one(browser: FlaskClient) -> None:

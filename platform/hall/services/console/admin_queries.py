@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from hall.extensions import db
 from hall.models import AuditEvent, Institution, Listing, ListingVersion, User
@@ -88,7 +89,9 @@ def listings_query(admin: User, status: str | None, q: str | None) -> Select[Any
     if q:
         pattern = f"%{q.strip()}%"
         query = query.where(or_(ListingVersion.title_zh.ilike(pattern), ListingVersion.title_en.ilike(pattern)))
-    return query.order_by(Listing.id.desc())
+    # each row shows the working and the public version's titles and the institution: loaded with the page
+    return query.options(selectinload(Listing.working_version), selectinload(Listing.published_version),
+                         selectinload(Listing.institution)).order_by(Listing.id.desc())
 
 
 def audit_query(admin: User, object_type: str | None, object_id: str | None, actor_email: str | None,

@@ -233,6 +233,15 @@ def facet_counts(filtered: Select[Any]) -> dict[str, dict[str, int]]:
     return facets
 
 
+def direction_counts() -> dict[str, int]:
+    """How many public listings each direction has (the home page's tiles), in one grouped query."""
+    ids = filtered_selection(HallFilter(), [], "all").subquery()
+    h = HallIndexEntry
+    rows = db.session.execute(select(h.direction_code, func.count()).join(ids, ids.c.listing_id == h.listing_id)
+                              .group_by(h.direction_code)).all()
+    return {code: int(count) for code, count in rows if code}
+
+
 def taxonomy() -> list[Direction]:
     """The six directions with their fields, in their published order."""
     return list(db.session.scalars(select(Direction).options(selectinload(Direction.fields))

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from hall.extensions import db
 from hall.models import AuditEvent, Listing, ListingAttachment, ListingVersion, User
+from hall.models.listings import LISTING_STATUSES
 from hall.models.types import utcnow
 from hall.search import unindex_listing
 from hall.services.core.access import require_member
@@ -89,6 +90,16 @@ def list_own_listings(actor: User, status: str | None = None, kind: str | None =
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     items = db.session.scalars(query.order_by(Listing.id.desc()).limit(per_page).offset((page - 1) * per_page))
     return list(items), total
+
+
+def count_own_listings(actor: User) -> dict[str, int]:
+    """How many of the institution's listings are in each status (every status, zeros included), in one query."""
+    require_member(actor)
+    rows = db.session.execute(select(Listing.status, func.count()).where(Listing.institution_id == actor.institution_id)
+                              .group_by(Listing.status))
+    counts = {status: 0 for status in LISTING_STATUSES}
+    counts.update({status: int(count) for status, count in rows})
+    return counts
 
 
 def _apply_content(listing: Listing, version: ListingVersion, changes: dict[str, Any]) -> None:
