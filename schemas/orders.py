@@ -194,6 +194,8 @@ class OrderEventOut(Schema):
     to_state = fields.String(allow_none=True)
     reason = fields.String(allow_none=True)
     by_platform = fields.Boolean()
+    side = fields.String(allow_none=True, metadata={"description": "buyer or seller, for a step either side may take "
+                                                                   "(a cancellation)"})
 
 
 class LedgerEntryOut(Schema):

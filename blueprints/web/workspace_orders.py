@@ -64,13 +64,16 @@ def _query(schema: Any, names: tuple[str, ...]) -> dict[str, Any]:
 @web.get("/workspace/orders")
 @member_page
 def my_orders() -> Page:
-    """The institution's orders as buyer (default) or seller, newest first, by status, a page at a time."""
-    query = _query(OrderQueryIn(), ("role", "status", "page"))
-    items, total = order_queries.list_orders(actor(), query["role"], status=query.get("status"), page=query["page"],
-                                             per_page=PER_PAGE)
+    """The institution's orders as buyer (default) or seller, newest first, by status, listing and the day they
+    were placed, a page at a time."""
+    query = _query(OrderQueryIn(), ("role", "status", "listing_id", "created_from", "created_to", "page"))
+    items, total = order_queries.list_orders(
+        actor(), query["role"], status=query.get("status"), listing_id=query.get("listing_id"),
+        created_from=query.get("created_from"), created_to=query.get("created_to"), page=query["page"],
+        per_page=PER_PAGE)
     return render_template("web/orders/list.html", items=items, total=total, page=query["page"],
                            pages=max(ceil(total / PER_PAGE), 1), role=query["role"], status=query.get("status"),
-                           statuses=ORDER_STATUSES)
+                           statuses=ORDER_STATUSES, query=query)
 
 
 # --- Placing an order --------------------------------------------------------------------------------------------
@@ -125,7 +128,7 @@ def _history(detail: OrderDetail, side: str) -> list[dict[str, Any]]:
     """The order's steps with who acted in words: the platform, your side, the other side."""
     steps = []
     for step in detail.history:
-        acting = STEP_SIDES.get(step["action"])
+        acting = STEP_SIDES.get(step["action"]) or step.get("side")
         if step["by_platform"]:
             who = _("the platform")
         elif acting is None:

@@ -6,6 +6,9 @@ POST needs its CSRF token; the transaction records list the charge and download 
 render in Chinese)."""
 from __future__ import annotations
 
+import re
+from datetime import date, timedelta
+
 from typing import Any
 
 import pytest
@@ -109,6 +112,16 @@ def test_fixed_price_product_ordered_through_the_form_and_paid_by_bank_transfer(
     assert row["reference"] in listed and "24,000,000.00" in listed
     assert row["reference"] in page(market.seller, "/workspace/orders?role=seller")
     assert row["reference"] not in page(market.buyer, "/workspace/orders?role=buyer&status=cancelled")
+    # by listing (the title links to its orders) and by the day the order was placed
+    listed = page(market.buyer, "/workspace/orders?role=buyer")
+    assert f"/workspace/orders?role=buyer&amp;listing_id={market.product}" in listed
+    assert row["reference"] in page(market.buyer, f"/workspace/orders?role=buyer&listing_id={market.product}")
+    assert row["reference"] not in page(market.buyer, f"/workspace/orders?role=buyer&listing_id={market.licence}")
+    today = date.today()
+    assert row["reference"] in page(market.buyer, f"/workspace/orders?created_from={today - timedelta(days=1)}")
+    assert row["reference"] not in page(market.buyer, f"/workspace/orders?created_from={today + timedelta(days=2)}")
+    assert row["reference"] not in page(market.buyer, f"/workspace/orders?created_to={today - timedelta(days=2)}")
+    assert row["reference"] in page(market.buyer, "/workspace/orders?created_from=not-a-date")  # ignored, not a 500
 
 
 def test_card_payment_through_the_fake_gateways_local_page(market: Market) -> None:
@@ -217,6 +230,11 @@ def test_cancel_with_a_reason(market: Market) -> None:
                 csrf_field="cancel-csrf_token")
     assert done.status_code == 302
     assert order_row(market.app, order_id)["status"] == "cancelled"
+    # the history says which side cancelled (either side may), to each side in its own terms
+    assert "one of the parties" not in page(market.buyer, path)
+    cancelled_row = re.compile(r"<li>(?:(?!</li>).)*缺货(?:(?!</li>).)*</li>", re.S)
+    assert "the other side" in cancelled_row.search(page(market.buyer, path)).group()  # type: ignore[union-attr]
+    assert "your side" in cancelled_row.search(page(market.seller, path)).group()  # type: ignore[union-attr]
 
 
 # --- authorization and CSRF --------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Reading orders: lists for buyers and sellers, one order with its history, ledger and balance."""
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from datetime import date, timedelta
 from typing import Any
@@ -47,7 +48,17 @@ def order_history(order_id: int) -> list[dict[str, Any]]:
                                 .order_by(AuditEvent.id)).all()
     admins = set(db.session.scalars(select(User.id).where(User.is_admin.is_(True))))
     return [{"occurred_at": e.occurred_at, "action": e.action, "from_state": e.from_state, "to_state": e.to_state,
-             "reason": e.reason, "by_platform": e.actor_id is None or e.actor_id in admins} for e in events]
+             "reason": e.reason, "by_platform": e.actor_id is None or e.actor_id in admins,
+             "side": _acting_side(e.details)} for e in events]
+
+
+def _acting_side(details: str | None) -> str | None:
+    """The side that took a step either side may take (a cancellation), as the audit event recorded it."""
+    try:
+        side = json.loads(details).get("side") if details else None
+    except (ValueError, AttributeError):
+        return None
+    return side if side in ("buyer", "seller") else None
 
 
 class OrderDetail:

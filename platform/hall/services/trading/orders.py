@@ -235,7 +235,8 @@ def cancel_order(actor: User, order_id: int, reason: str | None) -> Order:
         order = order_for_party(actor, order_id)
     held = order.status in HOLDING_STATUSES
     provider_calls.cancel_recorded(order.id, intents)
-    transition_order(order, "cancel", actor, reason=reason, closed_at=utcnow())
+    side = "buyer" if actor.institution_id == order.buyer_institution_id else "seller"
+    transition_order(order, "cancel", actor, reason=reason, details={"side": side}, closed_at=utcnow())
     if held:
         inventory.release(order)
     other = order.seller_institution_id if actor.institution_id == order.buyer_institution_id \
