@@ -34,7 +34,6 @@ import secrets
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -49,7 +48,10 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from hall import create_app
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import Deadline, log, pct  # noqa: E402
+from hall import create_app  # noqa: E402
 from hall.db import read_only_transactions
 from hall.extensions import db
 from hall.models import User
@@ -66,34 +68,6 @@ WEBHOOK_PATH = "/api/v1/payments/stripe/webhook"
 # raised by calling the app factory with overrides, which gunicorn accepts as a literal ("module:factory({...})").
 GENEROUS = "1000000 per hour"
 APP_SPEC = f"hall:create_app({{'ORDER_CREATE_LIMIT': '{GENEROUS}', 'PAYMENT_CREATE_LIMIT': '{GENEROUS}'}})"
-
-
-class Deadline:
-    """The --time-limit bound of the whole run."""
-
-    def __init__(self, seconds: float) -> None:
-        self.end = time.monotonic() + seconds
-
-    def left(self) -> float:
-        return self.end - time.monotonic()
-
-    def passed(self) -> bool:
-        return self.left() <= 0
-
-    def timeout(self, cap: float = 60.0) -> float:
-        """A socket timeout that never runs far past the deadline (at least 1 s)."""
-        return max(1.0, min(cap, self.left()))
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def pct(values: list[float], q: float) -> float:
-    """The q-quantile (0..1), interpolated."""
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[round(q * 100) - 1]
 
 
 def latency(seconds: list[float]) -> dict[str, float | None]:

@@ -35,7 +35,6 @@ import json
 import os
 import re
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -50,6 +49,7 @@ from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import create_engine, event, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench.common import Deadline, log, pct  # noqa: E402
 from hall import create_app  # noqa: E402
 from hall.demo import DEMO_ADMIN_EMAIL, seed_demo  # noqa: E402
 from hall.extensions import db  # noqa: E402
@@ -59,27 +59,6 @@ TARGET_MS = 100.0
 MEMBER_EMAIL = "owner@ssb.demo"  # buyer of the demo's completed licence order, owner of two listings
 HTML = {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"}
 _ARGUMENT = re.compile(r"<(?:(?P<converter>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
-
-
-class Deadline:
-    """The --time-limit bound of the whole run."""
-
-    def __init__(self, seconds: float) -> None:
-        self.end = time.monotonic() + seconds
-
-    def passed(self) -> bool:
-        return time.monotonic() >= self.end
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def pct(values: list[float], q: float) -> float:
-    """The q-quantile (0..1), interpolated."""
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[round(q * 100) - 1]
 
 
 # ---------------------------------------------------------------------------------------------------------------

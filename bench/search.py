@@ -29,6 +29,7 @@ from sqlalchemy import bindparam, create_engine, event, insert, text  # noqa: E4
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench import generate  # noqa: E402
+from bench.common import log, pct  # noqa: E402
 from hall import create_app  # noqa: E402
 from hall.db import read_only_transactions  # noqa: E402
 from hall.extensions import db  # noqa: E402
@@ -66,15 +67,6 @@ LIKE_FILTERS = {  # HallFilter field: (condition on listing_versions v / listing
     "region": ("v.region_code LIKE :region", lambda code: code.rstrip("0")[:2] + "%"),
     "deal_mode": ("CAST(v.deal_modes AS TEXT) LIKE :deal_mode", lambda mode: f'%"{mode}"%')}
 GIN = "CREATE INDEX ix_hall_index_search_vector ON hall_index USING GIN (search_vector)"
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def pct(values: list[float], q: float) -> float:
-    """The q-quantile (0..1), interpolated."""
-    return statistics.quantiles(values, n=100, method="inclusive")[round(q * 100) - 1] if len(values) > 1 else values[0]
 
 
 def summary(values: list[float]) -> dict[str, float]:
