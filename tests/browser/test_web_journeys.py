@@ -1,7 +1,7 @@
 """Trading journeys through the web front in a real browser (Debian's Chromium), each page photographed at desktop
 and phone width (and checked to fit a phone): a buyer orders a fixed-price product and pays by bank transfer and by
 card (the fake gateway's local page), in Chinese and in English; a negotiated order is quoted by the seller and
-accepted by the buyer. (Registering and publishing are in test_web_publishing.py.)"""
+accepted by the buyer, in Chinese and in English. (Registering and publishing are in test_web_publishing.py.)"""
 from __future__ import annotations
 
 import re
@@ -106,8 +106,32 @@ def test_a_buyer_orders_a_product_and_pays_by_transfer_and_by_card(live_server: 
 
 # --- 2. a negotiated order --------------------------------------------------------------------------------------
 
+NEGOTIATED = {
+    "zh": {"negotiable": "面议", "order": "下单", "deal_mode": "交易方式", "note": "给卖方的留言",
+           "ask": "询价", "requested": "已询价", "total": "总价", "terms": "条款与说明", "send": "发送报价",
+           "quoted": "已报价", "accept": "接受此报价", "accepted": "已接受",
+           "buyer_note": "请报含技术培训的转让价格。", "seller_note": "含三个月技术培训。"},
+    "en": {"negotiable": "Negotiable", "order": "Place an order", "deal_mode": "Deal mode",
+           "note": "Note to the seller", "ask": "Ask for a quote", "requested": "Requested", "total": "Total price",
+           "terms": "Terms and notes", "send": "Send the quote", "quoted": "Quoted", "accept": "Accept this quote",
+           "accepted": "Accepted", "buyer_note": "Please quote a transfer price including technical training.",
+           "seller_note": "Includes three months of technical training."},
+}
 
-def test_a_negotiated_order_is_quoted_and_accepted(live_server: LiveServer, page: Any, chromium: Any) -> None:
+
+def _signed_in(page: Any, email: str, english: bool) -> None:
+    """Open the sign-in page, switch to English if asked (the header's language link), sign in."""
+    page.goto("/sign-in")
+    if english:
+        choose_english(page)
+    web_sign_in(page, email, english=english)
+    expect(page.locator("html")).to_have_attribute("lang", "en" if english else "zh-CN")
+
+
+@pytest.mark.parametrize("locale", ["zh", "en"])
+def test_a_negotiated_order_is_quoted_and_accepted(live_server: LiveServer, page: Any, chromium: Any,
+                                                   locale: str) -> None:
+    text, english = NEGOTIATED[locale], locale == "en"
     with live_server.app.app_context():
         parties = make_parties()
         listing_id = publish(parties.seller_id, parties.admin_id,
@@ -116,37 +140,36 @@ def test_a_negotiated_order_is_quoted_and_accepted(live_server: LiveServer, page
         db.session.remove()
     shots: list[Path] = []
 
-    page.goto("/sign-in")
-    web_sign_in(page, parties.buyer)
+    _signed_in(page, parties.buyer, english)
     page.goto(f"/hall/listings/{listing_id}")
-    expect(page.locator("main")).to_contain_text("面议")
-    shots += _shots(page, "journey-negotiable-listing")
-    page.get_by_role("link", name="下单", exact=True).click()
-    page.get_by_label("交易方式").select_option("transfer")
-    page.get_by_label("给卖方的留言").fill("请报含技术培训的转让价格。")
-    shots += _shots(page, "journey-ask-for-quote")
-    page.get_by_role("button", name="询价").click()
+    expect(page.locator("main")).to_contain_text(text["negotiable"])
+    shots += _shots(page, f"journey-negotiable-listing-{locale}")
+    page.get_by_role("link", name=text["order"], exact=True).click()
+    page.get_by_label(text["deal_mode"]).select_option("transfer")
+    page.get_by_label(text["note"]).fill(text["buyer_note"])
+    shots += _shots(page, f"journey-ask-for-quote-{locale}")
+    page.get_by_role("button", name=text["ask"]).click()
     order_id = order_id_of(page)
-    expect(page.locator(".ord-state")).to_have_text("已询价")
-    shots += _shots(page, "journey-requested")
+    expect(page.locator(".ord-state")).to_have_text(text["requested"])
+    shots += _shots(page, f"journey-requested-{locale}")
 
     with second_browser(chromium, live_server) as seller:
-        seller.goto("/sign-in")
-        web_sign_in(seller, parties.seller)
+        _signed_in(seller, parties.seller, english)
         seller.goto(f"/workspace/orders/{order_id}")
-        expect(seller.locator(".ord-state")).to_have_text("已询价")
-        shots += _shots(seller, "journey-seller-quotes")
-        seller.get_by_label(re.compile("总价")).fill("480000.00")
-        seller.get_by_label("条款与说明").fill("含三个月技术培训。")
-        seller.get_by_role("button", name="发送报价").click()
-        expect(seller.locator(".ord-state")).to_have_text("已报价")
-        shots += _shots(seller, "journey-quoted-seller")
+        expect(seller.locator(".ord-state")).to_have_text(text["requested"])
+        shots += _shots(seller, f"journey-seller-quotes-{locale}")
+        seller.get_by_label(re.compile(text["total"])).fill("480000.00")
+        seller.get_by_label(text["terms"]).fill(text["seller_note"])
+        seller.get_by_role("button", name=text["send"]).click()
+        expect(seller.locator(".ord-state")).to_have_text(text["quoted"])
+        shots += _shots(seller, f"journey-quoted-seller-{locale}")
 
     page.reload()
-    expect(page.locator(".ord-state")).to_have_text("已报价")
+    expect(page.locator(".ord-state")).to_have_text(text["quoted"])
     expect(page.locator(".ord-terms")).to_contain_text("480,000.00")
-    shots += _shots(page, "journey-quoted-buyer")
-    page.get_by_role("button", name="接受此报价").click()
-    expect(page.locator(".ord-state")).to_have_text("已接受")
-    shots += _shots(page, "journey-accepted")
+    expect(page.locator(".ord-terms")).to_contain_text(text["seller_note"])
+    shots += _shots(page, f"journey-quoted-buyer-{locale}")
+    page.get_by_role("button", name=text["accept"]).click()
+    expect(page.locator(".ord-state")).to_have_text(text["accepted"])
+    shots += _shots(page, f"journey-accepted-{locale}")
     assert len(shots) == 14

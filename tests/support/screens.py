@@ -33,24 +33,26 @@ def fits_the_width(page: Any) -> None:
     assert overflow <= 1, f"{page.url} scrolls sideways by {overflow}px"
 
 
-def desktop_and_phone_shots(page: Any, name: str) -> list[Path]:
-    """The page at desktop and at phone width (checked to fit), as two screenshots; back to desktop after. Waits
-    for the page to load first (a click on a link may still be navigating)."""
+def desktop_and_phone_shots(page: Any, name: str, prefix: str = "web") -> list[Path]:
+    """The page at desktop and at phone width (checked to fit), as two screenshots named
+    ``{prefix}-{name}-desktop`` and ``…-phone``; back to desktop after. Waits for the page to load first (a click on
+    a link may still be navigating)."""
     page.wait_for_load_state()
     shots = []
     for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
         page.set_viewport_size(size)
         fits_the_width(page)
-        shots.append(screenshot(page, f"web-{name}-{label}"))
+        shots.append(screenshot(page, f"{prefix}-{name}-{label}"))
     page.set_viewport_size(DESKTOP)
     return shots
 
 
 @contextmanager
-def browser_page(chromium: Any, base_url: str) -> Iterator[Any]:
-    """A page in a fresh browser context (no cookies) whose relative URLs go to ``base_url``; Chinese is the
-    browser's language, as for the platform's users; desktop size. The context closes on exit."""
-    context = chromium.new_context(base_url=base_url, locale="zh-CN", viewport=DESKTOP)
+def browser_page(chromium: Any, base_url: str, locale: str = "zh-CN") -> Iterator[Any]:
+    """A page in a fresh browser context (no cookies) whose relative URLs go to ``base_url``; the browser's
+    language is ``locale`` (Chinese unless asked, as for the platform's users); desktop size. The context closes
+    on exit."""
+    context = chromium.new_context(base_url=base_url, locale=locale, viewport=DESKTOP)
     context.set_default_timeout(ACTION_TIMEOUT_MS)
     context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
     try:
