@@ -18,6 +18,7 @@ OBJECT_WORDS = {
     "payment": _l("Payment"), "refund": _l("Refund"), "institution": _l("Institution"), "user": _l("Person"),
     "member": _l("Member"), "api_token": _l("API token"), "ledger": _l("Transaction record"),
     "webhook": _l("Payment provider"),
+    "demand": _l("Demand"), "demand_revision": _l("Demand revision"),
 }
 VERB_WORDS = {
     "create": _l("created"), "created": _l("created"), "registered": _l("registered"), "edited": _l("edited"),
@@ -43,6 +44,7 @@ VERB_WORDS = {
     "invited": _l("invited"), "invitation_revoked": _l("invitation revoked"), "joined": _l("joined"),
     "removed": _l("removed"), "role_changed": _l("role changed"), "revoked": _l("revoked"),
     "refused": _l("refused"),
+    "close": _l("closed"), "revision_started": _l("revision started"),
 }
 FIELD_WORDS = {
     "title_zh": _l("Title (Chinese)"), "title_en": _l("Title (English)"),
@@ -66,6 +68,10 @@ FIELD_WORDS = {
     "lead_time_days": _l("Lead time (days)"), "insurer": _l("Insurer"), "policy_number": _l("Policy number"),
     "premium_rate_bp": _l("Premium rate (basis points)"), "period_start": _l("Period start"),
     "period_end": _l("Period end"), "compensation_status": _l("Compensation status"),
+    # demands (技术需求)
+    "field_codes": _l("Fields"), "trl_min": _l("Lowest TRL wanted"), "trl_max": _l("Highest TRL wanted"),
+    "budget_min": _l("Budget from"), "budget_max": _l("Budget up to"), "budget_negotiable": _l("Budget negotiable"),
+    "deadline": _l("Deadline"), "bounty_amount": _l("Bounty for the solver"),
 }
 
 
@@ -132,8 +138,10 @@ def field_value(name: str, value: Any, currency: str = "CNY") -> str:
     """A listing field's value in words: money formatted, codes named, lists joined, yes/no."""
     if value is None or value == "" or value == []:
         return "—"
-    if name == "price_amount":
+    if name in ("price_amount", "budget_min", "budget_max", "bounty_amount"):
         return money(value, currency)
+    if name == "field_codes":
+        return ", ".join(taxonomy_name(code) for code in value)
     if name in ("direction_code", "field_code"):
         return taxonomy_name(value)
     if name == "region_code":

@@ -171,6 +171,8 @@ class AttachmentOut(Schema):
     size = fields.Integer()
     sha256 = fields.String()
     created_at = fields.DateTime()
+    confidential = fields.Boolean(metadata={
+        "description": "listed to everyone, downloadable only by the owner and institutions under the accepted NDA"})
 
 
 class VersionOut(Schema):

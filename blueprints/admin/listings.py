@@ -15,12 +15,12 @@ from blueprints.admin.forms import ListingDecisionForm
 from blueprints.admin.pages import paginate
 from blueprints.downloads import send_attachment
 from hall.extensions import db
-from hall.models import Listing, ListingAttachment
+from hall.models import Listing
 from hall.models.listings import LISTING_KINDS, LISTING_STATUSES
 from hall.services.console import admin_queries
 from hall.services.core.errors import Conflict
+from hall.services.docking import data_room_files
 from hall.services.publishing import hall, listing_review
-from hall.services.publishing.attachments import upload_dir
 
 
 @admin.get("/listings/queue")
@@ -104,8 +104,7 @@ def listing_decision(listing_id: int) -> Response | tuple[str, int]:
 
 @admin.get("/attachments/<int:attachment_id>")
 def attachment(attachment_id: int) -> Response:
-    """Any listing's file, for reviewers, as a download."""
-    item = db.session.get(ListingAttachment, attachment_id)
-    if item is None:
-        raise NotFound()
-    return send_attachment(item, upload_dir() / item.storage_name)
+    """Any listing's file, for reviewers, as a download — except a confidential one (403: the platform has no
+    special access to files under an NDA)."""
+    item, path = data_room_files.console_attachment(actor(), attachment_id)
+    return send_attachment(item, path)

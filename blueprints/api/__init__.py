@@ -11,6 +11,7 @@ from blueprints.api.demands import blp as demands_blp
 from blueprints.api.hall import blp as hall_blp
 from blueprints.api.institutions import blp as institutions_blp
 from blueprints.api.listings import blp as listings_blp
+from blueprints.api.matches import blp as matches_blp
 from blueprints.api.me import blp as me_blp
 from blueprints.api.notifications import blp as notifications_blp
 from blueprints.api.orders import blp as orders_blp
@@ -19,7 +20,7 @@ from blueprints.api.threads import blp as threads_blp
 from blueprints.api.transactions import blp as transactions_blp
 
 API_BLUEPRINTS = (auth_blp, me_blp, institutions_blp, listings_blp, hall_blp, orders_blp, transactions_blp,
-                  payments_blp, notifications_blp, demands_blp, threads_blp, data_rooms_blp)
+                  payments_blp, notifications_blp, demands_blp, threads_blp, data_rooms_blp, matches_blp)
 
 
 api = HallApi()

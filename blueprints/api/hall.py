@@ -6,14 +6,16 @@ from typing import Any
 from flask import Response, current_app, request
 from marshmallow import fields, validate
 
+from blueprints.actor import viewer
 from blueprints.api.base import ApiBlueprint, file_download, paginated, spreadsheet_download
 from blueprints.downloads import send_attachment
 from hall.extensions import limiter
-from hall.services.publishing import attachments, directory, hall
+from hall.services.docking import data_room_files
+from hall.services.publishing import directory, hall
 from hall.services.publishing.attachments import ALLOWED_TYPES
 from hall.services.publishing.hall import HallFilter
 from hall.services.trading import order_queries
-from schemas.common import StrictSchema
+from schemas.common import ErrorSchema, StrictSchema
 from schemas.hall import (
     DirectionOut,
     DirectoryQueryIn,
@@ -87,9 +89,15 @@ def listing_detail(args: dict[str, Any], listing_id: int) -> dict[str, Any]:
 
 @blp.route("/listings/<int:listing_id>/attachments/<int:attachment_id>", methods=["GET"])
 @file_download(blp, ALLOWED_TYPES)
+@blp.alt_response(401, schema=ErrorSchema, description="a confidential file asked for without signing in")
+@blp.alt_response(403, schema=ErrorSchema, description="a confidential file: your institution has no access under "
+                                                       "the listing's current NDA (the message says how to get it)")
 def public_attachment(listing_id: int, attachment_id: int) -> Any:
-    """A file of a published listing, as a download."""
-    attachment, path = attachments.public_attachment(listing_id, attachment_id)
+    """A file of a published listing, as a download. A confidential file opens only to the owner institution and
+    to institutions whose request, under the listing's current NDA version, was approved; each such download is
+    logged for the owner."""
+    attachment, path = data_room_files.hall_download(viewer(), listing_id, attachment_id,
+                                                     record=request.method != "HEAD")
     return send_attachment(attachment, path)
 
 

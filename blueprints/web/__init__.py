@@ -9,9 +9,14 @@ web = Blueprint("web", __name__)
 
 from blueprints.web import (  # noqa: E402,F401  (routes)
     account,
+    demands_public,  # the public demand hall (技术需求)
+    notifications,  # the person's inbox and mail preferences
     public,
     site,
     workspace,
+    workspace_data_rooms,  # NDA data rooms: the NDA page, the owner's data room, requests
+    workspace_demands,  # the institution's demands, their matches
     workspace_institution,  # the institution, its members, API tokens
     workspace_orders,  # orders and transaction records
+    workspace_threads,  # enquiry threads and messages
 )

@@ -52,7 +52,7 @@ HOME_NEWEST = 6
 HOME_PRODUCTS = 4
 HOME_NOTICES = 5
 PUBLIC_ENDPOINTS = ("web.home", "web.search", "web.listing", "web.institution", "web.notices", "web.sitemap",
-                    "web.robots")
+                    "web.robots", "web.demands", "web.demand")
 # Paths no crawler needs: the console, the API and the pages of signed-in people (more in ``private_paths``).
 PRIVATE_PATHS = ("/admin", "/api/", "/workspace", "/account")
 
@@ -175,6 +175,9 @@ def sitemap() -> Response:
                                    (absolute(url_for("web.notices")), None)]
     urls += [(absolute(url_for("web.listing", listing_id=i)), when) for i, when in entries.listings]
     urls += [(absolute(url_for("web.institution", institution_id=i)), when) for i, when in entries.institutions]
+    if "web.demands" in current_app.view_functions:  # the demand hall and its demands (blueprints/web/demands_public)
+        from blueprints.web.demands_public import sitemap_urls
+        urls += sitemap_urls()
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
     for loc, modified in urls:
         lastmod = f"<lastmod>{modified.date().isoformat()}</lastmod>" if modified else ""

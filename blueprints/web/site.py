@@ -1,7 +1,7 @@
 """What every page shares: the language switch (remembered on the person, or in the session of a visitor)."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -68,10 +68,16 @@ NAV: list[tuple[int, str, Any, str]] = []
 AUDIENCES = ("everyone", "visitors", "signed_in", "members")
 
 
-def nav_item(endpoint: str, label: Any, audience: str = "everyone", position: int = 50) -> None:
+NAV_BADGES: dict[str, Callable[[], int]] = {}
+
+
+def nav_item(endpoint: str, label: Any, audience: str = "everyone", position: int = 50,
+             badge: Callable[[], int] | None = None) -> None:
     """Add a link to the site's navigation for ``audience`` (everyone, visitors, signed_in or members), ordered by
-    ``position``."""
+    ``position``; ``badge`` gives a count shown beside the label when it is not zero (e.g. unread notifications)."""
     assert audience in AUDIENCES
+    if badge is not None:
+        NAV_BADGES[endpoint] = badge
     NAV.append((position, endpoint, label, audience))
     NAV.sort(key=lambda item: item[0])
 
@@ -84,12 +90,17 @@ def _sees(audience: str) -> bool:
 
 @web.app_context_processor
 def site_globals() -> dict[str, Any]:
-    """``site_nav()`` and ``has_endpoint(name)`` for the web templates."""
+    """``site_nav()``, ``nav_badge(endpoint)`` and ``has_endpoint(name)`` for the web templates."""
     def site_nav() -> list[tuple[str, str]]:
         return [(endpoint, str(label)) for _position, endpoint, label, audience in NAV
                 if endpoint in current_app.view_functions and _sees(audience)]
 
-    return {"site_nav": site_nav, "has_endpoint": lambda name: name in current_app.view_functions}
+    def nav_badge(endpoint: str) -> int:
+        badge = NAV_BADGES.get(endpoint)
+        return badge() if badge is not None else 0
+
+    return {"site_nav": site_nav, "has_endpoint": lambda name: name in current_app.view_functions,
+            "nav_badge": nav_badge}
 
 
 def check_with(schema: Schema, data: dict[str, Any]) -> dict[str, Any]:

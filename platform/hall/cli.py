@@ -236,6 +236,7 @@ def optimize_db() -> None:
     if bind.dialect.name == "sqlite":
         db.session.execute(text("ANALYZE"))
         db.session.execute(text("INSERT INTO hall_fts(hall_fts) VALUES ('optimize')"))
+        db.session.execute(text("INSERT INTO demand_fts(demand_fts) VALUES ('optimize')"))
     else:
         db.session.execute(text("ANALYZE"))
     db.session.commit()

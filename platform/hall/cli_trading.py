@@ -1,4 +1,5 @@
-"""``flask hall …`` for trading: expire-orders, complete-orders (run from cron), reconcile-stripe (PAY-11)."""
+"""``flask hall …`` for trading: expire-orders, complete-orders, announce-notices (run from cron), reconcile-stripe
+(PAY-11)."""
 from __future__ import annotations
 
 import click
@@ -27,6 +28,17 @@ def complete_orders() -> None:
     completed = complete_due_orders()
     _commit()
     click.echo(f"{len(completed)} order(s) completed" + (f": {', '.join(map(str, completed))}" if completed
+                                                         else "."))
+
+
+@hall_cli.command("announce-notices")
+def announce_notices() -> None:
+    """Tell both sides of accepted orders whose public notice (公示) has ended that they can pay (run hourly)."""
+    from hall.services.trading.closing import announce_ended_notices
+
+    announced = announce_ended_notices()
+    _commit()
+    click.echo(f"{len(announced)} order(s) announced" + (f": {', '.join(map(str, announced))}" if announced
                                                          else "."))
 
 

@@ -118,6 +118,9 @@ class BaseConfig:
     PUBLIC_NOTICE_DAYS = 15
     ORDER_CREATE_LIMIT = "30 per hour"  # per person (RATE-01)
     PAYMENT_CREATE_LIMIT = "30 per hour"
+    # Enquiry threads, per person (RATE-01): new threads and messages (spam)
+    THREAD_CREATE_LIMIT = "20 per hour"
+    THREAD_MESSAGE_LIMIT = "120 per hour"
     RECONCILE_WINDOW_HOURS = 72
     BANK_ACCOUNT_NAME = "未来产业成果交易平台运营有限公司"
     BANK_NAME = "中国工商银行北京海淀支行"
@@ -161,7 +164,8 @@ class BaseConfig:
         for key in ("UPLOAD_DIR", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "RATELIMIT_STORAGE_URI", "MAIL_BACKEND",
                     "MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER", "PUBLIC_BASE_URL",
                     "STRIPE_PUBLISHABLE_KEY", "STRIPE_API_BASE", "PAYMENT_GATEWAY", "BANK_ACCOUNT_NAME", "BANK_NAME",
-                    "BANK_ACCOUNT_NUMBER", "ORDER_CREATE_LIMIT", "PAYMENT_CREATE_LIMIT", "AUDIT_CHECKPOINT_KEY"):
+                    "BANK_ACCOUNT_NUMBER", "ORDER_CREATE_LIMIT", "PAYMENT_CREATE_LIMIT", "THREAD_CREATE_LIMIT",
+                    "THREAD_MESSAGE_LIMIT", "AUDIT_CHECKPOINT_KEY"):
             if env.get(key):
                 settings[key] = env[key]
         for key in ("MAIL_PORT", "TRUSTED_PROXIES", "PLATFORM_FEE_BP", "ORDER_RESERVATION_HOURS",

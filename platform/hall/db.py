@@ -72,7 +72,8 @@ def reset_transaction_mode(token: contextvars.Token[str]) -> None:
 
 # Full-text search structures made by hand in migration 0002 (an FTS5 table and its shadow tables on SQLite,
 # a generated tsvector column and its GIN index on PostgreSQL); the models do not describe them.
-HAND_MADE_SEARCH_OBJECTS = ("hall_fts", "search_vector", "ix_hall_index_search_vector")
+HAND_MADE_SEARCH_OBJECTS = ("hall_fts", "search_vector", "ix_hall_index_search_vector",
+                            "demand_fts", "ix_demand_index_search_vector")  # 0009: the demand hall's
 
 
 def include_in_autogenerate(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:

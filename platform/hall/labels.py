@@ -12,6 +12,8 @@ LABELS = (
     _l("achievement"), _l("first_of_kind"),
     _l("draft"), _l("submitted"), _l("published"), _l("changes_requested"), _l("withdrawn"), _l("expired"),
     _l("approved"), _l("superseded"),
+    _l("closed"),  # demands (技术需求) closed by their institution
+    _l("open"),  # enquiry threads (open → closed)
     _l("fixed"), _l("negotiable"), _l("starting"),
     _l("transfer"), _l("exclusive_license"), _l("sole_license"), _l("non_exclusive_license"), _l("equity"),
     _l("joint_development"), _l("technical_service"), _l("purchase"),
@@ -28,6 +30,7 @@ LABELS = (
     _l("succeeded"), _l("failed"),  # refunds
     _l("charge"), _l("refund"), _l("settlement"), _l("platform_fee"), _l("fee_reversal"), _l("dispute_withdrawal"),
     _l("dispute_reinstatement"), _l("refund_reversal"),
+    _l("revoked"),  # NDA access requests (requested, approved, rejected are above)
 )
 
 # What a listing lacks before it can be submitted (hall.services.publishing.listing_rules.missing_for_submission):

@@ -27,6 +27,9 @@ from hall.library_messages import N_
 log = logging.getLogger("hall.requests")
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Reads that also write (opening a thread moves the reader's read mark): on SQLite they begin IMMEDIATE like
+# writes, so the write never fails half-way with "database is locked" behind another writer.
+WRITING_READ_ENDPOINTS = frozenset({"threads.read_thread", "web.workspace_thread"})  # reading marks read
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 API_PREFIX = "/api/"
 ADMIN_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; form-action 'self'; "
@@ -35,7 +38,9 @@ ADMIN_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script
 WEB_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; "
            "frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 JSON_PATHS = ("/api/", "/healthz", "/readyz")
-UPLOAD_ENDPOINTS = frozenset({"listings.add_attachment", "web.workspace_upload"})  # routes that take file uploads
+# routes that take file uploads
+UPLOAD_ENDPOINTS = frozenset({"listings.add_attachment", "threads.post_message_with_file", "web.workspace_upload",
+                              "web.workspace_thread_reply"})
 # Authenticated by their own signature, never by a session: the only writes without a CSRF check (PAY-02).
 CSRF_EXEMPT_ENDPOINTS = frozenset({"payments.stripe_webhook"})
 # Swagger UI is served from the pinned package (no CDN); its start-up script is inline.
@@ -119,7 +124,8 @@ def begin_request() -> Response | None:
     incoming = request.headers.get("X-Request-ID", "")
     g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
     g._request_id_token = request_id_var.set(g.request_id)
-    g._txn_mode_token = set_read_only_transactions(request.method in SAFE_METHODS)
+    g._txn_mode_token = set_read_only_transactions(request.method in SAFE_METHODS
+                                                   and request.endpoint not in WRITING_READ_ENDPOINTS)
     limit = body_limit()
     request.max_content_length = limit  # also stops a chunked body (no Content-Length) at the limit
     if limit is not None and (request.content_length or 0) > limit:

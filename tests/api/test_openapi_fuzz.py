@@ -33,6 +33,7 @@ from schemathesis.specs.openapi.checks import (
 from hall.extensions import db
 from hall.models import Institution, User
 from hall.services.accounts import institutions, sessions
+from hall.services.docking import threads
 from hall.services.publishing import attachments, listing_review, listings
 from hall.services.trading import orders
 from tests.conftest import make_app
@@ -61,7 +62,7 @@ CONFIG = schemathesis.Config.from_dict({
 # Flask-Limiter's per-hour limits would answer 429 to most of an operation's examples (their 429s are tested in
 # test_request_limits.py, test_order_authz.py and test_auth.py); the sign-in throttle (documented) stays as it is.
 LIFTED_RATE_LIMITS = ("REGISTRATION_LIMIT", "MAIL_REQUEST_LIMIT", "PASSWORD_CHANGE_LIMIT", "DIRECTORY_LIMIT",
-                      "ORDER_CREATE_LIMIT", "PAYMENT_CREATE_LIMIT")
+                      "ORDER_CREATE_LIMIT", "PAYMENT_CREATE_LIMIT", "THREAD_CREATE_LIMIT", "THREAD_MESSAGE_LIMIT")
 
 def load_schema() -> Any:
     """The document as the app serves it, read from a throwaway app (serving it touches no table)."""
@@ -90,7 +91,8 @@ def seed_world(app: Flask) -> str:
     institution 1. The caller is user 1, owner of institution 1. Listing 1: institution 1's published achievement
     with attachment 1 (a PDF); listing 2: institution 2's published product; listing 3: institution 1's draft.
     Order 1: institution 1 buys listing 2 (the caller is the buyer); order 2: institution 2 buys listing 1 (the
-    caller is the seller). Invitation 1: to institution 1. Token 1: the caller's."""
+    caller is the seller). Thread 1: institution 1 asks about listing 2 (message 1). Invitation 1: to institution
+    1. Token 1: the caller's."""
     with app.app_context():
         parties = make_parties()
         owner, admin = db.session.get(User, parties.seller_id), db.session.get(User, parties.admin_id)
@@ -107,6 +109,7 @@ def seed_world(app: Flask) -> str:
         listings.create_draft(owner, body.pop("kind"), body)
         orders.create_order(owner, product, {"deal_mode": "purchase", "quantity": 1, "end_user_declared": True})
         orders.create_order(db.session.get(User, parties.buyer_id), published.id, {"deal_mode": "transfer"})
+        threads.open_thread(owner, listing_id=product, body="Is a second unit available?")  # thread 1, message 1
         institutions.invite_member(owner, parties.seller_org, "invitee@example.cn", "member")
         _token, secret = sessions.create_api_token(owner, "fuzz")
         db.session.commit()

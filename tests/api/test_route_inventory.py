@@ -31,6 +31,9 @@ PUBLIC = frozenset({
     ("GET", "/api/v1/hall/taxonomy"),
     ("GET", "/api/v1/hall/directory"),
     ("GET", "/api/v1/hall/notices"),
+    ("GET", "/api/v1/hall/listings/<int:listing_id>/nda"),  # the NDA a requester accepts (data rooms)
+    ("GET", "/api/v1/demands/hall"),  # the public demand hall (技术需求)
+    ("GET", "/api/v1/demands/hall/<int:demand_id>"),
     # Stripe calls it without a session; its signature is its authentication (PAY-01, tests/api/test_webhook.py).
     ("POST", "/api/v1/payments/stripe/webhook"),
 })

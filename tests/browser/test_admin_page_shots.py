@@ -23,6 +23,7 @@ from tests.support.console_pages import (
     overflow_at_phone_width,
     words_in_the_wrong_language,
 )
+from tests.support.demands import Poster, demand_body
 from tests.support.factories import PASSWORD, InstitutionFactory, UserFactory
 from tests.support.listing_data import achievement
 from tests.support.live_server import LiveServer
@@ -47,16 +48,18 @@ TEXT = {
            "language": "语言", "switch": "切换", "dashboard": "概览", "institutions": "机构认证",
            "listings": "全部发布", "queue": "待审队列", "orders": "订单", "order": "订单 ", "audit": "审计日志",
            "verify": "通过认证", "approve": "批准发布", "refund": "退款", "settle": "登记结算",
-           "check_chain": "校验哈希链", "completed": "已完成"},
+           "check_chain": "校验哈希链", "completed": "已完成", "demands": "需求"},
     "en": {"browser": "en-US", "lang": "en", "sign_in": "Sign in", "email": "E-mail", "password": "Password",
            "language": "Language", "switch": "Switch", "dashboard": "Dashboard",
            "institutions": "Institutions", "listings": "All listings", "queue": "Review queue", "orders": "Orders",
            "order": "Order ", "audit": "Audit log", "verify": "Verify", "approve": "Approve", "refund": "Refund",
-           "settle": "Record the settlement", "check_chain": "Verify the hash chain", "completed": "Completed"},
+           "settle": "Record the settlement", "check_chain": "Verify the hash chain", "completed": "Completed",
+           "demands": "Demands"},
 }
 PENDING_ORG = {"name_zh": "深海装备联合实验室", "name_en": "Deep-Sea Equipment Joint Laboratory",
                "website": "https://deep-sea-equipment-joint-laboratory.example.cn/about/verification"}
 TITLE = achievement()["title_zh"]
+DEMAND_TITLE = demand_body()["title_zh"]
 
 
 @pytest.fixture(autouse=True)
@@ -74,6 +77,9 @@ def _seed(live_server: LiveServer) -> dict[str, Any]:
     pay_by_card(market, order["id"])
     deliver_and_confirm(market, order["id"])
     waiting = new_listing(app)
+    poster = Poster(app, market.parties.buyer)
+    demand_id = poster.create()
+    assert poster.act(demand_id, "submit").status_code == 200  # a demand waiting for review
     with app.app_context():
         org = InstitutionFactory(verification_status="pending", **PENDING_ORG)
         UserFactory(institution=org, institution_role="owner", display_name="赵敏")
@@ -81,7 +87,7 @@ def _seed(live_server: LiveServer) -> dict[str, Any]:
         org_id = org.id
         db.session.remove()
     return {"admin": market.parties.admin, "reference": order_row(app, order["id"])["reference"],
-            "ids": {"org_id": org_id, "listing_id": waiting.id, "order_id": order["id"]}}
+            "ids": {"org_id": org_id, "listing_id": waiting.id, "order_id": order["id"], "demand_id": demand_id}}
 
 
 def _sign_in(page: Any, email: str, text: dict[str, str]) -> None:
@@ -126,6 +132,12 @@ def _checks(text: dict[str, str], seeded: dict[str, Any]) -> dict[str, tuple[str
         expect(page.locator("form#refund").get_by_role("button", name=text["refund"])).to_be_visible()
         expect(page.locator("form#settlement").get_by_role("button", name=text["settle"])).to_be_visible()
 
+    def demand_queue(page: Any) -> None:
+        expect(page.locator("main").get_by_role("link", name=DEMAND_TITLE).first).to_be_visible()
+
+    def demand(page: Any) -> None:
+        expect(page.get_by_role("button", name=text["approve"])).to_be_visible()
+
     def audit(page: Any) -> None:
         expect(page.locator("table.audit tbody tr").first).to_be_visible()
         page.get_by_role("link", name=text["check_chain"]).click()
@@ -141,6 +153,8 @@ def _checks(text: dict[str, str], seeded: dict[str, Any]) -> dict[str, tuple[str
         "admin.order_list": (text["orders"], orders),
         "admin.order_page": (text["order"] + seeded["reference"], order),
         "admin.audit_log": (text["audit"], audit),
+        "admin.demand_queue": (text["demands"], demand_queue),
+        "admin.demand_review_page": (DEMAND_TITLE, demand),
     }
 
 

@@ -195,7 +195,7 @@ def attach(page: Any, locale: str, folder: Path, document: str, cover: str) -> N
         form.field("file").set_input_files(str(path))
         form.select(role=role)
         page.get_by_role("button", name=TEXT[locale]["upload"], exact=True).click()
-        expect(page.locator(".ws-files")).to_contain_text(name)
+        expect(page.locator("#files .ws-files")).to_contain_text(name)
     expect(page.locator("img.ws-cover")).to_be_visible()
 
 

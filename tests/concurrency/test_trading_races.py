@@ -36,9 +36,8 @@ from hall.models import (
     User,
 )
 from hall.models.types import utcnow
-from hall.services.core import notifications
 from hall.services.core.errors import Conflict
-from hall.services.trading import disputes, orders, payments, refunds, stripe_events
+from hall.services.trading import disputes, order_notices, orders, payments, refunds, stripe_events
 from tests.support.factories import UserFactory, sign_in
 from tests.support.orders import ORDERS
 from tests.support.races import THREADS, api_post, make_buyers, run_together, signed_in_clients
@@ -476,7 +475,7 @@ def test_a_failure_after_the_stock_was_taken_leaves_nothing_behind(app: Flask, m
     if failing == "record_event":
         monkeypatch.setattr(orders, "record_event", boom)
     else:
-        monkeypatch.setattr(notifications, "send_order_update", boom)
+        monkeypatch.setattr(order_notices, "tell", boom)
     response = client.post(ORDERS, json=body, headers=headers)
     assert seen == ["reserved"]
     assert response.status_code == 500

@@ -25,14 +25,15 @@ from tests.support.web_routes import HTML, PUBLIC, filled_path, seller_workspace
 
 # Public pages with content (the rest of PUBLIC are account pages: a signed-in person is sent on from some).
 PUBLIC_CONTENT = frozenset({"web.home", "web.search", "web.listing", "web.institution", "web.notices",
-                            "web.sitemap", "web.robots"})
+                            "web.sitemap", "web.robots", "web.demands", "web.demand"})
 # Pages of the signed-in person (not of an institution): anyone signed in reads their own.
-PERSONAL = frozenset({"web.api_tokens"})
+PERSONAL = frozenset({"web.api_tokens", "web.notifications"})
 # The buyer's pages: the owner column asks them as the buying institution's member (the card page pays an order;
 # the order form orders another institution's listing).
 AS_BUYER = frozenset({"web.order_listing", "web.order_card"})
-# The order form of a public listing is open to a member of any institution (the listing is public).
-ANY_MEMBER = frozenset({"web.order_listing"})
+# The order form and the NDA page of a public listing are open to a member of any institution (the listing is
+# public).
+ANY_MEMBER = frozenset({"web.order_listing", "web.data_room_nda"})
 
 
 def test_every_public_entry_names_an_existing_page(app: Flask) -> None:

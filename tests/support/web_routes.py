@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Flask
 
+from tests.support.demands import admin_decides, demand_body
 from tests.support.listings import PDF
 from tests.support.orders import Market, buy_product, open_market
 
@@ -21,6 +22,7 @@ PUBLIC = frozenset({
     "web.home", "web.search", "web.listing", "web.institution", "web.notices", "web.sitemap", "web.robots",
     "web.language_link", "web.register", "web.check_mail", "web.confirm_email", "web.resend_confirmation",
     "web.sign_in", "web.request_password_reset", "web.reset_password", "web.accept_invitation",
+    "web.demands", "web.demand",  # the public demand hall
 })
 
 
@@ -63,4 +65,30 @@ def seller_workspace(app: Flask) -> Workspace:
     assert uploaded.status_code == 201, uploaded.get_json()
     ids = {"listing_id": market.product, "attachment_id": uploaded.get_json()["id"], "order_id": order_id,
            "institution_id": market.parties.seller_org}
+    ids.update(_thread_ids(market))  # an enquiry of the buyer about the product, with a file
+    ids.update(_demand_ids(market))  # a published demand of the seller's institution
     return Workspace(market, ids)
+
+
+def _thread_ids(market: Market) -> dict[str, int]:
+    """An enquiry the buyer opened about the seller's product and a message with a PDF in it."""
+    buyer = market.buyer
+    opened = buyer.post("/api/v1/threads", {"listing_id": market.product, "body": "请问交货期多久？"})
+    assert opened.status_code == 201, opened.get_json()
+    thread_id = opened.get_json()["id"]
+    sent = buyer.client.post(f"/api/v1/threads/{thread_id}/messages/upload",
+                             data={"file": (io.BytesIO(PDF), "spec.pdf")}, headers={"X-CSRFToken": buyer.csrf},
+                             content_type="multipart/form-data")
+    assert sent.status_code == 201, sent.get_json()
+    return {"thread_id": thread_id, "message_id": sent.get_json()["id"]}
+
+
+def _demand_ids(market: Market) -> dict[str, int]:
+    """A demand the seller's institution posted and the platform published (public, with matches)."""
+    seller = market.seller
+    created = seller.post("/api/v1/demands", demand_body())
+    assert created.status_code == 201, created.get_json()
+    demand_id = created.get_json()["id"]
+    assert seller.post(f"/api/v1/demands/{demand_id}/submit").status_code == 200
+    admin_decides(market.app, demand_id, "approve")
+    return {"demand_id": demand_id}

@@ -13,13 +13,19 @@ from sqlalchemy import select
 from hall.extensions import db
 from hall.models import AuditEvent
 from hall.models.accounts import USER_STATUSES, VERIFICATION_STATUSES
+from hall.models.data_rooms import ACCESS_STATUSES
+from hall.models.demands import DEMAND_STATUSES, REVISION_STATUSES
 from hall.models.listings import LISTING_STATUSES, VERSION_STATUSES
 from hall.models.orders import ORDER_STATUSES, PAYMENT_STATUSES
 from hall.models.refunds import REFUND_STATUSES
+from hall.models.threads import THREAD_STATUSES
 from hall.services.accounts.accounts import USER_MACHINE
 from hall.services.accounts.institutions import INSTITUTION_MACHINE
 from hall.services.core.errors import Conflict
 from hall.services.core.state import Machine, transition
+from hall.services.docking.data_rooms import ACCESS_MACHINE
+from hall.services.docking.demands import DEMAND_MACHINE, REVISION_MACHINE
+from hall.services.docking.threads import THREAD_MACHINE
 from hall.services.publishing.listings import LISTING_MACHINE, VERSION_MACHINE
 from hall.services.trading.orders import ORDER_MACHINE
 from hall.services.trading.payment_states import PAYMENT_MACHINE
@@ -31,7 +37,9 @@ from tests.support.listings import Owner, admin_decides
 MACHINES = [(ORDER_MACHINE, ORDER_STATUSES, ""), (PAYMENT_MACHINE, PAYMENT_STATUSES, "payment_"),
             (REFUND_MACHINE, REFUND_STATUSES, ""), (LISTING_MACHINE, LISTING_STATUSES, ""),
             (VERSION_MACHINE, VERSION_STATUSES, ""), (INSTITUTION_MACHINE, VERIFICATION_STATUSES, ""),
-            (USER_MACHINE, USER_STATUSES, "")]
+            (USER_MACHINE, USER_STATUSES, ""),
+            (ACCESS_MACHINE, ACCESS_STATUSES, ""), (THREAD_MACHINE, THREAD_STATUSES, ""),
+            (DEMAND_MACHINE, DEMAND_STATUSES, ""), (REVISION_MACHINE, REVISION_STATUSES, "")]
 LABELS = set(re.findall(r'_l\("([a-z_]+)"\)',
                         (Path(__file__).resolve().parents[2] / "platform/hall/labels.py").read_text(encoding="utf-8")))
 

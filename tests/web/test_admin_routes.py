@@ -25,12 +25,13 @@ KNOWN_ROUTES = frozenset({
     "/admin/attachments/<int:attachment_id>", "/admin/audit", "/admin/orders", "/admin/orders/<int:order_id>",
     "/admin/orders/<int:order_id>/bank-transfer", "/admin/orders/<int:order_id>/refund",
     "/admin/orders/<int:order_id>/settlement", "/admin/orders/<int:order_id>/resolve-dispute",
+    "/admin/demands", "/admin/demands/<int:demand_id>", "/admin/demands/<int:demand_id>/decision",
 })
 # Routes that change state: POST only, never GET.
 ACTIONS = frozenset({"/admin/sign-out", "/admin/language", "/admin/institutions/<int:org_id>/decision",
                      "/admin/listings/<int:listing_id>/decision", "/admin/orders/<int:order_id>/bank-transfer",
                      "/admin/orders/<int:order_id>/refund", "/admin/orders/<int:order_id>/settlement",
-                     "/admin/orders/<int:order_id>/resolve-dispute"})
+                     "/admin/orders/<int:order_id>/resolve-dispute", "/admin/demands/<int:demand_id>/decision"})
 _ARGUMENT = re.compile(r"<(?:(?P<converter>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
 
 

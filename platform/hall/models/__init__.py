@@ -8,20 +8,30 @@ from hall.models.accounts import (
     User,
 )
 from hall.models.audit import AuditCheckpoint, AuditEvent, ReadinessProbe
+from hall.models.data_rooms import AccessRequest, DownloadLog, ListingDataRoom, NdaText
+from hall.models.demands import Demand, DemandIndexEntry, DemandIndexField
+from hall.models.inbox import Notification, NotificationPreference
 from hall.models.ledger import LedgerEntry
 from hall.models.listings import HallIndexEntry, Listing, ListingAttachment, ListingVersion
 from hall.models.mail import OutboxMail
+from hall.models.matching import MatchFeedback
 from hall.models.orders import ExclusiveClaim, IdempotencyRecord, Order, Payment, ProviderEvent
 from hall.models.refunds import Refund
 from hall.models.taxonomy import Direction, IndustryField
+from hall.models.threads import Thread, ThreadMessage, ThreadRead
 
 __all__ = [
+    "AccessRequest",
     "ApiToken",
     "AuditCheckpoint",
     "AuditEvent",
     "AuthSession",
     "ConsumedToken",
+    "Demand",
+    "DemandIndexEntry",
+    "DemandIndexField",
     "Direction",
+    "DownloadLog",
     "ExclusiveClaim",
     "HallIndexEntry",
     "IdempotencyRecord",
@@ -31,12 +41,20 @@ __all__ = [
     "LedgerEntry",
     "Listing",
     "ListingAttachment",
+    "ListingDataRoom",
     "ListingVersion",
+    "MatchFeedback",
+    "NdaText",
+    "Notification",
+    "NotificationPreference",
     "Order",
     "OutboxMail",
     "Payment",
     "ProviderEvent",
     "ReadinessProbe",
     "Refund",
+    "Thread",
+    "ThreadMessage",
+    "ThreadRead",
     "User",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hall.extensions import Model
@@ -153,6 +153,8 @@ class ListingAttachment(Model):
     size: Mapped[int] = mapped_column()
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # Listed publicly (name, size, type) but downloadable only under an accepted NDA (hall.services.docking.data_rooms).
+    confidential: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     version: Mapped[ListingVersion] = relationship(back_populates="attachments")
 

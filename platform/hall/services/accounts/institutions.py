@@ -5,15 +5,18 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from hall.extensions import db
+from hall.labels import state_word
+from hall.library_messages import N_
 from hall.models import Institution, Invitation, User
 from hall.models.types import utcnow
 from hall.services.accounts.tokens import consume_token, issue_token, read_token
-from hall.services.core import notifications
+from hall.services.core import inbox, notifications
 from hall.services.core.access import forbid_own_institution, require_admin
 from hall.services.core.audit import record_event
 from hall.services.core.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -110,7 +113,26 @@ def change_verification(actor: User | None, org: Institution, action: str, reaso
     to_state = org.verification_status
     if "verified" in (from_state, to_state):
         _sync_hall(org, visible=to_state == "verified")
-    notifications.send_institution_status(org, reason)
+    _tell_members(org, action, reason, actor)
+
+
+_STATUS_EVENTS = {"verify": "verified", "reject": "rejected", "suspend": "suspended", "reinstate": "reinstated",
+                  "resubmit": "resubmitted"}
+
+
+def _tell_members(org: Institution, action: str, reason: str | None, actor: User | None) -> None:
+    """Notify the institution's members (not the one who acted) of its new verification status."""
+    state = org.verification_status
+
+    def name() -> str:
+        return (org.name_en or org.name_zh) if str(get_locale()) == "en" else org.name_zh
+
+    inbox.notify(f"institution.{_STATUS_EVENTS[action]}", group="reviews",
+                 title=N_("Institution verification: %(state)s"),
+                 body=N_("The verification status of “%(name)s” is now: %(state)s.\nReason: %(reason)s"),
+                 institution_id=org.id, params={"name": name, "state": lambda: state_word(state),
+                                                "reason": reason or "—"},
+                 link="/workspace/institution", exclude_user_id=actor.id if actor is not None else None)
 
 
 def _sync_hall(org: Institution, *, visible: bool) -> None:

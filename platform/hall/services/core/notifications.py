@@ -1,10 +1,8 @@
-"""The e-mails the platform sends about accounts, in Chinese with an English translation below."""
+"""The e-mails the platform sends about accounts, in Chinese with an English translation below. Everything else
+(review decisions, orders, messages) goes through the notifications inbox: ``hall.services.core.inbox.notify``."""
 from __future__ import annotations
 
-from typing import Any
-
 from flask import current_app
-from sqlalchemy import select
 
 from hall.models import Institution, User
 from hall.services.core.mailer import queue_mail
@@ -64,50 +62,3 @@ def send_invitation(email: str, institution: Institution, inviter: User, token: 
         f"Token: {token}\n",
         "invite",
     )
-
-
-def send_institution_status(institution: Institution, reason: str | None) -> None:
-    """Tell an institution's owners that its verification status changed."""
-    status = institution.verification_status
-    for owner in (m for m in institution.members if m.is_owner):
-        queue_mail(
-            owner.email,
-            f"机构认证状态：{status} / Verification status: {status}",
-            f"「{institution.name_zh}」的认证状态已变为 {status}。\n原因：{reason or '—'}\n\n"
-            f"The verification status of {institution.name_en or institution.name_zh} is now {status}.\n"
-            f"Reason: {reason or '—'}\n",
-            "institution_status",
-        )
-
-
-def _owner_emails(institution_id: int) -> list[str]:
-    from hall.extensions import db
-
-    return list(db.session.scalars(select(User.email).where(User.institution_id == institution_id,
-                                                                User.institution_role == "owner")))
-
-
-def send_listing_decision(listing: Any, action: str, reason: str | None) -> None:
-    """Tell the institution's owners what the platform decided about a listing."""
-    version = listing.working_version
-    title = (version.title_zh or version.title_en or f"#{listing.id}") if version else f"#{listing.id}"
-    for email in _owner_emails(listing.institution_id):
-        queue_mail(
-            email,
-            f"发布审核结果：{title} / Listing decision: {action}",
-            f"您的成果「{title}」审核结果：{action}。\n原因：{reason or '—'}\n\n"
-            f"The platform's decision on your listing \"{title}\": {action}.\nReason: {reason or '—'}\n",
-            "listing_decision",
-        )
-
-
-def send_order_update(order: Any, institution_id: int, what: str, reason: str | None = None) -> None:
-    """Tell one side's owners that an order changed (``what`` names the step, e.g. 'quoted' or 'paid')."""
-    for email in _owner_emails(institution_id):
-        queue_mail(
-            email,
-            f"订单 {order.reference}：{what} / Order {order.reference}: {what}",
-            f"订单 {order.reference} 状态更新：{what}。\n说明：{reason or '—'}\n\n"
-            f"Order {order.reference} was updated: {what}.\nNote: {reason or '—'}\n",
-            "order_update",
-        )

@@ -22,14 +22,19 @@ Table = dict[str, tuple[frozenset[str], str]]
 _OBJECTS = {
     "listing": _l("a listing"), "listing_version": _l("a listing version"), "institution": _l("an institution"),
     "user": _l("a user"), "order": _l("an order"), "payment": _l("a payment"), "refund": _l("a refund"),
+    "access_request": _l("an access request"),
+    "demand": _l("a demand"), "demand_revision": _l("a demand revision"),
+    "thread": _l("a thread"),
 }
 _ACTIONS = {
-    "accept": _l("accept"), "approve": _l("approve"), "cancel": _l("cancel"), "complete": _l("complete"),
+    "accept": _l("accept"), "approve": _l("approve"), "cancel": _l("cancel"), "close": _l("close"),
+    "complete": _l("complete"),
     "deliver": _l("deliver"), "dispute": _l("dispute"), "expire": _l("expire"), "fail": _l("fail"),
     "pay": _l("pay"), "quote": _l("quote"), "refund": _l("refund"), "refund_reversed": _l("refund reversed"),
     "reinstate": _l("reinstate"), "reject": _l("reject"), "renew": _l("renew"),
     "request_changes": _l("request changes"), "resolve": _l("resolve"), "resubmit": _l("resubmit"),
     "return": _l("return"), "start_payment": _l("start payment"), "submit": _l("submit"), "succeed": _l("succeed"),
+    "revoke": _l("revoke"),
     "supersede": _l("supersede"), "suspend": _l("suspend"), "verify": _l("verify"), "withdraw": _l("withdraw"),
 }
 # Machines whose states are labelled with a prefix in hall/labels.py ("pending" there means awaiting verification).

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from hall.extensions import db
 from hall.models import ListingAttachment, User
 from hall.services.core.audit import record_event
-from hall.services.core.errors import InvalidInput, NotFound, ServiceError
+from hall.services.core.errors import Forbidden, InvalidInput, NotFound, ServiceError
 from hall.services.publishing.hall import public_attachment as visible_attachment
 from hall.services.publishing.listings import bump_lock_version, editable_version, own_listing
 
@@ -47,9 +47,10 @@ def safe_filename(name: str) -> str:
     return name[:200] or "file"
 
 
-def add_attachment(actor: User, listing_id: int, stream: IO[bytes], filename: str, role: str) -> ListingAttachment:
-    """Store an uploaded PDF or image on the version being edited; the cover must be an image."""
-    listing = own_listing(actor, listing_id)
+def checked_upload(stream: IO[bytes], filename: str) -> tuple[bytes, str, str]:
+    """Read an upload and check it (FILE-01): at most UPLOAD_MAX_BYTES (413), not empty, a PDF or image judged by
+    its content, the name's extension matching the content. Returns (data, detected media type, display name).
+    Every stored file (listing attachments, thread messages) passes here."""
     limit = int(current_app.config["UPLOAD_MAX_BYTES"])
     data = stream.read(limit + 1)
     if len(data) > limit:
@@ -65,16 +66,30 @@ def add_attachment(actor: User, listing_id: int, stream: IO[bytes], filename: st
         raise InvalidInput.field("file", _("the content is %(detected)s but the name ends in %(extension)s; rename the "
                                            "file to match what it is", detected=detected,
                                            extension=extension or _("nothing")))
+    return data, detected, display_name
+
+
+def store_file(data: bytes, media_type: str) -> str:
+    """Write checked bytes under a generated name in upload_dir() (written aside, then renamed into place);
+    returns the storage name."""
+    storage_name = f"{uuid.uuid4().hex}{sorted(ALLOWED_TYPES[media_type])[0]}"
+    target = upload_dir() / storage_name
+    temporary = target.with_suffix(".part")
+    temporary.write_bytes(data)
+    temporary.replace(target)
+    return storage_name
+
+
+def add_attachment(actor: User, listing_id: int, stream: IO[bytes], filename: str, role: str) -> ListingAttachment:
+    """Store an uploaded PDF or image on the version being edited; the cover must be an image."""
+    listing = own_listing(actor, listing_id)
+    data, detected, display_name = checked_upload(stream, filename)
     if role == "cover" and detected not in IMAGE_TYPES:
         raise InvalidInput.field("role", _("the cover must be an image"))
     version = editable_version(actor, listing)
     if len(version.attachments) >= MAX_ATTACHMENTS:
         raise InvalidInput.field("file", _("a listing holds at most %(count)s files", count=MAX_ATTACHMENTS))
-    storage_name = f"{uuid.uuid4().hex}{sorted(ALLOWED_TYPES[detected])[0]}"
-    target = upload_dir() / storage_name
-    temporary = target.with_suffix(".part")
-    temporary.write_bytes(data)
-    temporary.replace(target)
+    storage_name = store_file(data, detected)
     if role == "cover":
         for old in [a for a in version.attachments if a.role == "cover"]:
             version.attachments.remove(old)
@@ -116,6 +131,9 @@ def attachment_for_owner(actor: User, listing_id: int, attachment_id: int) -> tu
 
 
 def public_attachment(listing_id: int, attachment_id: int) -> tuple[ListingAttachment, Path]:
-    """A file of a public listing's approved version (the hall's visibility rule); anything else is 404."""
+    """A file of a public listing's approved version (the hall's visibility rule); anything else is 404. A
+    confidential file is refused here: it is served only through hall.services.docking.data_room_files."""
     attachment = visible_attachment(listing_id, attachment_id)
+    if attachment.confidential:
+        raise Forbidden(_("This file is confidential; it opens only under the listing's NDA."))
     return attachment, upload_dir() / attachment.storage_name

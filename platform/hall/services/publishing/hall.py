@@ -202,14 +202,30 @@ def search_hall(f: HallFilter, *, sort: str = "relevance", page: int = 1, per_pa
         mode = "any"
         total = _count(f, terms, mode)
     ids = _page_ids(f, terms, mode, sort, per_page, (page - 1) * per_page, total) if total else []
+    facets = facet_counts(filtered_selection(f, terms, mode)) if with_facets else {}
+    return HallPage(rows=public_rows(ids), total=total, terms=terms, facets=facets)
+
+
+def public_entries(listing_ids: Sequence[int]) -> dict[int, HallIndexEntry]:
+    """The index entries of those of ``listing_ids`` that are public, by listing id (one query, no versions)."""
+    if not listing_ids:
+        return {}
+    return {entry.listing_id: entry for entry in db.session.scalars(
+        select(HallIndexEntry).join(Listing, Listing.id == HallIndexEntry.listing_id)
+        .where(HallIndexEntry.listing_id.in_(list(listing_ids)), *public_listing_conditions()))}
+
+
+def public_rows(ids: Sequence[tuple[int, float | None]]) -> list[tuple[HallIndexEntry, ListingVersion, float | None]]:
+    """The index entry and public version of each (listing id, score), in the given order; listings that are not
+    public (any more) are left out."""
+    if not ids:
+        return []
     rows_by_id = {entry.listing_id: (entry, version) for entry, version in db.session.execute(
         select(HallIndexEntry, ListingVersion).join(ListingVersion, ListingVersion.id == HallIndexEntry.version_id)
         .join(Listing, Listing.id == HallIndexEntry.listing_id)
         .where(HallIndexEntry.listing_id.in_([listing_id for listing_id, _ in ids]), *public_listing_conditions())
-        .options(selectinload(ListingVersion.attachments))).all()} if ids else {}
-    rows = [(*rows_by_id[listing_id], score) for listing_id, score in ids if listing_id in rows_by_id]
-    facets = facet_counts(filtered_selection(f, terms, mode)) if with_facets else {}
-    return HallPage(rows=rows, total=total, terms=terms, facets=facets)
+        .options(selectinload(ListingVersion.attachments))).all()}
+    return [(*rows_by_id[listing_id], score) for listing_id, score in ids if listing_id in rows_by_id]
 
 
 def facet_counts(filtered: Select[Any]) -> dict[str, dict[str, int]]:

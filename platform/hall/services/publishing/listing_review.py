@@ -16,11 +16,11 @@ from hall.labels import state_word
 from hall.models import Listing, Order, User
 from hall.models.types import utcnow
 from hall.search import index_listing, unindex_listing
-from hall.services.core import notifications
 from hall.services.core.access import forbid_own_institution, require_admin
 from hall.services.core.audit import record_event
 from hall.services.core.errors import Conflict, InvalidInput, NotFound
 from hall.services.core.state import compare_and_set
+from hall.services.publishing import review_notices
 from hall.services.publishing.listings import (
     bump_lock_version,
     listing_term_days,
@@ -138,7 +138,7 @@ def decide(admin: User, listing_id: int, action: str, reason: str | None = None,
             transition_version(previous, "supersede", actor=admin)
         db.session.refresh(listing)
         index_listing(listing)
-    notifications.send_listing_decision(listing, action if what == "listing" else f"revision {action}", reason)
+    review_notices.tell_decision(listing, action, reason, revision=what != "listing")
     return listing
 
 
@@ -149,7 +149,7 @@ def suspend_listing(admin: User, listing_id: int, reason: str | None,
     reason = _reason("suspend", reason)
     transition_listing(listing, "suspend", admin, reason=reason, expected_lock_version=listing.lock_version)
     unindex_listing(listing)
-    notifications.send_listing_decision(listing, "suspend", reason)
+    review_notices.tell_decision(listing, "suspend", reason)
     return listing
 
 
@@ -165,7 +165,7 @@ def reinstate_listing(admin: User, listing_id: int, reason: str | None = None,
                        expected_lock_version=listing.lock_version)
     db.session.refresh(listing)
     index_listing(listing)
-    notifications.send_listing_decision(listing, "reinstate", reason)
+    review_notices.tell_decision(listing, "reinstate", reason)
     return listing
 
 

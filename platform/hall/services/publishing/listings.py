@@ -152,7 +152,8 @@ def _copy_version(listing: Listing, source: ListingVersion, actor: User) -> List
     for attachment in source.attachments:
         version.attachments.append(ListingAttachment(
             role=attachment.role, filename=attachment.filename, storage_name=attachment.storage_name,
-            content_type=attachment.content_type, size=attachment.size, sha256=attachment.sha256))
+            content_type=attachment.content_type, size=attachment.size, sha256=attachment.sha256,
+            confidential=attachment.confidential))
     db.session.add(version)
     db.session.flush()
     listing.working_version = version

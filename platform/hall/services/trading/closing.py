@@ -1,5 +1,6 @@
 """Closing orders by the clock (batch jobs, ``flask hall expire-orders`` / ``complete-orders``): unpaid orders past
-their reservation expire and release what they held (PAY-14); delivered orders the buyer did not confirm complete.
+their reservation expire and release what they held (PAY-14); delivered orders the buyer did not confirm complete;
+both sides are told when the public notice (公示) of a negotiated price ends (``flask hall announce-notices``).
 """
 from __future__ import annotations
 
@@ -8,13 +9,13 @@ from datetime import datetime
 from sqlalchemy import select
 
 from hall.extensions import db
-from hall.models import Order
+from hall.models import AuditEvent, Order
 from hall.models.types import utcnow
 from hall.payments import GatewayError
-from hall.services.core.audit import lock_chain
+from hall.services.core.audit import lock_chain, record_event
 from hall.services.core.errors import Conflict
 from hall.services.core.transactions import end_transaction
-from hall.services.trading import inventory, provider_calls
+from hall.services.trading import inventory, order_notices, provider_calls
 from hall.services.trading.orders import HOLDING_STATUSES, transition_order
 
 
@@ -73,3 +74,27 @@ def complete_due_orders(now: datetime | None = None) -> list[int]:
             continue
         completed.append(order.id)
     return completed
+
+
+def announce_ended_notices(now: datetime | None = None) -> list[int]:
+    """Tell buyer and seller that an accepted order's public notice (公示) has ended and it can be paid; each order
+    once (an ``order.notice_ended`` audit event marks it told). Returns the orders announced."""
+    now = now or utcnow()
+    lock_chain()  # one announcer at a time: the audit event is what says an order was told
+    due = list(db.session.scalars(select(Order).where(Order.status.in_(HOLDING_STATUSES),
+                                                      Order.notice_until.is_not(None), Order.notice_until <= now)
+                                  .order_by(Order.id)))
+    if not due:
+        return []
+    told = set(db.session.scalars(select(AuditEvent.object_id).where(
+        AuditEvent.action == "order.notice_ended", AuditEvent.object_type == "order",
+        AuditEvent.object_id.in_([str(order.id) for order in due]))))
+    announced = []
+    for order in due:
+        if str(order.id) in told:
+            continue
+        record_event("order.notice_ended", "order", order.id, details={"notice_until": order.notice_until.isoformat()
+                                                                       if order.notice_until else None})
+        order_notices.tell(order, "order.notice_ended", "both")
+        announced.append(order.id)
+    return announced

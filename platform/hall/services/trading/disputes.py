@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 
 from hall.models import Order, User
 from hall.models.types import utcnow
-from hall.services.core import notifications
 from hall.services.core.errors import Conflict, InvalidInput
+from hall.services.trading import order_notices
 from hall.services.trading.orders import order_for_admin, order_for_party, transition_order
 
 
@@ -21,7 +21,7 @@ def open_dispute(actor: User, order_id: int, reason: str) -> Order:
     if order.settled_amount:
         raise Conflict(_("The seller has already been settled for this order; contact the platform."))
     transition_order(order, "dispute", actor, reason=reason)
-    notifications.send_order_update(order, order.seller_institution_id, "买方提出争议 / disputed", reason)
+    order_notices.tell(order, "order.disputed", "seller", note=reason)
     return order
 
 

@@ -19,13 +19,12 @@ from hall.labels import state_word
 from hall.models import Listing, Order, User
 from hall.models.orders import OPEN_STATUSES
 from hall.models.types import utcnow
-from hall.services.core import notifications
 from hall.services.core.access import forbid_own_institution, require_admin, require_member
 from hall.services.core.audit import lock_chain, record_event
 from hall.services.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hall.services.core.state import Machine, transition
 from hall.services.core.transactions import end_transaction
-from hall.services.trading import inventory, provider_calls
+from hall.services.trading import inventory, order_notices, provider_calls
 from hall.services.trading.order_rules import (
     check_quote_amount,
     check_terms,
@@ -151,8 +150,8 @@ def create_order(actor: User, listing_id: int, values: dict[str, Any]) -> tuple[
     record_event("order.create", "order", order.id, actor=actor, to_state=order.status,
                  details={"listing_id": listing.id, "deal_mode": order.deal_mode, "quantity": order.quantity,
                           "amount": order.amount, "currency": order.currency})
-    notifications.send_order_update(order, order.seller_institution_id,
-                                    "新订单 / new order" if amount is not None else "询价 / quote requested")
+    order_notices.tell(order, "order.created" if amount is not None else "order.requested", "seller",
+                       note=order.buyer_note)
     return order, True
 
 
@@ -189,7 +188,7 @@ def quote_order(actor: User, order_id: int, amount: int, note: str | None = None
     transition_order(order, "quote", actor, details={"amount": amount}, amount=amount, quote_note=note,
                      fee_amount=platform_fee(amount, order.fee_rate_bp), quoted_at=utcnow(),
                      quote_count=Order.quote_count + 1)
-    notifications.send_order_update(order, order.buyer_institution_id, "已报价 / quoted", note)
+    order_notices.tell(order, "order.quoted", "buyer", note=note)
     return order
 
 
@@ -205,7 +204,7 @@ def accept_quote(actor: User, order_id: int, quote_number: int) -> Order:
     transition_order(order, "accept", actor, conditions=(Order.quote_count == quote_number,), accepted_at=now,
                      notice_until=notice_until, reserved_until=_reservation_deadline(notice_until or now))
     inventory.reserve(order)
-    notifications.send_order_update(order, order.seller_institution_id, "报价已接受 / quote accepted")
+    order_notices.tell(order, "order.accepted", "seller")
     return order
 
 
@@ -239,9 +238,7 @@ def cancel_order(actor: User, order_id: int, reason: str | None) -> Order:
     transition_order(order, "cancel", actor, reason=reason, details={"side": side}, closed_at=utcnow())
     if held:
         inventory.release(order)
-    other = order.seller_institution_id if actor.institution_id == order.buyer_institution_id \
-        else order.buyer_institution_id
-    notifications.send_order_update(order, other, "已取消 / cancelled", reason)
+    order_notices.tell(order, "order.cancelled", "seller" if side == "buyer" else "buyer", note=reason)
     return order
 
 
@@ -254,7 +251,7 @@ def deliver_order(actor: User, order_id: int, note: str) -> Order:
     now = utcnow()
     transition_order(order, "deliver", actor, delivery_note=note, delivered_at=now,
                      complete_after=now + timedelta(days=current_app.config["ORDER_AUTO_COMPLETE_DAYS"]))
-    notifications.send_order_update(order, order.buyer_institution_id, "已交付 / delivered", note)
+    order_notices.tell(order, "order.delivered", "buyer", note=note)
     return order
 
 
@@ -262,5 +259,5 @@ def confirm_delivery(actor: User, order_id: int) -> Order:
     """The buyer confirms receipt: the order completes and the seller can be settled."""
     order = order_for_party(actor, order_id, "buyer")
     transition_order(order, "complete", actor, completed_at=utcnow())
-    notifications.send_order_update(order, order.seller_institution_id, "买方已确认 / completed")
+    order_notices.tell(order, "order.completed", "seller")
     return order

@@ -22,11 +22,10 @@ from hall.models import Order, Payment, User
 from hall.models.types import utcnow
 from hall.money import money_text
 from hall.payments import GatewayUnavailable, Intent, gateway
-from hall.services.core import notifications
 from hall.services.core.audit import lock_chain, record_event
 from hall.services.core.errors import Conflict, InvalidInput
 from hall.services.core.transactions import end_transaction
-from hall.services.trading import provider_calls
+from hall.services.trading import order_notices, provider_calls
 from hall.services.trading.ledger import add_entry, entry_by_reference
 from hall.services.trading.order_rules import bank_today, platform_fee
 from hall.services.trading.orders import check_notice_over, order_for_admin, order_for_party, transition_order
@@ -165,8 +164,7 @@ def _pay_order(order: Order, payment: Payment, charge_reference: str, rail: str,
     if order.status in PAYABLE_ORDER_STATUSES:
         transition_order(order, "pay", actor, details={"payment_id": payment.id, "amount": payment.amount},
                          paid_at=utcnow(), reserved_until=None)
-        notifications.send_order_update(order, order.seller_institution_id, "已付款 / paid")
-        notifications.send_order_update(order, order.buyer_institution_id, "已付款 / paid")
+        order_notices.tell(order, "order.paid", "both", amount=payment.amount)
     else:
         # Paid after it was cancelled or expired: the money is recorded and stays refundable by an admin.
         record_event("order.paid_after_close", "order", order.id, actor=actor, from_state=order.status,

@@ -20,12 +20,11 @@ from hall.models.types import utcnow
 from hall.money import money_text
 from hall.payments import GatewayRefused, gateway
 from hall.payments import Refund as ProviderRefund
-from hall.services.core import notifications
 from hall.services.core.audit import record_event
 from hall.services.core.errors import Conflict, InvalidInput
 from hall.services.core.state import Machine, compare_and_set, try_transition
 from hall.services.core.transactions import end_transaction
-from hall.services.trading import inventory
+from hall.services.trading import inventory, order_notices
 from hall.services.trading.ledger import add_entry, entry_by_reference, order_balance
 from hall.services.trading.order_rules import platform_fee
 from hall.services.trading.orders import order_for_admin, transition_order
@@ -97,8 +96,7 @@ def _book(refund: Refund, ledger_reference: str, rail: str, actor: User | None) 
         transition_order(order, "refund", actor, reason=refund.reason, closed_at=utcnow())
         if order.is_scoped:
             inventory.release_claim(order)
-    notifications.send_order_update(order, order.buyer_institution_id,
-                                    f"退款 {refund.amount} / refund {refund.amount}", refund.reason)
+    order_notices.tell(order, "order.refunded", "buyer", amount=refund.amount, note=refund.reason)
 
 
 def _reverse(refund: Refund, provider_status: str) -> None:
@@ -119,8 +117,7 @@ def _reverse(refund: Refund, provider_status: str) -> None:
             except Conflict:
                 record_event("order.claim_lost", "order", order.id,
                              details={"reason": "its scope was taken while the order stood refunded"})
-    notifications.send_order_update(order, order.buyer_institution_id,
-                                    f"退款失败 {refund.amount} / refund failed {refund.amount}", provider_status)
+    order_notices.tell(order, "order.refund_failed", "buyer", amount=refund.amount, note=provider_status)
 
 
 def apply_provider_status(refund: Refund, status: str, provider_reference: str | None,

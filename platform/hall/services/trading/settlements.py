@@ -12,8 +12,8 @@ from hall.extensions import db
 from hall.labels import state_word
 from hall.models import Order, User
 from hall.money import money_text
-from hall.services.core import notifications
 from hall.services.core.errors import Conflict, InvalidInput
+from hall.services.trading import order_notices
 from hall.services.trading.ledger import add_entry, entry_by_reference, order_balance
 from hall.services.trading.order_rules import bank_today
 from hall.services.trading.orders import order_for_admin
@@ -48,5 +48,5 @@ def record_settlement(admin: User, order_id: int, *, amount: int, bank_reference
     db.session.expire(order)
     add_entry(order, "settlement", amount, rail="bank_transfer", provider_reference=f"settlement:{bank_reference}",
               actor=admin, value_date=value_date)
-    notifications.send_order_update(order, order.seller_institution_id, f"已结算 {amount} / settled {amount}")
+    order_notices.tell(order, "order.settled", "seller", amount=amount)
     return order
