@@ -59,11 +59,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from flask import Flask  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import create_engine, event, func, insert, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench import generate  # noqa: E402
 from bench import search as search_bench  # noqa: E402
-from bench.common import Deadline, log, pct  # noqa: E402
+from bench.common import Deadline, drop_database, log, make_database, pct  # noqa: E402
 from hall import create_app  # noqa: E402
 from hall.extensions import db  # noqa: E402
 from hall.models import HallIndexEntry, Institution, ListingVersion, User  # noqa: E402
@@ -203,40 +202,6 @@ def load_demands(apps: dict[str, Flask], count: int, seed: int, batch: int = 200
 
 # ---------------------------------------------------------------------------------------------------------------
 # Databases
-
-def admin_engine(args: argparse.Namespace) -> Any:
-    server = make_url(args.pg_url).set(drivername="postgresql+psycopg")
-    assert server.host in ("127.0.0.1", "localhost"), "only a local PostgreSQL server"
-    return create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-
-
-def make_database(backend: str, args: argparse.Namespace, workdir: Path) -> tuple[str, str]:
-    """A fresh empty database: (url, name)."""
-    if backend == "sqlite":
-        path = workdir / "matching.sqlite"
-        return f"sqlite:///{path}", str(path)
-    name = f"hall_bench_matching_{os.getpid()}"
-    engine = admin_engine(args)
-    try:
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        engine.dispose()
-    server = make_url(args.pg_url).set(drivername="postgresql+psycopg")
-    return server.set(database=name).render_as_string(hide_password=False), name
-
-
-def drop_database(backend: str, args: argparse.Namespace, name: str) -> None:
-    if backend != "postgresql" or not name:
-        return
-    engine = admin_engine(args)
-    try:
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        engine.dispose()
-
 
 def prepare(backend: str, url: str) -> Flask:
     """Migrate; take the hall's full-text index down for the bulk load (as bench/search.py); the institutions and
@@ -514,7 +479,7 @@ def main() -> None:
     try:
         for backend in backends:
             t0 = time.perf_counter()
-            url, names[backend] = make_database(backend, args, workdir)
+            url, names[backend] = make_database(backend, args.pg_url, workdir, "matching")
             apps[backend] = prepare(backend, url)
             result[backend] = {"migrate_s": round(time.perf_counter() - t0, 1)}
         log(f"migrated {backends}; loading {args.listings} listings")
@@ -557,7 +522,7 @@ def main() -> None:
             result["kept"] = {"databases": names, "workdir": str(workdir)}
         else:
             for backend, name in names.items():
-                drop_database(backend, args, name)
+                drop_database(backend, args.pg_url, name)
             shutil.rmtree(workdir, ignore_errors=True)
     result["truncated"] = deadline.passed()
     result["host"]["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]

@@ -46,11 +46,10 @@ from typing import Any
 import stripe
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import Deadline, log, pct  # noqa: E402
+from bench.common import Deadline, drop_database, log, make_database, pct  # noqa: E402
 from hall import create_app  # noqa: E402
 from hall.db import read_only_transactions
 from hall.extensions import db
@@ -133,36 +132,6 @@ def product_body(n: int, stock: int) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------------------------------------------
 # Databases and seeding (in process, through the services)
-
-def make_database(backend: str, args: argparse.Namespace, workdir: Path) -> tuple[str, str]:
-    """A fresh empty database: (url, name)."""
-    if backend == "sqlite":
-        path = workdir / "orders.sqlite"
-        return f"sqlite:///{path}", str(path)
-    server = make_url(args.pg_url).set(drivername="postgresql+psycopg")
-    assert server.host in ("127.0.0.1", "localhost"), "only a local PostgreSQL server"
-    name = f"hall_bench_orders_{os.getpid()}"
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        admin.dispose()
-    return server.set(database=name).render_as_string(hide_password=False), name
-
-
-def drop_database(backend: str, args: argparse.Namespace, name: str) -> None:
-    if backend != "postgresql":
-        return
-    server = make_url(args.pg_url).set(drivername="postgresql+psycopg")
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
-
 
 def credit_code(n: int) -> str:
     first17 = f"91110108{n:09d}"
@@ -633,7 +602,7 @@ def run_backend(backend: str, args: argparse.Namespace, deadline: Deadline, rng:
     log_path = workdir / "gunicorn.log"
     try:
         t0 = time.perf_counter()
-        url, name = make_database(backend, args, workdir)
+        url, name = make_database(backend, args.pg_url, workdir, "orders")
         app = create_app({"HALL_ENV": "testing", "SQLALCHEMY_DATABASE_URI": url})
         with app.app_context():
             upgrade()
@@ -675,7 +644,7 @@ def run_backend(backend: str, args: argparse.Namespace, deadline: Deadline, rng:
         else:
             try:
                 if name:
-                    drop_database(backend, args, name)
+                    drop_database(backend, args.pg_url, name)
             finally:
                 shutil.rmtree(workdir, ignore_errors=True)
     out["truncated"] = deadline.passed()

@@ -46,10 +46,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from flask import Flask  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import create_engine, event, func, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import event, func, select  # noqa: E402
 
-from bench.common import Deadline, log, pct  # noqa: E402
+from bench.common import Deadline, drop_database, log, make_database, pct  # noqa: E402
 from hall import create_app  # noqa: E402
 from hall.demo import DEMO_ADMIN_EMAIL, seed_demo  # noqa: E402
 from hall.extensions import db  # noqa: E402
@@ -63,40 +62,6 @@ _ARGUMENT = re.compile(r"<(?:(?P<converter>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
 
 # ---------------------------------------------------------------------------------------------------------------
 # Databases
-
-def admin_engine(args: argparse.Namespace) -> Any:
-    server = make_url(args.pg_url).set(drivername="postgresql+psycopg")
-    assert server.host in ("127.0.0.1", "localhost"), "only a local PostgreSQL server"
-    return create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-
-
-def make_database(backend: str, args: argparse.Namespace, workdir: Path) -> tuple[str, str]:
-    """A fresh empty database: (url, name)."""
-    if backend == "sqlite":
-        path = workdir / "pages.sqlite"
-        return f"sqlite:///{path}", str(path)
-    name = f"hall_bench_pages_{os.getpid()}"
-    engine = admin_engine(args)
-    try:
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        engine.dispose()
-    server = make_url(args.pg_url).set(drivername="postgresql+psycopg")
-    return server.set(database=name).render_as_string(hide_password=False), name
-
-
-def drop_database(backend: str, args: argparse.Namespace, name: str) -> None:
-    if backend != "postgresql" or not name:
-        return
-    engine = admin_engine(args)
-    try:
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        engine.dispose()
-
 
 def build_app(url: str, workdir: Path) -> Flask:
     """The development settings ``make run`` serves, on this database, with the fake gateway (its local card page
@@ -278,7 +243,7 @@ def run_backend(backend: str, args: argparse.Namespace, deadline: Deadline) -> d
     app: Flask | None = None
     try:
         t0 = time.perf_counter()
-        url, name = make_database(backend, args, workdir)
+        url, name = make_database(backend, args.pg_url, workdir, "pages")
         app = build_app(url, workdir)
         passwords = seed(app)
         out["setup_s"] = round(time.perf_counter() - t0, 1)
@@ -351,7 +316,7 @@ def run_backend(backend: str, args: argparse.Namespace, deadline: Deadline) -> d
             out["kept"] = {"database": name, "workdir": str(workdir)}
         else:
             try:
-                drop_database(backend, args, name)
+                drop_database(backend, args.pg_url, name)
             finally:
                 shutil.rmtree(workdir, ignore_errors=True)
     out["truncated"] = deadline.passed()

@@ -22,4 +22,4 @@ def require_admin() -> Response | None:
     return None
 
 
-from blueprints.admin import demands, institutions, listings, orders, pages, session  # noqa: E402,F401  (routes)
+from blueprints.admin import demands, institutions, listings, orders, pages, session, threads  # noqa: E402,F401

@@ -189,3 +189,20 @@ def test_publishing_a_demand_tells_the_fitting_listings_institutions_and_the_pos
     mine = inbox_of(market.app, market.parties.buyer, "match.listings_found")
     assert len(mine) == 1 and mine[0]["link"] == f"/workspace/demands/{demand}"
     assert inbox_of(market.app, market.parties.outsider, "match.demand_published") == []  # no listing that fits
+
+
+def test_publishing_a_listing_tells_the_institutions_of_the_demands_it_could_answer(market: Market) -> None:
+    demand = make_demand(market.app, market.parties.buyer_org, market.parties.buyer_id)
+    elsewhere = make_demand(market.app, market.parties.buyer_b_org, market.parties.buyer_b_id,
+                            title_zh="量子通信网络建设", title_en="Quantum communication network",
+                            keywords=["量子通信"], description_zh="需要城域量子保密通信方案。",
+                            direction_code="information", field_codes=["information.quantum"])
+    with market.app.app_context():
+        listing = publish(market.parties.seller_id, market.parties.admin_id, achievement(
+            title_zh="硫化物固态电池电解质中试工艺", title_en="Pilot process for sulfide solid-state electrolytes"))
+    told = inbox_of(market.app, market.parties.buyer, "match.listing_published")
+    assert len(told) == 1 and told[0]["link"] == f"/workspace/demands/{demand}" and told[0]["group"] == "matches"
+    assert "硫化物固态电池电解质中试工艺" in told[0]["body_zh"]
+    assert inbox_of(market.app, market.parties.buyer_b, "match.listing_published") == [] and elsewhere
+    seller = inbox_of(market.app, market.parties.seller, "match.demands_found")
+    assert seller and seller[-1]["link"] == f"/workspace/listings/{listing}"

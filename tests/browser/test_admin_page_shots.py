@@ -48,18 +48,19 @@ TEXT = {
            "language": "语言", "switch": "切换", "dashboard": "概览", "institutions": "机构认证",
            "listings": "全部发布", "queue": "待审队列", "orders": "订单", "order": "订单 ", "audit": "审计日志",
            "verify": "通过认证", "approve": "批准发布", "refund": "退款", "settle": "登记结算",
-           "check_chain": "校验哈希链", "completed": "已完成", "demands": "需求"},
+           "check_chain": "校验哈希链", "completed": "已完成", "demands": "需求", "reported": "被举报的咨询"},
     "en": {"browser": "en-US", "lang": "en", "sign_in": "Sign in", "email": "E-mail", "password": "Password",
            "language": "Language", "switch": "Switch", "dashboard": "Dashboard",
            "institutions": "Institutions", "listings": "All listings", "queue": "Review queue", "orders": "Orders",
            "order": "Order ", "audit": "Audit log", "verify": "Verify", "approve": "Approve", "refund": "Refund",
            "settle": "Record the settlement", "check_chain": "Verify the hash chain", "completed": "Completed",
-           "demands": "Demands"},
+           "demands": "Demands", "reported": "Reported enquiries"},
 }
 PENDING_ORG = {"name_zh": "深海装备联合实验室", "name_en": "Deep-Sea Equipment Joint Laboratory",
                "website": "https://deep-sea-equipment-joint-laboratory.example.cn/about/verification"}
 TITLE = achievement()["title_zh"]
 DEMAND_TITLE = demand_body()["title_zh"]
+THREAD_SUBJECT = "关于独家许可的咨询"
 
 
 @pytest.fixture(autouse=True)
@@ -80,6 +81,11 @@ def _seed(live_server: LiveServer) -> dict[str, Any]:
     poster = Poster(app, market.parties.buyer)
     demand_id = poster.create()
     assert poster.act(demand_id, "submit").status_code == 200  # a demand waiting for review
+    opened = market.buyer.post("/api/v1/threads", {"listing_id": market.licence, "subject": THREAD_SUBJECT,
+                                                   "body": "请问可以独家许可吗？"})
+    assert opened.status_code == 201, opened.get_json()
+    thread_id = opened.get_json()["id"]
+    assert market.buyer.post(f"/api/v1/threads/{thread_id}/report", {"reason": "要求私下转账"}).status_code == 200
     with app.app_context():
         org = InstitutionFactory(verification_status="pending", **PENDING_ORG)
         UserFactory(institution=org, institution_role="owner", display_name="赵敏")
@@ -87,7 +93,8 @@ def _seed(live_server: LiveServer) -> dict[str, Any]:
         org_id = org.id
         db.session.remove()
     return {"admin": market.parties.admin, "reference": order_row(app, order["id"])["reference"],
-            "ids": {"org_id": org_id, "listing_id": waiting.id, "order_id": order["id"], "demand_id": demand_id}}
+            "ids": {"org_id": org_id, "listing_id": waiting.id, "order_id": order["id"], "demand_id": demand_id,
+                    "thread_id": thread_id}}
 
 
 def _sign_in(page: Any, email: str, text: dict[str, str]) -> None:
@@ -138,6 +145,9 @@ def _checks(text: dict[str, str], seeded: dict[str, Any]) -> dict[str, tuple[str
     def demand(page: Any) -> None:
         expect(page.get_by_role("button", name=text["approve"])).to_be_visible()
 
+    def reported(page: Any) -> None:
+        expect(page.locator("main")).to_contain_text("要求私下转账")
+
     def audit(page: Any) -> None:
         expect(page.locator("table.audit tbody tr").first).to_be_visible()
         page.get_by_role("link", name=text["check_chain"]).click()
@@ -155,6 +165,8 @@ def _checks(text: dict[str, str], seeded: dict[str, Any]) -> dict[str, tuple[str
         "admin.audit_log": (text["audit"], audit),
         "admin.demand_queue": (text["demands"], demand_queue),
         "admin.demand_review_page": (DEMAND_TITLE, demand),
+        "admin.reported_threads": (text["reported"], reported),
+        "admin.reported_thread_page": (THREAD_SUBJECT, reported),
     }
 
 

@@ -13,7 +13,8 @@ from flask import Flask
 from tests.support.screens import DESKTOP, PHONE
 
 # GET rules of the console that are not HTML pages, and why.
-NOT_PAGES = {"admin.attachment": "a listing's file, downloaded as it was uploaded"}
+NOT_PAGES = {"admin.attachment": "a listing's file, downloaded as it was uploaded",
+             "admin.reported_thread_file": "a file of a reported enquiry, downloaded as it was uploaded"}
 _ARGUMENT = re.compile(r"<(?:(?P<converter>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
 
 # The elements that wrap wide content on purpose and scroll it inside themselves.

@@ -26,6 +26,7 @@ KNOWN_ROUTES = frozenset({
     "/admin/orders/<int:order_id>/bank-transfer", "/admin/orders/<int:order_id>/refund",
     "/admin/orders/<int:order_id>/settlement", "/admin/orders/<int:order_id>/resolve-dispute",
     "/admin/demands", "/admin/demands/<int:demand_id>", "/admin/demands/<int:demand_id>/decision",
+    "/admin/threads", "/admin/threads/<int:thread_id>", "/admin/threads/<int:thread_id>/messages/<int:message_id>/file",
 })
 # Routes that change state: POST only, never GET.
 ACTIONS = frozenset({"/admin/sign-out", "/admin/language", "/admin/institutions/<int:org_id>/decision",

@@ -72,35 +72,38 @@ def _quote_tsquery(term: str) -> str:
     return quoted + ":*" if term.isascii() else quoted
 
 
-def _is_postgresql() -> bool:
+def is_postgresql() -> bool:
+    """True when the session talks to PostgreSQL (tsvector), else SQLite (FTS5)."""
     return db.session.get_bind().dialect.name == "postgresql"
 
 
-def _tsquery(terms: list[str], mode: str) -> Any:
+def tsquery(terms: list[str], mode: str) -> Any:
+    """PostgreSQL's query for ``terms`` (all or any; Latin terms as prefixes), on the 'simple' configuration."""
     expression = (" & " if mode == "all" else " | ").join(_quote_tsquery(t) for t in terms)
     return func.to_tsquery(literal_column("'simple'"), expression)
 
 
-def _fts5_query(terms: list[str], mode: str) -> str:
+def fts5_query(terms: list[str], mode: str) -> str:
+    """SQLite FTS5's MATCH expression for ``terms`` (all or any; Latin terms as prefixes)."""
     return (" AND " if mode == "all" else " OR ").join(_quote_fts5(t) for t in terms)
 
 
 def text_condition(terms: list[str], mode: Mode = "all") -> Any:
     """A condition on ``hall_index`` rows: their text matches ``terms`` (answered by the full-text index)."""
-    if _is_postgresql():
-        return literal_column("hall_index.search_vector").op("@@")(_tsquery(terms, mode))
+    if is_postgresql():
+        return literal_column("hall_index.search_vector").op("@@")(tsquery(terms, mode))
     return HallIndexEntry.listing_id.in_(
         select(literal_column("rowid")).select_from(table("hall_fts"))
-        .where(literal_column("hall_fts").op("MATCH")(_fts5_query(terms, mode))))
+        .where(literal_column("hall_fts").op("MATCH")(fts5_query(terms, mode))))
 
 
 def count_text_matches(terms: list[str], mode: Mode = "all") -> int:
     """How many published listings match ``terms`` (read from the full-text index alone)."""
-    if _is_postgresql():
+    if is_postgresql():
         return db.session.scalar(select(func.count()).select_from(HallIndexEntry)
                                  .where(text_condition(terms, mode))) or 0
     return db.session.scalar(select(func.count()).select_from(table("hall_fts"))
-                             .where(literal_column("hall_fts").op("MATCH")(_fts5_query(terms, mode)))) or 0
+                             .where(literal_column("hall_fts").op("MATCH")(fts5_query(terms, mode)))) or 0
 
 
 def ranked(terms: list[str], mode: Mode, conditions: list[Any], limit: int, offset: int,
@@ -112,9 +115,9 @@ def ranked(terms: list[str], mode: Mode, conditions: list[Any], limit: int, offs
     word scoring hundreds of thousands of matches costs seconds, and the newest are what a visitor wants first.
     """
     h = HallIndexEntry
-    if _is_postgresql():
+    if is_postgresql():
         score: ColumnElement[Any] = func.ts_rank(literal_column("hall_index.search_vector"),
-                                                 _tsquery(terms, mode)).label("score")
+                                                 tsquery(terms, mode)).label("score")
         query = select(h.listing_id, score).where(text_condition(terms, mode), *conditions)
         if window is not None:
             newest = (select(h.listing_id).where(text_condition(terms, mode), *conditions)
@@ -126,7 +129,7 @@ def ranked(terms: list[str], mode: Mode, conditions: list[Any], limit: int, offs
         matching = (select(rowid.label("listing_id"),
                            (-func.bm25(literal_column("hall_fts"), TITLE_WEIGHT, BODY_WEIGHT)).label("score"))
                     .select_from(table("hall_fts"))
-                    .where(literal_column("hall_fts").op("MATCH")(_fts5_query(terms, mode))))
+                    .where(literal_column("hall_fts").op("MATCH")(fts5_query(terms, mode))))
         if window is not None and not conditions:
             # FTS5 walks the matches newest first and scores only the ones it visits. (A rowid IN (…) list
             # beside MATCH would re-run the match for every id; with filters the whole match set is ranked.)

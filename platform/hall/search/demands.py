@@ -13,13 +13,12 @@ from sqlalchemy import ColumnClause, ColumnElement, delete, func, literal_column
 from hall.extensions import db
 from hall.models import Demand, DemandIndexEntry, DemandIndexField
 from hall.models.listings import LANGUAGES, deal_modes_mask
-from hall.search import Mode
+from hall.search import BODY_WEIGHT, TITLE_WEIGHT, Mode, fts5_query, is_postgresql, tsquery
 from hall.search.tokenizer import index_tokens
 
 __all__ = ["count_demand_text_matches", "demand_text_condition", "demand_tokens", "index_demand", "ranked_demands",
            "unindex_demand"]
 
-TITLE_WEIGHT, BODY_WEIGHT = 10.0, 1.0
 
 
 def demand_tokens(demand: Demand) -> tuple[str, str]:
@@ -61,36 +60,13 @@ def unindex_demand(demand: Demand) -> None:
     db.session.execute(delete(DemandIndexEntry).where(DemandIndexEntry.demand_id == demand.id))
 
 
-def _is_postgresql() -> bool:
-    return db.session.get_bind().dialect.name == "postgresql"
-
-
-def _quote_fts5(term: str) -> str:
-    quoted = '"' + term.replace('"', '""') + '"'
-    return quoted + "*" if term.isascii() else quoted
-
-
-def _quote_tsquery(term: str) -> str:
-    quoted = "'" + term.replace("'", "''") + "'"
-    return quoted + ":*" if term.isascii() else quoted
-
-
-def _tsquery(terms: list[str], mode: Mode) -> Any:
-    expression = (" & " if mode == "all" else " | ").join(_quote_tsquery(t) for t in terms)
-    return func.to_tsquery(literal_column("'simple'"), expression)
-
-
-def _fts5_query(terms: list[str], mode: Mode) -> str:
-    return (" AND " if mode == "all" else " OR ").join(_quote_fts5(t) for t in terms)
-
-
 def demand_text_condition(terms: list[str], mode: Mode = "all") -> Any:
     """A condition on ``demand_index`` rows: their text matches ``terms`` (answered by the full-text index)."""
-    if _is_postgresql():
-        return literal_column("demand_index.search_vector").op("@@")(_tsquery(terms, mode))
+    if is_postgresql():
+        return literal_column("demand_index.search_vector").op("@@")(tsquery(terms, mode))
     return DemandIndexEntry.demand_id.in_(
         select(literal_column("rowid")).select_from(table("demand_fts"))
-        .where(literal_column("demand_fts").op("MATCH")(_fts5_query(terms, mode))))
+        .where(literal_column("demand_fts").op("MATCH")(fts5_query(terms, mode))))
 
 
 def count_demand_text_matches(terms: list[str], mode: Mode = "all") -> int:
@@ -103,9 +79,9 @@ def ranked_demands(terms: list[str], mode: Mode, conditions: list[Any], limit: i
                    offset: int) -> list[tuple[int, float]]:
     """(demand_id, score) of the best matches that also meet ``conditions``; a higher score is better."""
     d = DemandIndexEntry
-    if _is_postgresql():
+    if is_postgresql():
         score: ColumnElement[Any] = func.ts_rank(literal_column("demand_index.search_vector"),
-                                                 _tsquery(terms, mode)).label("score")
+                                                 tsquery(terms, mode)).label("score")
         query = select(d.demand_id, score).where(demand_text_condition(terms, mode), *conditions)
         tie_break = d.demand_id.desc()
     else:
@@ -113,7 +89,7 @@ def ranked_demands(terms: list[str], mode: Mode, conditions: list[Any], limit: i
         matches = (select(rowid.label("demand_id"),
                           (-func.bm25(literal_column("demand_fts"), TITLE_WEIGHT, BODY_WEIGHT)).label("score"))
                    .select_from(table("demand_fts"))
-                   .where(literal_column("demand_fts").op("MATCH")(_fts5_query(terms, mode)))).subquery("matches")
+                   .where(literal_column("demand_fts").op("MATCH")(fts5_query(terms, mode)))).subquery("matches")
         score, tie_break = matches.c.score, matches.c.demand_id.desc()
         query = select(matches.c.demand_id, score).join(d, d.demand_id == matches.c.demand_id).where(*conditions)
     rows = db.session.execute(query.order_by(score.desc(), tie_break).limit(limit).offset(offset)).all()

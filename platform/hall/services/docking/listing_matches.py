@@ -8,27 +8,21 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from hall.extensions import db
+from hall.library_messages import N_
 from hall.models import HallIndexEntry, Listing, ListingVersion, User
 from hall.models.demands import Demand, DemandIndexEntry, DemandIndexField
 from hall.search.demands import ranked_demands
 from hall.search.tokenizer import query_terms
+from hall.services.core import announcements, inbox
 from hall.services.core.access import require_member
 from hall.services.core.errors import NotFound
 from hall.services.docking.demand_hall import public_demand_conditions, public_demand_rows
 from hall.services.docking.matching import (
     MAX_TERMS,
-    REASON_ORDER,
     Reason,
-    budget_reason,
-    combined,
-    deal_reason,
     feedback_shift,
-    field_reason,
     institution_feedback,
-    lang,
-    region_reason,
-    shared_terms,
-    trl_reason,
+    score_pair,
 )
 
 TEXT_CANDIDATES = 200
@@ -69,33 +63,6 @@ def _candidates(entry: HallIndexEntry, terms: list[str]) -> list[tuple[int, floa
     return found
 
 
-def score_demand(entry: HallIndexEntry, terms: list[str], demand: Demand, index: DemandIndexEntry | None,
-                 text_score: float | None, best: float) -> tuple[float, list[Reason]]:
-    """A demand's score for a listing and the reasons, those for the match first (see matching.score_listing)."""
-    language = lang()
-    reasons: list[Reason] = []
-    tokens = f"{index.title_tokens} {index.body_tokens}" if index is not None else ""
-    shared = shared_terms(terms, tokens)
-    if shared:
-        reasons.append(Reason("terms", True, lambda: _("Shares the words %(terms)s", terms="、".join(shared[:8])),
-                              {"terms": shared}))
-    weights = {"terms": (text_score or 0.0) / best if best > 0 and text_score else 0.0}
-    weights["field"], reason = field_reason(demand.field_codes or [], demand.direction_code, entry.field_code,
-                                            entry.direction_code, language)
-    reasons.append(reason)
-    for kind, (weight, maybe) in (
-            ("trl", trl_reason(entry.trl, demand.trl_min, demand.trl_max)),
-            ("budget", budget_reason(entry.price_mode, entry.price_amount, entry.currency, demand.budget_max,
-                                     demand.currency, demand.budget_negotiable)),
-            ("deal_modes", deal_reason(entry.deal_modes_mask, demand.deal_modes or [])),
-            ("region", region_reason(demand.region_code, entry.region_code, language))):
-        weights[kind] = weight
-        if maybe is not None:
-            reasons.append(maybe)
-    reasons.sort(key=lambda r: (not r.fits, REASON_ORDER.index(r.kind)))
-    return combined(weights), reasons
-
-
 def demands_for_listing(actor: User, listing_id: int, *, limit: int = 20) -> list[DemandMatch]:
     """The published demands the actor's institution's published listing could answer, best first, with their
     reasons; dismissed ones left out, starred ones first. A listing that is not in the hall has none."""
@@ -122,7 +89,9 @@ def match_listing(entry: HallIndexEntry, version: ListingVersion, *, limit: int 
         verdict = feedback.exact.get((demand.id, entry.listing_id))
         if verdict == "dismiss":
             continue
-        score, reasons = score_demand(entry, terms, demand, indexes.get(demand.id), text_score, best)
+        index = indexes.get(demand.id)
+        tokens = f"{index.title_tokens} {index.body_tokens}" if index is not None else ""
+        score, reasons = score_pair(demand, entry, terms, tokens, text_score, best)
         if score <= 0 and verdict != "star":
             continue
         score += feedback_shift(feedback, demand.id, demand.institution_id, demand.field_codes or [])
@@ -133,3 +102,39 @@ def match_listing(entry: HallIndexEntry, version: ListingVersion, *, limit: int 
     matches.sort(key=lambda m: (-m.score, -m.demand_id))
     return matches[:limit]
 
+
+
+ANNOUNCED_MATCHES = 5  # demands whose institutions hear of a newly published listing
+
+
+def announce_listing_matches(listing: Listing) -> int:
+    """A listing has just been published: the institutions of the open demands it fits best hear of it (group
+    "matches"), and so does the listing's own institution, with how many demands it could answer. Returns how many
+    people were told."""
+    entry = db.session.get(HallIndexEntry, listing.id)
+    version = listing.published_version
+    if entry is None or version is None:
+        return 0
+    found = match_listing(entry, version, limit=ANNOUNCED_MATCHES)
+    if not found:
+        return 0
+    title = version.title_zh or version.title_en or ""
+    told = 0
+    for match in found:
+        told += inbox.notify(
+            "match.listing_published", group="matches", institution_id=match.demand.institution_id,
+            title=N_("A new listing may answer “%(demand)s”"),
+            body=N_("“%(listing)s” was just published in the hall and fits your demand “%(demand)s”. Open the "
+                    "demand's matches to see why, or ask its institution."),
+            params={"listing": title, "demand": match.demand.title_zh or match.demand.title_en or ""},
+            link=f"/workspace/demands/{match.demand_id}")
+    told += inbox.notify(
+        "match.demands_found", group="matches", institution_id=listing.institution_id,
+        title=N_("Your listing “%(listing)s” could answer %(count)s demands"),
+        body=N_("“%(listing)s” is published; %(count)s open demands in the demand hall fit it. Open the listing to "
+                "see them with their reasons."),
+        params={"listing": title, "count": len(found)}, link=f"/workspace/listings/{listing.id}")
+    return told
+
+
+announcements.subscribe("listing.published", announce_listing_matches)

@@ -278,21 +278,28 @@ def score_listing(demand: Demand, terms: list[str], entry: HallIndexEntry, text_
                   best: float) -> tuple[float, list[Reason]]:
     """A listing's score for a demand (0..1 before feedback; 0 when the topic is too weak to propose it) and the
     reasons, those for the match first."""
+    return score_pair(demand, entry, terms, f"{entry.title_tokens} {entry.body_tokens}", text_score, best)
+
+
+def score_pair(demand: Demand, entry: HallIndexEntry, terms: list[str], other_tokens: str, text_score: float | None,
+               best: float) -> tuple[float, list[Reason]]:
+    """A demand and a listing's index entry weighed against each other, whichever side asked: ``terms`` are the
+    asking side's words, ``other_tokens`` the other side's indexed text, ``text_score`` its relevance (``best``
+    the best candidate's)."""
     language = lang()
     reasons: list[Reason] = []
-    shared = shared_terms(terms, f"{entry.title_tokens} {entry.body_tokens}")
-    text = (text_score or 0.0) / best if best > 0 and text_score else 0.0
+    shared = shared_terms(terms, other_tokens)
     if shared:
         reasons.append(Reason("terms", True, lambda: _("Shares the words %(terms)s", terms="、".join(shared[:8])),
                               {"terms": shared}))
-    weights = {"terms": text}
+    weights = {"terms": (text_score or 0.0) / best if best > 0 and text_score else 0.0}
     weights["field"], reason = field_reason(demand.field_codes or [], demand.direction_code, entry.field_code,
-                                             entry.direction_code, language)
+                                            entry.direction_code, language)
     reasons.append(reason)
     for kind, (weight, maybe) in (
             ("trl", trl_reason(entry.trl, demand.trl_min, demand.trl_max)),
             ("budget", budget_reason(entry.price_mode, entry.price_amount, entry.currency, demand.budget_max,
-                                      demand.currency, demand.budget_negotiable)),
+                                     demand.currency, demand.budget_negotiable)),
             ("deal_modes", deal_reason(entry.deal_modes_mask, demand.deal_modes or [])),
             ("region", region_reason(demand.region_code, entry.region_code, language))):
         weights[kind] = weight

@@ -16,6 +16,7 @@ from hall.labels import state_word
 from hall.models import Listing, Order, User
 from hall.models.types import utcnow
 from hall.search import index_listing, unindex_listing
+from hall.services.core import announcements
 from hall.services.core.access import forbid_own_institution, require_admin
 from hall.services.core.audit import record_event
 from hall.services.core.errors import Conflict, InvalidInput, NotFound
@@ -139,6 +140,8 @@ def decide(admin: User, listing_id: int, action: str, reason: str | None = None,
         db.session.refresh(listing)
         index_listing(listing)
     review_notices.tell_decision(listing, action, reason, revision=what != "listing")
+    if action == "approve" and what == "listing":
+        announcements.announce("listing.published", listing=listing)  # docking: the demands it could answer
     return listing
 
 
