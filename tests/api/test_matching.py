@@ -75,6 +75,9 @@ def test_the_listing_that_fits_comes_first_with_every_reason(market: Market) -> 
     assert quantum not in ids, found[ids.index(quantum)]["reasons"]  # no word, no field in common
     best = reasons(found[0])
     assert best["terms"]["fits"] and "固态电池" in best["terms"]["values"]["terms"]
+    # the sentence names words as people write them, never the index's stems
+    assert "固态电池" in best["terms"]["text"] and "batteri" in best["terms"]["values"]["terms"]
+    assert "batteri" not in best["terms"]["text"].replace("battery", "")
     assert best["field"]["fits"] and best["field"]["values"] == {"field_code": "energy.storage"}
     assert best["trl"]["fits"] and best["trl"]["values"] == {"trl": 6, "trl_min": 5, "trl_max": 7}
     assert best["budget"]["fits"] and "¥500,000.00" in best["budget"]["text"]

@@ -19,6 +19,7 @@ not proposed again, a starred one comes first, and matches that resemble what th
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -96,6 +97,15 @@ def demand_terms(demand: Demand | dict[str, Any]) -> list[str]:
     body = " ".join(filter(None, [get("description_zh"), get("description_en")]))
     terms = list(dict.fromkeys(query_terms(head) + query_terms(body)))
     return [term for term in terms if len(term) > 1][:MAX_TERMS]  # a single character says little
+
+
+def readable_terms(demand: Demand, terms: Sequence[str]) -> list[str]:
+    """The shared terms a person can read: Chinese words, and Latin ones as the demand writes them (the index
+    stems Latin words — "batteri", "electrolyt" — which are not shown)."""
+    text = " ".join(filter(None, [demand.title_zh, demand.title_en, demand.description_zh, demand.description_en,
+                                  " ".join(demand.keywords or [])])).lower()
+    words = set(re.findall(r"[a-z0-9]+", text))
+    return [term for term in terms if not term.isascii() or term in words]
 
 
 def shared_terms(terms: Sequence[str], tokens: str) -> list[str]:
@@ -290,7 +300,8 @@ def score_pair(demand: Demand, entry: HallIndexEntry, terms: list[str], other_to
     reasons: list[Reason] = []
     shared = shared_terms(terms, other_tokens)
     if shared:
-        reasons.append(Reason("terms", True, lambda: _("Shares the words %(terms)s", terms="、".join(shared[:8])),
+        shown = readable_terms(demand, shared)
+        reasons.append(Reason("terms", True, lambda: _("Shares the words %(terms)s", terms="、".join(shown[:8])),
                               {"terms": shared}))
     weights = {"terms": (text_score or 0.0) / best if best > 0 and text_score else 0.0}
     weights["field"], reason = field_reason(demand.field_codes or [], demand.direction_code, entry.field_code,
