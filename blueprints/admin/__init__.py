@@ -22,4 +22,16 @@ def require_admin() -> Response | None:
     return None
 
 
-from blueprints.admin import demands, institutions, listings, orders, pages, session, threads  # noqa: E402,F401
+from blueprints.admin import (  # noqa: E402,F401
+    contracts,
+    demands,
+    evaluations,
+    exhibitions,
+    institutions,
+    insurance,
+    listings,
+    orders,
+    pages,
+    session,
+    threads,
+)

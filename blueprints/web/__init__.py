@@ -9,7 +9,11 @@ web = Blueprint("web", __name__)
 
 from blueprints.web import (  # noqa: E402,F401  (routes)
     account,
+    contracts_pages,  # technical-contract registration and the annual transformation report
     demands_public,  # the public demand hall (技术需求)
+    evaluations_pages,  # evaluation engagements and reports
+    exhibitions_pages,  # docking exhibitions (对接会/路演)
+    insurance_pages,  # first-of-kind insurance policies and compensation applications
     notifications,  # the person's inbox and mail preferences
     public,
     site,

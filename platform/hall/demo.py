@@ -7,6 +7,10 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from hall.demo_listings import seed_demo_listings
+from hall.demo_contracts import seed_demo_contracts
+from hall.demo_evaluations import seed_demo_evaluations
+from hall.demo_exhibitions import seed_demo_exhibitions
+from hall.demo_insurance import seed_demo_insurance
 from hall.demo_orders import seed_demo_orders
 from hall.extensions import db
 from hall.models import Institution, User
@@ -86,4 +90,8 @@ def seed_demo() -> tuple[list[DemoAccount], int]:
         institutions.review_institution(admin, org, "verify", "demo data")
     published = seed_demo_listings(admin)
     seed_demo_orders(admin)
+    seed_demo_insurance(admin)
+    seed_demo_contracts(admin)
+    seed_demo_evaluations(admin)
+    seed_demo_exhibitions(admin)
     return created, published

@@ -56,6 +56,26 @@ def console_pages(app: Flask) -> set[str]:
     return endpoints - set(NOT_PAGES)
 
 
+# Console modules whose pages are photographed by their feature's own browser test (each checks it shot all of
+# them with ``module_pages``), not by tests/browser/test_admin_page_shots.py.
+SHOT_BY_FEATURE = {
+    "blueprints.admin.insurance": "tests/browser/test_insurance_pages.py",
+    "blueprints.admin.contracts": "tests/browser/test_contracts_pages.py",
+    "blueprints.admin.evaluations": "tests/browser/test_evaluations_pages.py",
+    "blueprints.admin.exhibitions": "tests/browser/test_exhibitions_pages.py",
+}
+
+
+def module_pages(app: Flask, module: str) -> set[str]:
+    """The console's HTML pages (as ``console_pages``) whose view functions live in ``module``."""
+    return {endpoint for endpoint in console_pages(app) if app.view_functions[endpoint].__module__ == module}
+
+
+def feature_pages(app: Flask) -> set[str]:
+    """The console's pages that a feature's own browser test photographs (SHOT_BY_FEATURE)."""
+    return set().union(*(module_pages(app, module) for module in SHOT_BY_FEATURE))
+
+
 def console_path(app: Flask, endpoint: str, ids: Mapping[str, int]) -> str:
     """The path of the console's GET rule ``endpoint`` with each argument replaced by the id of that name."""
     [rule] = [rule for rule in app.url_map.iter_rules() if rule.endpoint == endpoint]

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Flask
 
+from tests.support import contracts, evaluations, exhibitions, insurance
 from tests.support.demands import admin_decides, demand_body
 from tests.support.listings import PDF
 from tests.support.orders import Market, buy_product, open_market
@@ -67,6 +68,8 @@ def seller_workspace(app: Flask) -> Workspace:
            "institution_id": market.parties.seller_org}
     ids.update(_thread_ids(market))  # an enquiry of the buyer about the product, with a file
     ids.update(_demand_ids(market))  # a published demand of the seller's institution
+    for feature in (insurance, contracts, evaluations, exhibitions):  # policy workflows (issue 13)
+        ids.update(feature.workspace_ids(market))
     return Workspace(market, ids)
 
 

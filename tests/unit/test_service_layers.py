@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 SERVICES = Path(__file__).resolve().parents[2] / "platform" / "hall" / "services"
-FLOORS = ("core", "accounts", "publishing", "trading", "docking", "console")
+FLOORS = ("core", "accounts", "publishing", "trading", "docking", "policy", "console")
 
 
 def _service_imports(path: Path) -> set[str]:

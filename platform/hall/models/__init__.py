@@ -20,6 +20,9 @@ from hall.models.refunds import Refund
 from hall.models.taxonomy import Direction, IndustryField
 from hall.models.threads import Thread, ThreadMessage, ThreadRead
 
+# Policy workflows (issue 13): each module's tables register with the metadata on import.
+from hall.models import contracts, evaluations, exhibitions, insurance  # noqa: E402,F401  isort: skip
+
 __all__ = [
     "AccessRequest",
     "ApiToken",

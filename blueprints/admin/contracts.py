@@ -1,0 +1,2 @@
+"""Console pages of technical-contract registration records of completed orders."""
+from __future__ import annotations

@@ -1,0 +1,2 @@
+"""Console pages of evaluation engagements and reports by professional institutions."""
+from __future__ import annotations

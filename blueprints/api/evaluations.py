@@ -1,0 +1,6 @@
+"""The API of evaluation engagements and reports by professional institutions."""
+from __future__ import annotations
+
+from blueprints.api.base import ApiBlueprint
+
+blp = ApiBlueprint("evaluations", __name__, description="Evaluation engagements and reports by professional institutions")

@@ -1,0 +1,2 @@
+"""Web pages of technical-contract registration records of completed orders."""
+from __future__ import annotations

@@ -1,0 +1,2 @@
+"""Models of docking exhibitions, their entries, registrations and leads."""
+from __future__ import annotations

@@ -1,0 +1,2 @@
+"""Technical-contract registration records of completed orders."""
+from __future__ import annotations

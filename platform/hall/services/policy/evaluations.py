@@ -1,0 +1,2 @@
+"""Evaluation engagements and reports by professional institutions."""
+from __future__ import annotations

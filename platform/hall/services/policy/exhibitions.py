@@ -1,0 +1,2 @@
+"""Docking exhibitions, their entries, registrations and leads."""
+from __future__ import annotations

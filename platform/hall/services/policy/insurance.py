@@ -1,0 +1,2 @@
+"""First-of-kind insurance policies and premium compensation applications."""
+from __future__ import annotations

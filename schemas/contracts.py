@@ -1,0 +1,2 @@
+"""Schemas of technical-contract registration records of completed orders."""
+from __future__ import annotations

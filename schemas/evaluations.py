@@ -1,0 +1,2 @@
+"""Schemas of evaluation engagements and reports by professional institutions."""
+from __future__ import annotations
