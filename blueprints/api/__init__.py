@@ -5,8 +5,8 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 from blueprints.api.auth import blp as auth_blp
-from blueprints.api.contracts import blp as contracts_blp
 from blueprints.api.base import HallApi
+from blueprints.api.contracts import blp as contracts_blp
 from blueprints.api.data_rooms import blp as data_rooms_blp
 from blueprints.api.demands import blp as demands_blp
 from blueprints.api.evaluations import blp as evaluations_blp

@@ -3,4 +3,4 @@ from __future__ import annotations
 
 from blueprints.api.base import ApiBlueprint
 
-blp = ApiBlueprint("evaluations", __name__, description="Evaluation engagements and reports by professional institutions")
+blp = ApiBlueprint("evaluations", __name__, description="Evaluations by professional institutions")

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from hall.demo_listings import seed_demo_listings
 from hall.demo_contracts import seed_demo_contracts
 from hall.demo_evaluations import seed_demo_evaluations
 from hall.demo_exhibitions import seed_demo_exhibitions
 from hall.demo_insurance import seed_demo_insurance
+from hall.demo_listings import seed_demo_listings
 from hall.demo_orders import seed_demo_orders
 from hall.extensions import db
 from hall.models import Institution, User

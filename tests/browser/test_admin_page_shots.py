@@ -19,8 +19,8 @@ from tests.browser.conftest import CHROMIUM
 from tests.support.console import new_listing
 from tests.support.console_pages import (
     console_pages,
-    feature_pages,
     console_path,
+    feature_pages,
     overflow_at_phone_width,
     words_in_the_wrong_language,
 )
