@@ -10,7 +10,9 @@ from hall.models import ListingVersion
 from hall.models.listings import DEAL_MODES, LISTING_KINDS, PRICE_MODES, PRODUCT_KINDS, RECOGNITION_LEVELS, TEXT_FIELDS
 from hall.search import highlight
 from hall.services.core.validation import region_code_problem
+from hall.services.publishing.insurance_public import public_first_of_kind
 from schemas.common import MAX_ID, StrictSchema, checked_by
+from schemas.evaluations import PublicEvaluationReportOut
 from schemas.listings import CURRENCIES, MAX_MONEY, AttachmentOut
 
 LANGS = ("zh", "en")
@@ -75,6 +77,7 @@ def present_version(version: ListingVersion, lang: str, terms: list[str] | None 
                 "inventors", "deal_modes", "price_mode", "price_amount", "currency", "state_funded", "product_kind",
                 "recognition_level", "first_of_kind"):
         data[key] = getattr(version, key)
+    data["first_of_kind"] = public_first_of_kind(version.first_of_kind)  # no policy number, premium or rate
     data["cover"] = next((a for a in version.attachments if a.role == "cover"), None)
     data["attachments"] = [a for a in version.attachments if a.role == "attachment"]
     return data
@@ -115,6 +118,8 @@ class HallListingDetailOut(HallListingOut):
     benefit = fields.String(allow_none=True)
     scenarios = fields.String(allow_none=True)
     evaluation = fields.Dict(allow_none=True)
+    evaluation_reports = fields.List(fields.Nested(PublicEvaluationReportOut), metadata={
+        "description": "reports of professional evaluators attached by the institution (evaluated by …)"})
     ip_assets = fields.List(fields.Dict())
     inventors = fields.List(fields.String())
     first_of_kind = fields.Dict(allow_none=True)

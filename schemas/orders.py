@@ -45,6 +45,9 @@ class OrderCreateIn(StrictSchema):
     end_user_declared = fields.Boolean(load_default=False,
                                        metadata={"description": "required true for first-of-kind purchases"})
     note = _text(2000, allow_none=True)
+    exhibition_id = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=MAX_ID),
+                                   metadata={"description": "the docking exhibition the order starts from (the "
+                                                            "listing must be on its roadshow); counted as its lead"})
 
 
 class QuoteIn(StrictSchema):

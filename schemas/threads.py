@@ -22,6 +22,9 @@ class ThreadOpenIn(StrictSchema):
     demand_id = fields.Integer(strict=True, validate=ID_RANGE, metadata={"description": "a published demand"})
     subject = fields.String(validate=validate.Length(max=SUBJECT_MAX_CHARS))
     body = fields.String(required=True, validate=validate.Length(min=1, max=MESSAGE_MAX_CHARS))
+    exhibition_id = fields.Integer(strict=True, allow_none=True, validate=ID_RANGE,
+                                   metadata={"description": "the docking exhibition the enquiry starts from (the "
+                                                            "listing or demand must be on its roadshow)"})
 
     @validates_schema
     def _one_subject(self, data: dict[str, Any], **_kwargs: Any) -> None:

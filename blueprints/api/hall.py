@@ -11,11 +11,13 @@ from blueprints.api.base import ApiBlueprint, file_download, paginated, spreadsh
 from blueprints.downloads import send_attachment
 from hall.extensions import limiter
 from hall.services.docking import data_room_files
+from hall.services.policy import evaluations_reports
 from hall.services.publishing import directory, hall
 from hall.services.publishing.attachments import ALLOWED_TYPES
 from hall.services.publishing.hall import HallFilter
 from hall.services.trading import order_queries
 from schemas.common import ErrorSchema, StrictSchema
+from schemas.evaluations import present_public_report
 from schemas.hall import (
     DirectionOut,
     DirectoryQueryIn,
@@ -84,6 +86,8 @@ def listing_detail(args: dict[str, Any], listing_id: int) -> dict[str, Any]:
     data.update(id=listing.id, kind=listing.kind, institution_id=listing.institution_id,
                 published_at=listing.published_at, stock_available=listing.stock,
                 institution={"id": org.id, "name_zh": org.name_zh, "name_en": org.name_en, "kind": org.kind})
+    data["evaluation_reports"] = [present_public_report(report, _lang(args.get("lang")))
+                                  for report in evaluations_reports.public_reports(listing)]
     return data
 
 

@@ -33,6 +33,7 @@ class OrderForm(FlaskForm):
     term_end = DateField(_l("Term ends (empty: open)"), validators=[Optional()])
     end_user_declared = BooleanField(_l("We are the direct end user of this product"))
     note = TextAreaField(_l("Note to the seller"), validators=[Optional(), Length(max=2000)])
+    exhibition_id = StringField()  # hidden: the exhibition page the buyer came from (a lead of it)
 
     def body(self, listing_id: int, kind: str) -> dict[str, Any]:
         """The API's request body from the form (only what the listing's kind takes)."""
@@ -46,6 +47,9 @@ class OrderForm(FlaskForm):
                         term_end=self.term_end.data.isoformat() if self.term_end.data else None)
         if (self.note.data or "").strip():
             body["note"] = self.note.data.strip()
+        exhibition = (self.exhibition_id.data or "").strip()
+        if exhibition:
+            body["exhibition_id"] = int(exhibition) if exhibition.isdigit() else exhibition
         return body
 
     def checked(self, listing_id: int, kind: str) -> dict[str, Any] | None:

@@ -20,10 +20,14 @@ class AskForm(FlaskForm):
 
     subject = StringField(_l("Subject"))
     body = TextAreaField(_l("Your message"))
+    exhibition_id = StringField()  # hidden: the exhibition page the asker came from (a lead of it)
 
     def checked(self, **about: int) -> dict[str, Any]:
         """The body of POST /threads (``listing_id`` or ``demand_id``), checked by the API's schema."""
         data: dict[str, Any] = {**about, "body": self.body.data or ""}
+        exhibition = (self.exhibition_id.data or "").strip()
+        if exhibition:
+            data["exhibition_id"] = int(exhibition) if exhibition.isdigit() else exhibition
         if (self.subject.data or "").strip():
             data["subject"] = self.subject.data.strip()
         return check_with(ThreadOpenIn(), data)

@@ -40,7 +40,9 @@ WEB_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-s
 JSON_PATHS = ("/api/", "/healthz", "/readyz")
 # routes that take file uploads
 UPLOAD_ENDPOINTS = frozenset({"listings.add_attachment", "threads.post_message_with_file", "web.workspace_upload",
-                              "web.workspace_thread_reply"})
+                              "web.workspace_thread_reply",
+                              "insurance.add_document", "web.insurance_upload_document",  # insurance documents
+                              "evaluations.issue_report", "web.workspace_issue_report"})  # evaluation reports
 # Authenticated by their own signature, never by a session: the only writes without a CSRF check (PAY-02).
 CSRF_EXEMPT_ENDPOINTS = frozenset({"payments.stripe_webhook"})
 # Swagger UI is served from the pinned package (no CDN); its start-up script is inline.

@@ -34,6 +34,10 @@ PUBLIC = frozenset({
     ("GET", "/api/v1/hall/listings/<int:listing_id>/nda"),  # the NDA a requester accepts (data rooms)
     ("GET", "/api/v1/demands/hall"),  # the public demand hall (技术需求)
     ("GET", "/api/v1/demands/hall/<int:demand_id>"),
+    ("GET", "/api/v1/exhibitions"),  # docking exhibitions (对接会/路演): published ones and their roadshow
+    ("GET", "/api/v1/exhibitions/<int:exhibition_id>"),
+    ("GET", "/api/v1/evaluators"),  # evaluation institutions that can be engaged
+    ("GET", "/api/v1/evaluations/<int:engagement_id>/report.pdf"),  # public while attached to a public listing
     # Stripe calls it without a session; its signature is its authentication (PAY-01, tests/api/test_webhook.py).
     ("POST", "/api/v1/payments/stripe/webhook"),
 })

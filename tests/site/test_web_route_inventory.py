@@ -25,7 +25,8 @@ from tests.support.web_routes import HTML, PUBLIC, filled_path, seller_workspace
 
 # Public pages with content (the rest of PUBLIC are account pages: a signed-in person is sent on from some).
 PUBLIC_CONTENT = frozenset({"web.home", "web.search", "web.listing", "web.institution", "web.notices",
-                            "web.sitemap", "web.robots", "web.demands", "web.demand"})
+                            "web.sitemap", "web.robots", "web.demands", "web.demand",
+                            "web.exhibitions_list", "web.exhibition_page"})
 # Pages of the signed-in person (not of an institution): anyone signed in reads their own.
 PERSONAL = frozenset({"web.api_tokens", "web.notifications"})
 # The buyer's pages: the owner column asks them as the buying institution's member (the card page pays an order;

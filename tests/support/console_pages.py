@@ -14,7 +14,9 @@ from tests.support.screens import DESKTOP, PHONE
 
 # GET rules of the console that are not HTML pages, and why.
 NOT_PAGES = {"admin.attachment": "a listing's file, downloaded as it was uploaded",
-             "admin.reported_thread_file": "a file of a reported enquiry, downloaded as it was uploaded"}
+             "admin.reported_thread_file": "a file of a reported enquiry, downloaded as it was uploaded",
+             "admin.contract_export": "the platform's contract registration list, a CSV or XLSX download",
+             "admin.contract_annual_download": "an institution's annual transformation report, an XLSX or CSV file"}
 _ARGUMENT = re.compile(r"<(?:(?P<converter>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
 
 # The elements that wrap wide content on purpose and scroll it inside themselves.

@@ -24,6 +24,7 @@ PUBLIC = frozenset({
     "web.language_link", "web.register", "web.check_mail", "web.confirm_email", "web.resend_confirmation",
     "web.sign_in", "web.request_password_reset", "web.reset_password", "web.accept_invitation",
     "web.demands", "web.demand",  # the public demand hall
+    "web.exhibitions_list", "web.exhibition_page",  # docking exhibitions (对接会/路演)
 })
 
 

@@ -27,12 +27,25 @@ KNOWN_ROUTES = frozenset({
     "/admin/orders/<int:order_id>/settlement", "/admin/orders/<int:order_id>/resolve-dispute",
     "/admin/demands", "/admin/demands/<int:demand_id>", "/admin/demands/<int:demand_id>/decision",
     "/admin/threads", "/admin/threads/<int:thread_id>", "/admin/threads/<int:thread_id>/messages/<int:message_id>/file",
+    # policy workflows (issue 13)
+    "/admin/insurance", "/admin/insurance/<int:application_id>",
+    "/admin/insurance/<int:application_id>/documents/<int:document_id>", "/admin/insurance/<int:application_id>/decision",
+    "/admin/contracts", "/admin/contracts/export", "/admin/contracts/annual",
+    "/admin/contracts/annual/<int:org_id>/download", "/admin/evaluations", "/admin/evaluations/<int:engagement_id>",
+    "/admin/exhibitions", "/admin/exhibitions/new", "/admin/exhibitions/create", "/admin/exhibitions/<int:exhibition_id>",
+    "/admin/exhibitions/<int:exhibition_id>/edit", "/admin/exhibitions/<int:exhibition_id>/state",
+    "/admin/exhibitions/<int:exhibition_id>/invite",
+    "/admin/exhibitions/<int:exhibition_id>/entries/<int:exhibition_entry_id>",
 })
 # Routes that change state: POST only, never GET.
 ACTIONS = frozenset({"/admin/sign-out", "/admin/language", "/admin/institutions/<int:org_id>/decision",
                      "/admin/listings/<int:listing_id>/decision", "/admin/orders/<int:order_id>/bank-transfer",
                      "/admin/orders/<int:order_id>/refund", "/admin/orders/<int:order_id>/settlement",
-                     "/admin/orders/<int:order_id>/resolve-dispute", "/admin/demands/<int:demand_id>/decision"})
+                     "/admin/orders/<int:order_id>/resolve-dispute", "/admin/demands/<int:demand_id>/decision",
+                     "/admin/insurance/<int:application_id>/decision", "/admin/exhibitions/create",
+                     "/admin/exhibitions/<int:exhibition_id>/edit", "/admin/exhibitions/<int:exhibition_id>/state",
+                     "/admin/exhibitions/<int:exhibition_id>/invite",
+                     "/admin/exhibitions/<int:exhibition_id>/entries/<int:exhibition_entry_id>"})
 _ARGUMENT = re.compile(r"<(?:(?P<converter>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
 
 

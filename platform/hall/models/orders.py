@@ -62,6 +62,8 @@ class Order(Model):
     terms_key: Mapped[str] = mapped_column(String(64))  # digest of deal mode, quantity and scope
     contract_type: Mapped[str | None] = mapped_column(String(16))
     buyer_note: Mapped[str | None] = mapped_column(Text)
+    # The docking exhibition the order was started from (a lead of it), when one was named.
+    exhibition_id: Mapped[int | None] = mapped_column(ForeignKey("exhibitions.id"), index=True)
 
     status: Mapped[str] = mapped_column(String(20), index=True)
     status_reason: Mapped[str | None] = mapped_column(Text)

@@ -52,6 +52,8 @@ class Thread(Model):
     reported_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     reported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     report_reason: Mapped[str | None] = mapped_column(Text)
+    # The docking exhibition the enquiry was started from (a lead of it), when one was named.
+    exhibition_id: Mapped[int | None] = mapped_column(ForeignKey("exhibitions.id"), index=True)
 
     opener_institution = relationship("Institution", foreign_keys=[opener_institution_id])
     counterpart_institution = relationship("Institution", foreign_keys=[counterpart_institution_id])

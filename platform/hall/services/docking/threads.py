@@ -43,6 +43,7 @@ from hall.services.docking.thread_messages import (
 )
 from hall.services.publishing.hall import published_listing
 from hall.services.trading import orders
+from hall.services.trading.exhibitions_attribution import check_lead
 
 THREAD_MACHINE = Machine("thread", {"close": (frozenset({"open"}), "closed")})
 
@@ -78,7 +79,7 @@ def _open_duplicate(listing_id: int | None, demand_id: int | None, opener_id: in
 
 def open_thread(actor: User, *, listing_id: int | None = None, demand_id: int | None = None,
                 subject: str | None = None, body: str | None = None,
-                upload: Upload | None = None) -> tuple[ThreadView, bool]:
+                upload: Upload | None = None, exhibition_id: int | None = None) -> tuple[ThreadView, bool]:
     """Ask about a published listing, or answer a published demand, of another institution; returns (thread,
     created). The first message is required. While the actor's institution has an open thread on the same
     listing or demand, that thread comes back (created False) and nothing is added to it."""
@@ -100,6 +101,7 @@ def open_thread(actor: User, *, listing_id: int | None = None, demand_id: int | 
             raise InvalidInput.field("demand_id", _("your institution posted this demand; answer other "
                                                     "institutions' demands"))
         counterpart_id, default_subject = demand.institution_id, _title(demand.title_zh, demand.title_en)
+    exhibition_id = check_lead(exhibition_id, listing_id=listing_id, demand_id=demand_id)  # a lead of an exhibition
     existing = _open_duplicate(listing_id, demand_id, opener_id)
     if existing is not None:
         return _view(actor, existing, unread_count(actor, existing.id)), False
@@ -108,7 +110,8 @@ def open_thread(actor: User, *, listing_id: int | None = None, demand_id: int | 
     now = utcnow()
     thread = Thread(listing_id=listing_id, demand_id=demand_id, opener_institution_id=opener_id,
                     counterpart_institution_id=counterpart_id, subject=(subject or "").strip() or default_subject,
-                    status="open", created_by_id=actor.id, created_at=now, last_message_at=now)
+                    status="open", created_by_id=actor.id, created_at=now, last_message_at=now,
+                    exhibition_id=exhibition_id)
     try:
         with db.session.begin_nested():
             db.session.add(thread)

@@ -19,12 +19,14 @@ from hall.labels import state_word
 from hall.models import Listing, Order, User
 from hall.models.orders import OPEN_STATUSES
 from hall.models.types import utcnow
+from hall.services.core import announcements
 from hall.services.core.access import forbid_own_institution, require_admin, require_member
 from hall.services.core.audit import lock_chain, record_event
 from hall.services.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hall.services.core.state import Machine, transition
 from hall.services.core.transactions import end_transaction
 from hall.services.trading import inventory, order_notices, provider_calls
+from hall.services.trading.exhibitions_attribution import check_lead
 from hall.services.trading.order_rules import (
     check_quote_amount,
     check_terms,
@@ -62,6 +64,8 @@ def transition_order(order: Order, action: str, actor: User | None, *, reason: s
     """Apply one step of the order's lifecycle (compare-and-set on status) and audit it."""
     transition(ORDER_MACHINE, order, action, actor=actor, reason=reason, details=details, conditions=conditions,
                **values)
+    if ORDER_TRANSITIONS[action][1] == "completed":  # every completion passes here (confirm, clock, resolve)
+        announcements.announce("order.completed", order=order)  # policy: the contract's registration record
 
 
 def _reservation_deadline(now: datetime) -> datetime:
@@ -116,6 +120,7 @@ def create_order(actor: User, listing_id: int, values: dict[str, Any]) -> tuple[
     terms = check_terms(listing, version, values)
     scope = {name: terms[name] for name in ("field_of_use", "territory", "term_start", "term_end")}
     key = terms_key(terms["deal_mode"], terms["quantity"], scope)
+    exhibition_id = check_lead(values.get("exhibition_id"), listing_id=listing.id)  # a lead of an exhibition
     existing = _open_duplicate(buyer_id, listing.id, key)
     if existing is not None:
         return existing, False
@@ -130,7 +135,7 @@ def create_order(actor: User, listing_id: int, values: dict[str, Any]) -> tuple[
         unit_price=version.price_amount if amount is not None else None, amount=amount,
         fee_amount=platform_fee(amount, rate) if amount is not None else None,
         status="accepted" if amount is not None else "requested",
-        accepted_at=now if amount is not None else None,
+        accepted_at=now if amount is not None else None, exhibition_id=exhibition_id,
         reserved_until=_reservation_deadline(now) if amount is not None else None,
     )
     if order.status == "requested":
