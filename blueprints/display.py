@@ -19,6 +19,10 @@ OBJECT_WORDS = {
     "member": _l("Member"), "api_token": _l("API token"), "ledger": _l("Transaction record"),
     "webhook": _l("Payment provider"),
     "demand": _l("Demand"), "demand_revision": _l("Demand revision"),
+    # policy workflows
+    "insurance_policy": _l("Insurance policy"), "compensation_application": _l("Compensation application"),
+    "contract": _l("Contract record"), "evaluation": _l("Evaluation"), "exhibition": _l("Exhibition"),
+    "exhibition_entry": _l("Exhibition entry"), "exhibition_registration": _l("Exhibition registration"),
 }
 VERB_WORDS = {
     "create": _l("created"), "created": _l("created"), "registered": _l("registered"), "edited": _l("edited"),
@@ -45,6 +49,14 @@ VERB_WORDS = {
     "removed": _l("removed"), "role_changed": _l("role changed"), "revoked": _l("revoked"),
     "refused": _l("refused"),
     "close": _l("closed"), "revision_started": _l("revision started"),
+    # policy workflows
+    "document_added": _l("document added"), "document_removed": _l("document removed"), "file": _l("filed"),
+    "recorded": _l("recorded"), "registration": _l("registration recorded"),
+    "technology_amount": _l("technology-transaction amount changed"), "requested": _l("request made"),
+    "decline": _l("declined"), "report": _l("report issued"), "attached": _l("attached to the listing"),
+    "detached": _l("detached from the listing"), "publish": _l("published"), "update": _l("updated"),
+    "apply": _l("applied"), "reapply": _l("applied again"), "invite": _l("invited"),
+    "reinvite": _l("invited again"), "register": _l("registered"),
 }
 FIELD_WORDS = {
     "title_zh": _l("Title (Chinese)"), "title_en": _l("Title (English)"),

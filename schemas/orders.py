@@ -157,6 +157,8 @@ class OrderOut(Schema):
                                 metadata={"description": "names of the field of use and territory (transfers and "
                                                          "licences)"})
     contract_type = fields.String(allow_none=True)
+    exhibition_id = fields.Integer(allow_none=True, metadata={
+        "description": "the docking exhibition this order was started from (a lead of it)"})
     buyer_note = fields.String(allow_none=True)
     price_mode = fields.String()
     unit_price = fields.Integer(allow_none=True)

@@ -116,6 +116,8 @@ class ThreadOut(Schema):
     about = fields.String(attribute="subject_kind", metadata={"description": "listing or demand"})
     listing_id = fields.Integer(allow_none=True)
     demand_id = fields.Integer(allow_none=True)
+    exhibition_id = fields.Integer(allow_none=True, metadata={
+        "description": "the docking exhibition this enquiry was started from (a lead of it)"})
     opener = fields.Nested(PartyOut, attribute="opener_institution",
                            metadata={"description": "the institution that asked"})
     counterpart = fields.Nested(PartyOut, attribute="counterpart_institution",

@@ -192,9 +192,11 @@ def test_leads_are_attributed_only_to_a_published_exhibition_the_listing_is_on(m
     assert wrong.status_code == 422 and "exhibition_id" in wrong.get_json()["errors"]
     assert read(app, lambda: db.session.scalar(select(Thread.id))) is None
 
-    assert _thread(market, {"listing_id": market.licence, "exhibition_id": exhibition_id}).status_code == 201
+    opened = _thread(market, {"listing_id": market.licence, "exhibition_id": exhibition_id})
+    assert opened.status_code == 201 and opened.get_json()["exhibition_id"] == exhibition_id
     placed = market.buyer.order(market.licence, "non_exclusive_license", exhibition_id=exhibition_id)
     assert placed.status_code == 201, placed.get_json()
+    assert placed.get_json()["exhibition_id"] == exhibition_id  # the API says where the order came from
     order_id = placed.get_json()["id"]
     assert read(app, lambda: db.session.get(Order, order_id).exhibition_id) == exhibition_id
     pay_by_card(market, order_id)

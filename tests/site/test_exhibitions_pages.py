@@ -13,6 +13,7 @@ from hall.extensions import db
 from hall.models import Order, Thread
 from hall.models.exhibitions import Exhibition, ExhibitionEntry, ExhibitionRegistration
 from tests.support.console import admin_client_for, hidden_value, input_values, text
+from tests.support.demands import admin_decides, demand_body
 from tests.support.exhibitions import invite, make_exhibition, on_roadshow
 from tests.support.orders import Market, Party, open_market, read
 
@@ -100,6 +101,24 @@ def test_the_enquiry_and_order_forms_carry_the_exhibition(app: Flask) -> None:
                    {"deal_mode": "non_exclusive_license", "exhibition_id": str(exhibition_id)}, token_from=order_page)
     assert ordered.status_code == 302, text(ordered)[:2000]
     assert read(app, lambda: db.session.scalar(select(Order.exhibition_id))) == exhibition_id
+
+
+def test_the_answer_form_of_a_roadshow_demand_carries_the_exhibition(app: Flask) -> None:
+    market = open_market(app)
+    exhibition_id = make_exhibition(app, market.parties.admin_id)
+    demand_id = market.seller.post("/api/v1/demands", demand_body()).get_json()["id"]
+    assert market.seller.post(f"/api/v1/demands/{demand_id}/submit").status_code == 200
+    admin_decides(app, demand_id, "approve")
+    entry_id = invite(app, market.parties.admin_id, exhibition_id, demand_id=demand_id)
+    assert market.seller.post(f"/api/v1/exhibitions/{exhibition_id}/entries/{entry_id}/accept").status_code == 200
+    shown = f"/demands/{demand_id}?exhibition={exhibition_id}"
+    assert f"?exhibition={exhibition_id}" in page(market.buyer.client, f"/exhibitions/{exhibition_id}")
+    assert input_values(page(market.buyer.client, shown)).get("exhibition_id") == str(exhibition_id)
+    answered = post(market.buyer, f"/demands/{demand_id}/answer",
+                    {"subject": "Roadshow", "body": "We met at the roadshow.", "exhibition_id": str(exhibition_id)},
+                    token_from=shown)
+    assert answered.status_code == 302, text(answered)[:1000]
+    assert read(app, lambda: db.session.scalar(select(Thread.exhibition_id))) == exhibition_id
 
 
 def test_a_wrong_exhibition_in_the_order_form_is_refused(app: Flask) -> None:

@@ -158,7 +158,11 @@ def test_the_console_queue_decides_and_records_the_payment(market: Market) -> No
     paid = post(admin, f"{path}/decision", {"action": "pay", "reference": "ZJ-2026-1",
                                              "lock_version": hidden_value(body, "lock_version")}, path)
     assert paid.status_code == 302, text(paid)[:2000]
-    assert "ZJ-2026-1" in page(admin, path)
+    history = page(admin, path)
+    assert "ZJ-2026-1" in history
+    assert 'data-action="compensation_application.pay"' in history  # the history names each step in words
+    assert 'data-action="compensation_application.document_added"' in history
+    assert 'data-action="compensation_application.document_added">compensation application' not in history
     assert f'data-application="{application_id}"' in page(admin, "/admin/insurance?status=paid")
     assert "ZJ-2026-1" in page(market.seller.client, f"/workspace/insurance/applications/{application_id}")
 
