@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -26,13 +27,24 @@ def normalise_database_url(url: str) -> str:
 
 
 def local_secret_key(instance_dir: Path = INSTANCE_DIR) -> str:
-    """Return the development secret key, generating it once into ``instance/secret_key``."""
+    """Return the development secret key, generating it once into ``instance/secret_key``.
+
+    Several processes may start at once on one instance directory (``flask run`` beside gunicorn's workers): the key
+    is written to a temporary file and linked into place, which never replaces an existing file, so every process
+    reads the one key that won and none ever reads a half-written (empty) file."""
     instance_dir.mkdir(parents=True, exist_ok=True)
     path = instance_dir / "secret_key"
     if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
+        fd, temporary = tempfile.mkstemp(dir=instance_dir, prefix=".secret_key.")  # mode 0600
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+            try:
+                os.link(temporary, path)
+            except FileExistsError:  # another process got there first: use its key
+                pass
+        finally:
+            os.unlink(temporary)
     return path.read_text().strip()
 
 

@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, text
 
-from hall.config import ConfigError, load_settings
+from hall.config import ConfigError, load_settings, local_secret_key
 from hall.extensions import db
 from hall.models import ApiToken, AuditEvent, AuthSession, Institution, OutboxMail, User
 from hall.models.accounts import INSTITUTION_KINDS
@@ -296,6 +296,24 @@ def test_production_starts_with_a_secret_key(monkeypatch: pytest.MonkeyPatch) ->
     settings = load_settings({"HALL_ENV": "production", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     assert settings["SECRET_KEY"] == "k" * 48
     assert settings["SESSION_COOKIE_SECURE"] is True and settings["DEBUG"] is False
+
+
+def test_the_local_secret_key_is_made_once_and_kept_private(tmp_path: Path) -> None:
+    key = local_secret_key(tmp_path)
+    assert len(key) >= 48 and local_secret_key(tmp_path) == key
+    assert stat.S_IMODE((tmp_path / "secret_key").stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["secret_key"]
+
+
+def test_a_process_that_loses_the_race_for_the_local_secret_key_uses_the_winners(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two processes starting at once both find no key; the one that writes second must read the first one's
+    (one key for every process, so a cookie signed by one is read by the other) instead of failing."""
+    (tmp_path / "secret_key").write_text("the winner's key\n")
+    real_exists = Path.exists
+    monkeypatch.setattr(Path, "exists", lambda self: False if self.name == "secret_key" else real_exists(self))
+    assert local_secret_key(tmp_path) == "the winner's key"
+    assert [p.name for p in tmp_path.iterdir()] == ["secret_key"]  # no temporary file left behind
 
 
 def test_production_refuses_to_start_without_a_database_url(monkeypatch: pytest.MonkeyPatch) -> None:
