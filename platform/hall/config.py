@@ -109,6 +109,9 @@ class BaseConfig:
     MAIL_PASSWORD: str | None = None
     MAIL_USE_TLS = False
     MAIL_DEFAULT_SENDER = "未来产业成果发布大厅 <noreply@hall.localhost>"
+    # `flask hall deliver-mail` retries only mail at least this old: younger mail may still be being sent by the
+    # request (on whichever instance) that queued it; the longest send is a few SMTP timeouts of 10 s.
+    MAIL_RETRY_AFTER_SECONDS = 300
     PUBLIC_BASE_URL = "http://127.0.0.1:8000"
 
     STRIPE_SECRET_KEY: str | None = None
@@ -180,8 +183,8 @@ class BaseConfig:
                     "THREAD_MESSAGE_LIMIT", "AUDIT_CHECKPOINT_KEY"):
             if env.get(key):
                 settings[key] = env[key]
-        for key in ("MAIL_PORT", "TRUSTED_PROXIES", "PLATFORM_FEE_BP", "ORDER_RESERVATION_HOURS",
-                    "ORDER_AUTO_COMPLETE_DAYS", "PUBLIC_NOTICE_DAYS", "STRIPE_TIMEOUT_SECONDS",
+        for key in ("MAIL_PORT", "MAIL_RETRY_AFTER_SECONDS", "TRUSTED_PROXIES", "PLATFORM_FEE_BP",
+                    "ORDER_RESERVATION_HOURS", "ORDER_AUTO_COMPLETE_DAYS", "PUBLIC_NOTICE_DAYS", "STRIPE_TIMEOUT_SECONDS",
                     "STRIPE_MAX_NETWORK_RETRIES"):
             if env.get(key):
                 settings[key] = int(env[key])

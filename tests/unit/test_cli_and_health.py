@@ -3,6 +3,7 @@ that refuse to start an unsafe configuration."""
 from __future__ import annotations
 
 import stat
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from hall.config import ConfigError, load_settings, local_secret_key
 from hall.extensions import db
 from hall.models import ApiToken, AuditEvent, AuthSession, Institution, OutboxMail, User
 from hall.models.accounts import INSTITUTION_KINDS
+from hall.models.types import utcnow
 from hall.services.accounts import accounts, sessions
 from hall.services.core.audit import verify_chain
 from tests.conftest import make_app
@@ -278,6 +280,25 @@ def test_readyz_fails_closed_when_the_database_is_unreachable(tmp_path: Path, ki
     finally:
         with app.app_context():
             db.engine.dispose()
+
+
+def test_deliver_mail_leaves_mail_that_its_request_may_still_be_sending(app: Flask) -> None:
+    """A message committed moments ago may be in the hands of the request (on any instance) that queued it: the
+    retry command takes only messages older than MAIL_RETRY_AFTER_SECONDS, so nothing is mailed twice."""
+    with app.app_context():
+        fresh = OutboxMail(recipient="a@example.cn", subject="s", body="b", purpose="test")
+        old = OutboxMail(recipient="b@example.cn", subject="s", body="b", purpose="test",
+                         created_at=utcnow() - timedelta(seconds=app.config["MAIL_RETRY_AFTER_SECONDS"] + 1))
+        db.session.add_all([fresh, old])
+        db.session.commit()
+        ids = fresh.id, old.id
+        db.session.remove()
+    result = hall(app, "deliver-mail")
+    assert result.exit_code == 0 and "1 message(s) delivered" in result.output, result.output
+    with app.app_context():
+        sent = {mail.id: mail.sent_at is not None for mail in db.session.scalars(select(OutboxMail))}
+        db.session.remove()
+    assert sent == {ids[0]: False, ids[1]: True}
 
 
 # --- settings -----------------------------------------------------------------------------------------------
