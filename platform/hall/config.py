@@ -184,8 +184,8 @@ class BaseConfig:
             if env.get(key):
                 settings[key] = env[key]
         for key in ("MAIL_PORT", "MAIL_RETRY_AFTER_SECONDS", "TRUSTED_PROXIES", "PLATFORM_FEE_BP",
-                    "ORDER_RESERVATION_HOURS", "ORDER_AUTO_COMPLETE_DAYS", "PUBLIC_NOTICE_DAYS", "STRIPE_TIMEOUT_SECONDS",
-                    "STRIPE_MAX_NETWORK_RETRIES"):
+                    "ORDER_RESERVATION_HOURS", "ORDER_AUTO_COMPLETE_DAYS", "PUBLIC_NOTICE_DAYS",
+                    "STRIPE_TIMEOUT_SECONDS", "STRIPE_MAX_NETWORK_RETRIES"):
             if env.get(key):
                 settings[key] = int(env[key])
         settings["MAIL_USE_TLS"] = env_flag("MAIL_USE_TLS", cls.MAIL_USE_TLS)

@@ -1,7 +1,8 @@
 """Scale-out proof: two instances of the app — two separate gunicorn processes, configured as production runs them —
 on one PostgreSQL database and one Redis, reached over real HTTP as through a reverse proxy.
 
-* A session made by signing in on instance A is valid on instance B, and signing out on B ends it on A.
+* A session made by signing in on instance A is valid on instance B, and signing out on B ends it on A; a file
+  uploaded through A (to the shared UPLOAD_DIR) downloads through B.
 * Rate limits are shared: the sign-in throttle and the thread-creation limit refuse at the same total count whether
   the requests all go to one instance or alternate between the two.
 * Zero oversell: buyers race for the last units of a first-of-kind product, half through A and half through B;
@@ -33,10 +34,13 @@ from hall.config import ProductionConfig
 from hall.extensions import db
 from hall.models import Listing, Order, User
 from hall.services.accounts import sessions
+from hall.services.publishing import listings
 from tests import conftest
 from tests.conftest import make_app
 from tests.support.app_instances import ROOT, Instance, Visitor, production_environment, running
 from tests.support.factories import PASSWORD
+from tests.support.listing_data import achievement
+from tests.support.listings import PDF
 from tests.support.races import make_buyers
 from tests.support.trading import make_parties, publish_product
 
@@ -65,6 +69,8 @@ class Cluster:
     throttled_accounts: list[str]
     thread_tokens: list[str]
     racer_tokens: list[str]
+    draft: int  # the seller's draft listing
+    seller_token: str
 
 
 def redis_or_skip() -> redis.Redis:
@@ -115,9 +121,15 @@ def cluster(test_databases: conftest.TestDatabases, tmp_path_factory: pytest.Tem
             throttled = make_buyers(2)
             thread_tokens = tokens_for(make_buyers(2))
             racer_tokens = tokens_for(make_buyers(RACERS))
+            seller_token = tokens_for([parties.seller])[0]
+            seller = db.session.get(User, parties.seller_id)
+            body = achievement()
+            draft = listings.create_draft(seller, body.pop("kind"), body).id
+            db.session.commit()
             db.session.remove()
         with running(["a", "b"], settings, workdir) as (a, b):
-            yield Cluster(a, b, app, settings, store, product, parties.buyer, throttled, thread_tokens, racer_tokens)
+            yield Cluster(a, b, app, settings, store, product, parties.buyer, throttled, thread_tokens, racer_tokens,
+                          draft, seller_token)
     finally:
         with app.app_context():
             db.engine.dispose()
@@ -181,6 +193,17 @@ def test_a_cookie_signed_with_another_key_is_refused_by_both(cluster: Cluster,
         contents)
     for instance in (cluster.a, cluster.b):
         assert browser.call(instance, "GET", "/api/v1/me").status_code == 401, instance.name
+
+
+def test_a_file_uploaded_through_one_instance_downloads_through_the_other(cluster: Cluster,
+                                                                         visitors: Callable[..., Visitor]) -> None:
+    seller = visitors(token=cluster.seller_token)
+    path = f"/api/v1/listings/{cluster.draft}/attachments"
+    uploaded = seller.http.post(cluster.a.url + path, files={"file": ("report.pdf", PDF, "application/pdf")},
+                                data={"role": "attachment"}, headers=seller.headers("POST"), timeout=30)
+    assert uploaded.status_code == 201, uploaded.text
+    download = seller.call(cluster.b, "GET", f"{path}/{uploaded.json()['id']}")
+    assert download.status_code == 200 and download.content == PDF
 
 
 # ------------------------------------------------------------------------------------------------- rate limits
