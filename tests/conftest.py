@@ -24,6 +24,16 @@ pytest.register_assert_rewrite("tests.support")
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``postgres_only`` are skipped on SQLite (without TEST_DATABASE_URL), with the reason."""
+    if TEST_DATABASE_URL:
+        return
+    skip = pytest.mark.skip(reason="PostgreSQL only: set TEST_DATABASE_URL")
+    for item in items:
+        if item.get_closest_marker("postgres_only") is not None:
+            item.add_marker(skip)
+
+
 class TestDatabases:
     """Makes one fresh, fully migrated database per test; the schema is built once by ``flask db upgrade``."""
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, current_app
-from flask_login import current_user, login_required
+from flask_login import login_required
 
-from blueprints.actor import actor
+from blueprints.actor import actor, per_person
 from blueprints.api.base import BINARY, PAGINATION_HEADER, XLSX, ApiBlueprint, paginated, spreadsheet_download
 from hall.extensions import limiter
 from hall.services.policy import contracts, contracts_annual, contracts_export
@@ -27,10 +27,6 @@ from schemas.contracts import (
 
 blp = ApiBlueprint("contracts", __name__, description="Technical-contract registration records of completed orders "
                    "(技术合同认定登记) and the annual transformation report")
-
-
-def _per_person() -> str:
-    return f"person:{current_user.get_id()}"
 
 
 def _filter(args: dict[str, Any]) -> ContractFilter:
@@ -64,7 +60,7 @@ def list_contracts(args: dict[str, Any]) -> Any:
 
 @blp.route("/contracts/export", methods=["GET"])
 @login_required
-@limiter.limit(lambda: current_app.config["DIRECTORY_LIMIT"], key_func=_per_person)
+@limiter.limit(lambda: current_app.config["DIRECTORY_LIMIT"], key_func=per_person)
 @blp.arguments(ContractExportIn, location="query")
 @spreadsheet_download(blp)
 def export_contracts(args: dict[str, Any]) -> Response:
@@ -103,7 +99,7 @@ def edit_contract(changes: dict[str, Any], contract_id: int) -> Any:
 
 @blp.route("/reports/annual", methods=["GET"])
 @login_required
-@limiter.limit(lambda: current_app.config["DIRECTORY_LIMIT"], key_func=_per_person)
+@limiter.limit(lambda: current_app.config["DIRECTORY_LIMIT"], key_func=per_person)
 @blp.arguments(AnnualQueryIn, location="query")
 @blp.response(200, AnnualReportOut)
 @blp.alt_response(200, success=True, content_type="text/csv", schema=BINARY)

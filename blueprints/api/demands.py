@@ -4,9 +4,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
-from flask_login import current_user, login_required
+from flask_login import login_required
 
-from blueprints.actor import actor
+from blueprints.actor import actor, per_person
 from blueprints.api.base import PAGINATION_HEADER, ApiBlueprint, paginated
 from hall.extensions import limiter
 from hall.services.docking import demand_hall, demands
@@ -31,10 +31,6 @@ blp = ApiBlueprint("demands", __name__, url_prefix="/demands",
 FILTER_KEYS = ("q", "direction", "field", "region", "trl_min", "trl_max", "deal_mode", "budget_min", "budget_max",
                "currency", "negotiable", "has_bounty", "closes_before")
 CREATE_LIMIT = "60 per hour"  # new drafts per person (RATE-01)
-
-
-def _per_person() -> str:
-    return f"person:{current_user.get_id()}"
 
 
 def _with_etag(demand: Any) -> Any:
@@ -90,7 +86,7 @@ def list_demands(query: dict[str, Any]) -> Any:
 
 @blp.route("", methods=["POST"])
 @login_required
-@limiter.limit(CREATE_LIMIT, key_func=_per_person, scope="demand-create")
+@limiter.limit(CREATE_LIMIT, key_func=per_person, scope="demand-create")
 @blp.etag
 @blp.arguments(DemandContentIn)
 @blp.response(201, DemandOut)

@@ -4,9 +4,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from flask_login import current_user, login_required
+from flask_login import login_required
 
-from blueprints.actor import actor
+from blueprints.actor import actor, per_person
 from blueprints.api.base import PAGINATION_HEADER, ApiBlueprint, paginated
 from blueprints.api.idempotency import IDEMPOTENCY_HEADER, idempotent
 from hall.extensions import limiter
@@ -28,10 +28,6 @@ blp = ApiBlueprint("orders", __name__, url_prefix="/orders",
                    description="Orders your institution places (buyer) or receives (seller)")
 
 
-def _per_person() -> str:
-    return f"person:{current_user.get_id()}"
-
-
 @blp.route("", methods=["GET"])
 @login_required
 @blp.arguments(OrderQueryIn, location="query")
@@ -45,7 +41,7 @@ def list_orders(query: dict[str, Any]) -> Any:
 
 @blp.route("", methods=["POST"])
 @login_required
-@limiter.limit(lambda: current_app.config["ORDER_CREATE_LIMIT"], key_func=_per_person, scope="order-create")
+@limiter.limit(lambda: current_app.config["ORDER_CREATE_LIMIT"], key_func=per_person, scope="order-create")
 @idempotent
 @blp.doc(parameters=[IDEMPOTENCY_HEADER])
 @blp.arguments(OrderCreateIn)
@@ -87,7 +83,7 @@ def accept_quote(data: dict[str, Any], order_id: int) -> Any:
 
 @blp.route("/<int:order_id>/payments", methods=["POST"])
 @login_required
-@limiter.limit(lambda: current_app.config["PAYMENT_CREATE_LIMIT"], key_func=_per_person, scope="payment-create")
+@limiter.limit(lambda: current_app.config["PAYMENT_CREATE_LIMIT"], key_func=per_person, scope="payment-create")
 @idempotent
 @blp.doc(parameters=[IDEMPOTENCY_HEADER])
 @blp.arguments(PaymentIn)

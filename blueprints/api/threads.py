@@ -4,9 +4,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from flask_login import current_user, login_required
+from flask_login import login_required
 
-from blueprints.actor import actor
+from blueprints.actor import actor, per_person
 from blueprints.api.base import PAGINATION_HEADER, ApiBlueprint, file_download, paginated
 from blueprints.downloads import send_attachment
 from hall.extensions import limiter
@@ -34,18 +34,14 @@ blp = ApiBlueprint("threads", __name__, url_prefix="/threads",
                    description="Enquiry threads between two institutions about a listing or a demand")
 
 
-def _per_person() -> str:
-    return f"person:{current_user.get_id()}"
-
-
 def _thread_limit() -> Any:
-    return limiter.limit(lambda: current_app.config["THREAD_CREATE_LIMIT"], key_func=_per_person,
+    return limiter.limit(lambda: current_app.config["THREAD_CREATE_LIMIT"], key_func=per_person,
                          scope="thread-create")
 
 
 def _message_limit() -> Any:
     """One budget for text messages and messages with a file together."""
-    return limiter.shared_limit(lambda: current_app.config["THREAD_MESSAGE_LIMIT"], key_func=_per_person,
+    return limiter.shared_limit(lambda: current_app.config["THREAD_MESSAGE_LIMIT"], key_func=per_person,
                                 scope="thread-message")
 
 
@@ -143,7 +139,7 @@ def report_thread(data: dict[str, Any], thread_id: int) -> Any:
 
 @blp.route("/<int:thread_id>/order", methods=["POST"])
 @login_required
-@limiter.limit(lambda: current_app.config["ORDER_CREATE_LIMIT"], key_func=_per_person, scope="order-create")
+@limiter.limit(lambda: current_app.config["ORDER_CREATE_LIMIT"], key_func=per_person, scope="order-create")
 @blp.arguments(ThreadOrderIn)
 @blp.response(201, ThreadOrderOut)
 @blp.alt_response(200, schema=ThreadOrderOut, description="You already have this order open: here it is.")

@@ -4,9 +4,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, current_app
-from flask_login import current_user, login_required
+from flask_login import login_required
 
-from blueprints.actor import actor
+from blueprints.actor import actor, per_person
 from blueprints.api.base import PAGINATION_HEADER, XLSX, ApiBlueprint, paginated, spreadsheet_download
 from hall.extensions import limiter
 from hall.services.trading import ledger
@@ -41,7 +41,7 @@ def balances() -> Any:
 
 @blp.route("/export", methods=["GET"])
 @login_required
-@limiter.limit(lambda: current_app.config["DIRECTORY_LIMIT"], key_func=lambda: f"person:{current_user.get_id()}")
+@limiter.limit(lambda: current_app.config["DIRECTORY_LIMIT"], key_func=per_person)
 @blp.arguments(TransactionExportIn, location="query")
 @spreadsheet_download(blp)
 def export_transactions(args: dict[str, Any]) -> Response:

@@ -10,12 +10,11 @@ from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from blueprints.actor import actor
+from blueprints.actor import actor, per_person
 from blueprints.web import web
 from blueprints.web.public_views import lang
 from blueprints.web.workspace import Page, member_page, run
 from blueprints.web.workspace_thread_forms import AskForm
-from blueprints.web.workspace_threads import per_person
 from hall.extensions import limiter
 from hall.services.docking import threads
 from hall.services.docking.demand_hall import published_demand

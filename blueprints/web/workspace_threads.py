@@ -16,7 +16,7 @@ from flask_login import current_user
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
-from blueprints.actor import actor
+from blueprints.actor import actor, per_person
 from blueprints.downloads import send_attachment
 from blueprints.web import web
 from blueprints.web.public_views import lang, org_name
@@ -45,10 +45,6 @@ def _unread_threads() -> int:
 
 
 nav_item("web.my_threads", _l("Messages"), "members", position=37, badge=_unread_threads)
-
-
-def per_person() -> str:
-    return f"person:{current_user.get_id()}"
 
 
 def message_limit() -> Any:

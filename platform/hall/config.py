@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -26,13 +27,24 @@ def normalise_database_url(url: str) -> str:
 
 
 def local_secret_key(instance_dir: Path = INSTANCE_DIR) -> str:
-    """Return the development secret key, generating it once into ``instance/secret_key``."""
+    """Return the development secret key, generating it once into ``instance/secret_key``.
+
+    Several processes may start at once on one instance directory (``flask run`` beside gunicorn's workers): the key
+    is written to a temporary file and linked into place, which never replaces an existing file, so every process
+    reads the one key that won and none ever reads a half-written (empty) file."""
     instance_dir.mkdir(parents=True, exist_ok=True)
     path = instance_dir / "secret_key"
     if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
+        fd, temporary = tempfile.mkstemp(dir=instance_dir, prefix=".secret_key.")  # mode 0600
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+            try:
+                os.link(temporary, path)
+            except FileExistsError:  # another process got there first: use its key
+                pass
+        finally:
+            os.unlink(temporary)
     return path.read_text().strip()
 
 
@@ -97,6 +109,9 @@ class BaseConfig:
     MAIL_PASSWORD: str | None = None
     MAIL_USE_TLS = False
     MAIL_DEFAULT_SENDER = "未来产业成果发布大厅 <noreply@hall.localhost>"
+    # `flask hall deliver-mail` retries only mail at least this old: younger mail may still be being sent by the
+    # request (on whichever instance) that queued it; the longest send is a few SMTP timeouts of 10 s.
+    MAIL_RETRY_AFTER_SECONDS = 300
     PUBLIC_BASE_URL = "http://127.0.0.1:8000"
 
     STRIPE_SECRET_KEY: str | None = None
@@ -168,9 +183,9 @@ class BaseConfig:
                     "THREAD_MESSAGE_LIMIT", "AUDIT_CHECKPOINT_KEY"):
             if env.get(key):
                 settings[key] = env[key]
-        for key in ("MAIL_PORT", "TRUSTED_PROXIES", "PLATFORM_FEE_BP", "ORDER_RESERVATION_HOURS",
-                    "ORDER_AUTO_COMPLETE_DAYS", "PUBLIC_NOTICE_DAYS", "STRIPE_TIMEOUT_SECONDS",
-                    "STRIPE_MAX_NETWORK_RETRIES"):
+        for key in ("MAIL_PORT", "MAIL_RETRY_AFTER_SECONDS", "TRUSTED_PROXIES", "PLATFORM_FEE_BP",
+                    "ORDER_RESERVATION_HOURS", "ORDER_AUTO_COMPLETE_DAYS", "PUBLIC_NOTICE_DAYS",
+                    "STRIPE_TIMEOUT_SECONDS", "STRIPE_MAX_NETWORK_RETRIES"):
             if env.get(key):
                 settings[key] = int(env[key])
         settings["MAIL_USE_TLS"] = env_flag("MAIL_USE_TLS", cls.MAIL_USE_TLS)

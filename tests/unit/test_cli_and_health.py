@@ -3,6 +3,7 @@ that refuse to start an unsafe configuration."""
 from __future__ import annotations
 
 import stat
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, text
 
-from hall.config import ConfigError, load_settings
+from hall.config import ConfigError, load_settings, local_secret_key
 from hall.extensions import db
 from hall.models import ApiToken, AuditEvent, AuthSession, Institution, OutboxMail, User
 from hall.models.accounts import INSTITUTION_KINDS
+from hall.models.types import utcnow
 from hall.services.accounts import accounts, sessions
 from hall.services.core.audit import verify_chain
 from tests.conftest import make_app
@@ -280,6 +282,25 @@ def test_readyz_fails_closed_when_the_database_is_unreachable(tmp_path: Path, ki
             db.engine.dispose()
 
 
+def test_deliver_mail_leaves_mail_that_its_request_may_still_be_sending(app: Flask) -> None:
+    """A message committed moments ago may be in the hands of the request (on any instance) that queued it: the
+    retry command takes only messages older than MAIL_RETRY_AFTER_SECONDS, so nothing is mailed twice."""
+    with app.app_context():
+        fresh = OutboxMail(recipient="a@example.cn", subject="s", body="b", purpose="test")
+        old = OutboxMail(recipient="b@example.cn", subject="s", body="b", purpose="test",
+                         created_at=utcnow() - timedelta(seconds=app.config["MAIL_RETRY_AFTER_SECONDS"] + 1))
+        db.session.add_all([fresh, old])
+        db.session.commit()
+        ids = fresh.id, old.id
+        db.session.remove()
+    result = hall(app, "deliver-mail")
+    assert result.exit_code == 0 and "1 message(s) delivered" in result.output, result.output
+    with app.app_context():
+        sent = {mail.id: mail.sent_at is not None for mail in db.session.scalars(select(OutboxMail))}
+        db.session.remove()
+    assert sent == {ids[0]: False, ids[1]: True}
+
+
 # --- settings -----------------------------------------------------------------------------------------------
 
 def test_production_refuses_to_start_without_a_secret_key(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -296,6 +317,24 @@ def test_production_starts_with_a_secret_key(monkeypatch: pytest.MonkeyPatch) ->
     settings = load_settings({"HALL_ENV": "production", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     assert settings["SECRET_KEY"] == "k" * 48
     assert settings["SESSION_COOKIE_SECURE"] is True and settings["DEBUG"] is False
+
+
+def test_the_local_secret_key_is_made_once_and_kept_private(tmp_path: Path) -> None:
+    key = local_secret_key(tmp_path)
+    assert len(key) >= 48 and local_secret_key(tmp_path) == key
+    assert stat.S_IMODE((tmp_path / "secret_key").stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["secret_key"]
+
+
+def test_a_process_that_loses_the_race_for_the_local_secret_key_uses_the_winners(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two processes starting at once both find no key; the one that writes second must read the first one's
+    (one key for every process, so a cookie signed by one is read by the other) instead of failing."""
+    (tmp_path / "secret_key").write_text("the winner's key\n")
+    real_exists = Path.exists
+    monkeypatch.setattr(Path, "exists", lambda self: False if self.name == "secret_key" else real_exists(self))
+    assert local_secret_key(tmp_path) == "the winner's key"
+    assert [p.name for p in tmp_path.iterdir()] == ["secret_key"]  # no temporary file left behind
 
 
 def test_production_refuses_to_start_without_a_database_url(monkeypatch: pytest.MonkeyPatch) -> None:

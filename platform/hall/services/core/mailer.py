@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import smtplib
 from dataclasses import dataclass
+from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -54,9 +55,14 @@ def send_queued(messages: list[QueuedMail]) -> None:
 
 
 def deliver_pending(limit: int = 100) -> int:
-    """Deliver unsent messages (the retry worker, `flask hall deliver-mail`); returns how many were sent."""
+    """Deliver unsent messages (the retry worker, `flask hall deliver-mail`); returns how many were sent.
+
+    Only messages queued at least MAIL_RETRY_AFTER_SECONDS ago are taken: a younger one belongs to a request (on
+    any instance) that has committed and may be sending it right now, and taking it too would mail it twice."""
+    settled = utcnow() - timedelta(seconds=int(current_app.config["MAIL_RETRY_AFTER_SECONDS"]))
     pending = [QueuedMail(m.id, m.recipient, m.subject, m.body) for m in db.session.scalars(
-        select(OutboxMail).where(OutboxMail.sent_at.is_(None), OutboxMail.attempts < 5)
+        select(OutboxMail).where(OutboxMail.sent_at.is_(None), OutboxMail.attempts < 5,
+                                 OutboxMail.created_at <= settled)
         .order_by(OutboxMail.id).limit(limit))]
     db.session.rollback()  # end the read before talking to the mail server
     send_queued(pending)
