@@ -31,6 +31,9 @@ LABELS = (
     _l("charge"), _l("refund"), _l("settlement"), _l("platform_fee"), _l("fee_reversal"), _l("dispute_withdrawal"),
     _l("dispute_reinstatement"), _l("refund_reversal"),
     _l("revoked"),  # NDA access requests (requested, approved, rejected are above)
+    # policy workflows: compensation applications (filed), evaluations (declined, reported), exhibition entries
+    # (invited, applied) and registrations (registered)
+    _l("declined"), _l("reported"), _l("invited"), _l("applied"), _l("registered"),
 )
 
 # What a listing lacks before it can be submitted (hall.services.publishing.listing_rules.missing_for_submission):

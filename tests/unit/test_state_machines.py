@@ -15,6 +15,9 @@ from hall.models import AuditEvent
 from hall.models.accounts import USER_STATUSES, VERIFICATION_STATUSES
 from hall.models.data_rooms import ACCESS_STATUSES
 from hall.models.demands import DEMAND_STATUSES, REVISION_STATUSES
+from hall.models.evaluations import ENGAGEMENT_STATUSES
+from hall.models.exhibitions import ENTRY_STATUSES, EXHIBITION_STATUSES
+from hall.models.insurance import APPLICATION_STATUSES
 from hall.models.listings import LISTING_STATUSES, VERSION_STATUSES
 from hall.models.orders import ORDER_STATUSES, PAYMENT_STATUSES
 from hall.models.refunds import REFUND_STATUSES
@@ -26,6 +29,10 @@ from hall.services.core.state import Machine, transition
 from hall.services.docking.data_rooms import ACCESS_MACHINE
 from hall.services.docking.demands import DEMAND_MACHINE, REVISION_MACHINE
 from hall.services.docking.threads import THREAD_MACHINE
+from hall.services.policy.evaluations import ENGAGEMENT_MACHINE
+from hall.services.policy.exhibitions import EXHIBITION_MACHINE
+from hall.services.policy.exhibitions_entries import ENTRY_MACHINE
+from hall.services.policy.insurance_applications import APPLICATION_MACHINE
 from hall.services.publishing.listings import LISTING_MACHINE, VERSION_MACHINE
 from hall.services.trading.orders import ORDER_MACHINE
 from hall.services.trading.payment_states import PAYMENT_MACHINE
@@ -39,7 +46,9 @@ MACHINES = [(ORDER_MACHINE, ORDER_STATUSES, ""), (PAYMENT_MACHINE, PAYMENT_STATU
             (VERSION_MACHINE, VERSION_STATUSES, ""), (INSTITUTION_MACHINE, VERIFICATION_STATUSES, ""),
             (USER_MACHINE, USER_STATUSES, ""),
             (ACCESS_MACHINE, ACCESS_STATUSES, ""), (THREAD_MACHINE, THREAD_STATUSES, ""),
-            (DEMAND_MACHINE, DEMAND_STATUSES, ""), (REVISION_MACHINE, REVISION_STATUSES, "")]
+            (DEMAND_MACHINE, DEMAND_STATUSES, ""), (REVISION_MACHINE, REVISION_STATUSES, ""),
+            (APPLICATION_MACHINE, APPLICATION_STATUSES, ""), (ENGAGEMENT_MACHINE, ENGAGEMENT_STATUSES, ""),
+            (EXHIBITION_MACHINE, EXHIBITION_STATUSES, ""), (ENTRY_MACHINE, ENTRY_STATUSES, "")]
 LABELS = set(re.findall(r'_l\("([a-z_]+)"\)',
                         (Path(__file__).resolve().parents[2] / "platform/hall/labels.py").read_text(encoding="utf-8")))
 
