@@ -191,17 +191,26 @@ def _page_ids(f: HallFilter, terms: list[str], mode: Mode, sort: str, limit: int
     return [(listing_id, None) for listing_id in db.session.scalars(query)]
 
 
+def index_version() -> tuple[str, int] | None:
+    """The hall index's (token, version): it changes in the same transaction as anything the index holds."""
+    return hall_version()
+
+
+_UNREAD: Any = object()
+
+
 def search_hall(f: HallFilter, *, sort: str = "relevance", page: int = 1, per_page: int = 20,
-                with_facets: bool = True) -> HallPage:
+                with_facets: bool = True, version: tuple[str, int] | None = _UNREAD) -> HallPage:
     """Public listings matching ``f``: ranked by relevance (title above body), newest or price.
 
     Only ids (and scores) are sorted; the rows of the one page shown are fetched afterwards. The total, the ids
     and the facet counts come from the hall index alone, so they are kept (``_RESULTS``) under the hall's version
     and asked again only when the index has changed; the rows are always read anew (the clock may have ended a
-    listing's term since).
+    listing's term since). ``version``: the ``index_version()`` the caller read in this transaction, if it did.
     """
     terms = query_terms(f.q) if f.q else []
-    version = hall_version()
+    if version is _UNREAD:
+        version = hall_version()
     window = int(current_app.config.get("SEARCH_RANK_WINDOW", 5000))
     key = (version, astuple(f), sort, page, per_page, with_facets, window) if version is not None else None
     found = _RESULTS.get(key) if key is not None else None
@@ -226,7 +235,9 @@ def _search_index(f: HallFilter, terms: list[str], sort: str, page: int, per_pag
         mode = "any"
         total = _count(f, terms, mode)
     ids = list(_page_ids(f, terms, mode, sort, per_page, (page - 1) * per_page, total)) if total else []
-    facets = facet_counts(filtered_selection(f, terms, mode)) if with_facets else {}
+    if not with_facets:
+        return total, ids, {}
+    facets = facet_counts(filtered_selection(f, terms, mode)) if total else {name: {} for name in FACETS}
     return total, ids, facets
 
 
