@@ -8,11 +8,17 @@ ended — shows within one period). A matching ``If-None-Match`` is answered 304
 reads (a listing's detail, an institution's profile, the taxonomy) show things the hall index does not follow
 (stock, reports, names), so their ETag is the digest of the answer itself. Signed-in callers get
 ``private, no-store`` and no ETag: what they see is theirs. Every answer varies by language and credentials.
+
+An anonymous search's answer is also kept in this process under its ETag (``_ANSWERS``, least recently used out):
+the same search in the same period of the same hall version is answered from it, as a shared cache in front would
+answer it for ``max-age`` seconds.
 """
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -40,6 +46,31 @@ def _version_etag(lang: str) -> str:
     return f"hall-{token[:8]}-{number}-{period}-{digest}"
 
 
+class _Answers:
+    """A small least-recently-used map of anonymous search answers (body bytes) by ETag, per process."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.entries: OrderedDict[str, bytes] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, etag: str) -> bytes | None:
+        with self.lock:
+            body = self.entries.get(etag)
+            if body is not None:
+                self.entries.move_to_end(etag)
+            return body
+
+    def put(self, etag: str, body: bytes) -> None:
+        with self.lock:
+            self.entries[etag] = body
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+
+_ANSWERS = _Answers(256)
+
+
 def hall_read(lang_of: Callable[[], str] | None = None) -> Callable[[Any], Any]:
     """Wrap a hall view (below ``blp.route``, above ``blp.arguments``): ETag, 304 and Cache-Control. With
     ``lang_of`` (the answer's language from the request), the ETag is the hall version's, checked before the view
@@ -61,8 +92,12 @@ def hall_read(lang_of: Callable[[], str] | None = None) -> Callable[[Any], Any]:
 
 def _anonymous(view: Any, lang_of: Callable[[], str] | None, args: Any, kwargs: Any) -> Response:
     etag = _version_etag(lang_of()) if lang_of is not None else None
+    kept = _ANSWERS.get(etag) if etag is not None and g.hall_version is not None else None
     if etag is not None and request.if_none_match.contains_weak(etag):
         response = current_app.response_class(status=304)
+        response.set_etag(etag, weak=True)
+    elif etag is not None and kept is not None:
+        response = current_app.response_class(kept, status=200, mimetype="application/json")
         response.set_etag(etag, weak=True)
     else:
         response = make_response(view(*args, **kwargs))
@@ -70,6 +105,8 @@ def _anonymous(view: Any, lang_of: Callable[[], str] | None, args: Any, kwargs: 
             return response
         if etag is not None:
             response.set_etag(etag, weak=True)
+            if g.hall_version is not None:
+                _ANSWERS.put(etag, response.get_data())
         else:
             response.add_etag(weak=True)
         response.make_conditional(request)
