@@ -4,10 +4,12 @@
 A search's ETag is known before the search runs: the hall's version (raised in the same transaction as any change
 to the hall index: a listing published, withdrawn, revised, suspended, expired, its institution suspended), the
 query and the answer's language, and the current ``max-age`` period (what the clock takes out — a term that
-ended — shows within one period). A matching ``If-None-Match`` is answered 304 after one small read. The other
-reads (a listing's detail, an institution's profile, the taxonomy) show things the hall index does not follow
-(stock, reports, names), so their ETag is the digest of the answer itself. Signed-in callers get
-``private, no-store`` and no ETag: what they see is theirs. Every answer varies by language and credentials.
+ended — shows within one period). A worker reads the version from the database at most once every
+HALL_VERSION_FRESH_WITHIN seconds (1 s): another worker's change shows within that, this worker's own at once.
+A matching ``If-None-Match`` is answered 304 after at most that one small read. The other reads (a listing's
+detail, an institution's profile, the taxonomy) show things the hall index does not follow (stock, reports, names),
+so their ETag is the digest of the answer itself. Signed-in callers get ``private, no-store`` and no ETag: what they
+see is theirs. Every answer varies by language and credentials.
 
 An anonymous search's answer is also kept in this process under its ETag (``_ANSWERS``, least recently used out):
 the same search in the same period of the same hall version is answered from it, as a shared cache in front would
@@ -37,7 +39,7 @@ def _max_age() -> int:
 
 def _version_etag(lang: str) -> str:
     """The search's ETag: hall version, max-age period, and a digest of the path, the query and the language."""
-    version = index_version()
+    version = index_version(float(current_app.config.get("HALL_VERSION_FRESH_WITHIN", 1.0)))
     g.hall_version = version  # the search reuses it: one read of the version per request
     token, number = version or ("0", 0)
     query = sorted(request.args.items(multi=True))

@@ -6,6 +6,8 @@ caller's transaction, so the index always agrees with what is published.
 from __future__ import annotations
 
 import secrets
+import time
+import weakref
 from typing import Any, Literal
 
 from sqlalchemy import ColumnClause, ColumnElement, delete, event, func, literal_column, select, table, text
@@ -70,6 +72,7 @@ def unindex_listing(listing: Listing) -> None:
 # --- the hall's version ----------------------------------------------------------------------------------------
 
 _CHANGED = "hall_index_changed"
+_RAISED = "hall_version_raised"
 
 
 def hall_changed() -> None:
@@ -80,10 +83,25 @@ def hall_changed() -> None:
     db.session.info[_CHANGED] = True  # a rollback leaves it set: one needless raise is harmless, a lost one not
 
 
-def hall_version() -> tuple[str, int] | None:
-    """(token, version) of the hall index in this database, or None while the index has never changed here."""
+def hall_version(fresh_within: float = 0.0) -> tuple[str, int] | None:
+    """(token, version) of the hall index in this database, or None while the index has never changed here.
+
+    With ``fresh_within`` seconds, a version this process read (or committed) that recently is taken without asking
+    the database: another process's change then shows here up to that much later. A change committed by this
+    process shows at once (``_forget_after_commit``)."""
+    engine = db.engine
+    if fresh_within > 0:
+        recent = _RECENT.get(engine)
+        if recent is not None and time.monotonic() - recent[0] < fresh_within:
+            return recent[1]
+    read_at = time.monotonic()
     row = db.session.execute(_VERSION_QUERY).first()
-    return (str(row[0]), int(row[1])) if row is not None else None
+    version = (str(row[0]), int(row[1])) if row is not None else None
+    _RECENT[engine] = (read_at, version)
+    return version
+
+
+_RECENT: weakref.WeakKeyDictionary[Any, tuple[float, tuple[str, int] | None]] = weakref.WeakKeyDictionary()
 
 
 _VERSION_QUERY = text("SELECT token, version FROM hall_state WHERE id = 1")  # plain text: the cheapest read
@@ -101,6 +119,13 @@ def _raise_version(session: Session) -> None:
 def _bump_before_commit(session: Session) -> None:
     if session.info.pop(_CHANGED, False):
         _raise_version(session)
+        session.info[_RAISED] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_after_commit(session: Session) -> None:
+    if session.info.pop(_RAISED, False):
+        _RECENT.clear()  # this process's next reader asks the database (one read per engine in this process)
 
 
 def _quote_fts5(term: str) -> str:

@@ -191,9 +191,10 @@ def _page_ids(f: HallFilter, terms: list[str], mode: Mode, sort: str, limit: int
     return [(listing_id, None) for listing_id in db.session.scalars(query)]
 
 
-def index_version() -> tuple[str, int] | None:
-    """The hall index's (token, version): it changes in the same transaction as anything the index holds."""
-    return hall_version()
+def index_version(fresh_within: float = 0.0) -> tuple[str, int] | None:
+    """The hall index's (token, version): it changes in the same transaction as anything the index holds (with
+    ``fresh_within``, a version this process saw that many seconds ago may be answered: ``hall_version``)."""
+    return hall_version(fresh_within)
 
 
 _UNREAD: Any = object()
