@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Response, current_app, g, request
 from marshmallow import fields, validate
 
 from blueprints.actor import viewer
 from blueprints.api.base import ApiBlueprint, file_download, paginated, spreadsheet_download
+from blueprints.api.hall_caching import hall_read
 from blueprints.downloads import send_attachment
 from hall.extensions import limiter
 from hall.services.docking import data_room_files
@@ -49,6 +50,12 @@ def _lang(explicit: str | None) -> str:
     return "en" if request.accept_languages.best_match(["zh", "en"]) == "en" else "zh"
 
 
+def _request_lang() -> str:
+    """The answer's language from the request alone (before its arguments are parsed), for the search's ETag."""
+    explicit = request.args.get("lang")
+    return _lang(explicit if explicit in ("zh", "en") else None)
+
+
 def _filter(args: dict[str, Any]) -> HallFilter:
     return HallFilter(institution_id=args.get("institution"), **{key: args.get(key) for key in FILTER_KEYS})
 
@@ -65,17 +72,20 @@ def _page(result: hall.HallPage, lang: str, page: int, per_page: int) -> dict[st
 
 
 @blp.route("/listings", methods=["GET"])
+@hall_read(lang_of=_request_lang)
 @blp.arguments(HallQueryIn, location="query")
 @blp.response(200, HallPageOut)
 def search(args: dict[str, Any]) -> dict[str, Any]:
     """Search and filter published listings; sorted by relevance (with q), newest or price; facet counts for the
     current filter. Text comes in the caller's language (?lang= or Accept-Language), else the other one."""
+    known = {"version": g.hall_version} if "hall_version" in g else {}  # read for the ETag (hall_read)
     result = hall.search_hall(_filter(args), sort=args["sort"], page=args["page"], per_page=args["per_page"],
-                              with_facets=args["facets"])
+                              with_facets=args["facets"], **known)
     return _page(result, _lang(args.get("lang")), args["page"], args["per_page"])
 
 
 @blp.route("/listings/<int:listing_id>", methods=["GET"])
+@hall_read()
 @blp.arguments(LangIn, location="query")
 @blp.response(200, HallListingDetailOut)
 def listing_detail(args: dict[str, Any], listing_id: int) -> dict[str, Any]:
@@ -106,6 +116,7 @@ def public_attachment(listing_id: int, attachment_id: int) -> Any:
 
 
 @blp.route("/institutions/<int:institution_id>", methods=["GET"])
+@hall_read()
 @blp.arguments(HallQueryIn, location="query")
 @blp.response(200, PublicInstitutionOut)
 def institution_profile(args: dict[str, Any], institution_id: int) -> dict[str, Any]:
@@ -121,6 +132,7 @@ def institution_profile(args: dict[str, Any], institution_id: int) -> dict[str, 
 
 
 @blp.route("/taxonomy", methods=["GET"])
+@hall_read()
 @blp.response(200, DirectionOut(many=True))
 def taxonomy() -> Any:
     """The six future-industry directions and their fields, with the codes listings use."""

@@ -158,6 +158,8 @@ class BaseConfig:
     LISTING_TERM_DAYS = 365  # a published listing expires after this and must be renewed
     HALL_MAX_PAGE_SIZE = 50
     SEARCH_RANK_WINDOW = 5000  # a query matching more ranks only its newest 5,000 matches (see hall.search.ranked)
+    HALL_CACHE_MAX_AGE = 60  # seconds anyone may keep an anonymous hall read (API); it is revalidated by ETag
+    HALL_VERSION_FRESH_WITHIN = 1.0  # seconds a worker trusts the hall version it last read (other workers' changes)
     EXPORT_MAX_ROWS = 100_000
     TRUSTED_PROXIES = 0  # how many reverse proxies set X-Forwarded-For/-Proto in front of the app
     AUDIT_CHECKPOINT_KEY: str | None = None  # HMAC key of audit checkpoints; default: derived from SECRET_KEY

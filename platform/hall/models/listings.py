@@ -192,3 +192,16 @@ class HallIndexEntry(Model):
     published_at: Mapped[datetime] = mapped_column(UtcDateTime)
     title_tokens: Mapped[str] = mapped_column(Text, default="")
     body_tokens: Mapped[str] = mapped_column(Text, default="")
+
+
+class HallState(Model):
+    """The hall index's version: one row, its counter raised in the same transaction as any change to
+    ``hall_index`` (``hall.search.hall_changed``), so a reader knows whether what it computed from the index still
+    holds. ``token`` is random per database (made with the row, never by a migration: test databases are cloned
+    from one template), so a counter from another database is never taken for this one's."""
+
+    __tablename__ = "hall_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+    token: Mapped[str] = mapped_column(String(32))

@@ -5,17 +5,22 @@ caller's transaction, so the index always agrees with what is published.
 """
 from __future__ import annotations
 
+import secrets
+import time
+import weakref
 from typing import Any, Literal
 
-from sqlalchemy import ColumnClause, ColumnElement, delete, func, literal_column, select, table
+from sqlalchemy import ColumnClause, ColumnElement, delete, event, func, literal_column, select, table, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from hall.extensions import db
-from hall.models import HallIndexEntry, Listing, ListingVersion
+from hall.models import HallIndexEntry, HallState, Listing, ListingVersion
 from hall.models.listings import LANGUAGES, deal_modes_mask
 from hall.search.tokenizer import highlight, index_tokens, query_terms
 
-__all__ = ["count_text_matches", "highlight", "index_listing", "query_terms", "ranked", "text_condition",
-           "unindex_listing"]
+__all__ = ["count_text_matches", "hall_version", "highlight", "index_listing", "query_terms", "ranked",
+           "text_condition", "unindex_listing"]
 
 Mode = Literal["all", "any"]
 
@@ -54,12 +59,73 @@ def index_listing(listing: Listing) -> HallIndexEntry:
         for key, value in values.items():
             setattr(entry, key, value)
     db.session.flush()
+    hall_changed()
     return entry
 
 
 def unindex_listing(listing: Listing) -> None:
     """Take the listing out of the hall index, in this transaction."""
     db.session.execute(delete(HallIndexEntry).where(HallIndexEntry.listing_id == listing.id))
+    hall_changed()
+
+
+# --- the hall's version ----------------------------------------------------------------------------------------
+
+_CHANGED = "hall_index_changed"
+_RAISED = "hall_version_raised"
+
+
+def hall_changed() -> None:
+    """Note that this transaction changed the hall index: its commit raises the hall's version (``hall_state``).
+
+    The counter is raised right before the commit, not here, so its row lock (PostgreSQL) is the last one the
+    transaction takes and is held only for the commit itself: no lock order through it, no deadlock."""
+    db.session.info[_CHANGED] = True  # a rollback leaves it set: one needless raise is harmless, a lost one not
+
+
+def hall_version(fresh_within: float = 0.0) -> tuple[str, int] | None:
+    """(token, version) of the hall index in this database, or None while the index has never changed here.
+
+    With ``fresh_within`` seconds, a version this process read (or committed) that recently is taken without asking
+    the database: another process's change then shows here up to that much later. A change committed by this
+    process shows at once (``_forget_after_commit``)."""
+    engine = db.engine
+    if fresh_within > 0:
+        recent = _RECENT.get(engine)
+        if recent is not None and time.monotonic() - recent[0] < fresh_within:
+            return recent[1]
+    read_at = time.monotonic()
+    row = db.session.execute(_VERSION_QUERY).first()
+    version = (str(row[0]), int(row[1])) if row is not None else None
+    _RECENT[engine] = (read_at, version)
+    return version
+
+
+_RECENT: weakref.WeakKeyDictionary[Any, tuple[float, tuple[str, int] | None]] = weakref.WeakKeyDictionary()
+
+
+_VERSION_QUERY = text("SELECT token, version FROM hall_state WHERE id = 1")  # plain text: the cheapest read
+
+
+def _raise_version(session: Session) -> None:
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(HallState).values(id=1, version=1, token=secrets.token_hex(16))
+    session.execute(statement.on_conflict_do_update(index_elements=[HallState.id],
+                                                    set_={"version": HallState.version + 1}))
+
+
+@event.listens_for(Session, "before_commit")
+def _bump_before_commit(session: Session) -> None:
+    if session.info.pop(_CHANGED, False):
+        _raise_version(session)
+        session.info[_RAISED] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_after_commit(session: Session) -> None:
+    if session.info.pop(_RAISED, False):
+        _RECENT.clear()  # this process's next reader asks the database (one read per engine in this process)
 
 
 def _quote_fts5(term: str) -> str:

@@ -15,21 +15,23 @@ The directory, an export, applies the rule in SQL.
 """
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from datetime import datetime
 from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Select, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, String, case, cast, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import selectinload
 
 from hall.extensions import db
 from hall.models import Direction, HallIndexEntry, Institution, Listing, ListingAttachment, ListingVersion
 from hall.models.listings import DEAL_MODES
 from hall.models.types import utcnow
-from hall.search import Mode, count_text_matches, query_terms, ranked, text_condition
+from hall.search import Mode, count_text_matches, hall_version, query_terms, ranked, text_condition
 from hall.services.core.errors import NotFound
 
 SORTS = ("relevance", "newest", "price_asc", "price_desc")
@@ -189,21 +191,82 @@ def _page_ids(f: HallFilter, terms: list[str], mode: Mode, sort: str, limit: int
     return [(listing_id, None) for listing_id in db.session.scalars(query)]
 
 
+def index_version(fresh_within: float = 0.0) -> tuple[str, int] | None:
+    """The hall index's (token, version): it changes in the same transaction as anything the index holds (with
+    ``fresh_within``, a version this process saw that many seconds ago may be answered: ``hall_version``)."""
+    return hall_version(fresh_within)
+
+
+_UNREAD: Any = object()
+
+
 def search_hall(f: HallFilter, *, sort: str = "relevance", page: int = 1, per_page: int = 20,
-                with_facets: bool = True) -> HallPage:
+                with_facets: bool = True, version: tuple[str, int] | None = _UNREAD) -> HallPage:
     """Public listings matching ``f``: ranked by relevance (title above body), newest or price.
 
-    Only ids (and scores) are sorted; the rows of the one page shown are fetched afterwards.
+    Only ids (and scores) are sorted; the rows of the one page shown are fetched afterwards. The total, the ids
+    and the facet counts come from the hall index alone, so they are kept (``_RESULTS``) under the hall's version
+    and asked again only when the index has changed; the rows are always read anew (the clock may have ended a
+    listing's term since). ``version``: the ``index_version()`` the caller read in this transaction, if it did.
     """
     terms = query_terms(f.q) if f.q else []
+    if version is _UNREAD:
+        version = hall_version()
+    window = int(current_app.config.get("SEARCH_RANK_WINDOW", 5000))
+    key = (version, astuple(f), sort, page, per_page, with_facets, window) if version is not None else None
+    found = _RESULTS.get(key) if key is not None else None
+    if found is None:
+        found = _search_index(f, terms, sort, page, per_page, with_facets)
+        if key is not None:
+            _RESULTS.put(key, found)
+    total, ids, facets = found
+    return HallPage(rows=public_rows(ids), total=total, terms=terms,
+                    facets={name: dict(counts) for name, counts in facets.items()})
+
+
+SearchResult = tuple[int, list[tuple[int, float | None]], dict[str, dict[str, int]]]
+
+
+def _search_index(f: HallFilter, terms: list[str], sort: str, page: int, per_page: int,
+                  with_facets: bool) -> SearchResult:
+    """The total, the page's (id, score) pairs and the facet counts, read from the hall index."""
     mode: Mode = "all"
     total = _count(f, terms, mode)
     if terms and total == 0 and len(terms) > 1:  # a long phrase: fall back to any of its words
         mode = "any"
         total = _count(f, terms, mode)
-    ids = _page_ids(f, terms, mode, sort, per_page, (page - 1) * per_page, total) if total else []
-    facets = facet_counts(filtered_selection(f, terms, mode)) if with_facets else {}
-    return HallPage(rows=public_rows(ids), total=total, terms=terms, facets=facets)
+    ids = list(_page_ids(f, terms, mode, sort, per_page, (page - 1) * per_page, total)) if total else []
+    if not with_facets:
+        return total, ids, {}
+    facets = facet_counts(filtered_selection(f, terms, mode)) if total else {name: {} for name in FACETS}
+    return total, ids, facets
+
+
+class _ResultCache:
+    """A small least-recently-used map, per process, of search results by (hall version, query); an entry of an
+    older version is never asked for again and ages out."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.entries: OrderedDict[Any, SearchResult] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: Any) -> SearchResult | None:
+        with self.lock:
+            found = self.entries.get(key)
+            if found is not None:
+                self.entries.move_to_end(key)
+            return found
+
+    def put(self, key: Any, value: SearchResult) -> None:
+        with self.lock:
+            self.entries[key] = value
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+
+_RESULTS = _ResultCache(512)
 
 
 def public_entries(listing_ids: Sequence[int]) -> dict[int, HallIndexEntry]:
@@ -229,23 +292,28 @@ def public_rows(ids: Sequence[tuple[int, float | None]]) -> list[tuple[HallIndex
 
 
 def facet_counts(filtered: Select[Any]) -> dict[str, dict[str, int]]:
-    """How many of the filtered listings fall under each value of each facet."""
-    ids = filtered.subquery()
+    """How many of the filtered listings fall under each value of each facet, in one statement: the filtered rows
+    once (a CTE), grouped by each facet in a UNION ALL (one branch per facet, one per deal mode bit)."""
     h = HallIndexEntry
-    joined = select(h).join(ids, ids.c.listing_id == h.listing_id).subquery()
-    facets: dict[str, dict[str, int]] = {}
+    rows = filtered.with_only_columns(*(h.__table__.c[name] for name in FACETS[:-2]), h.region_code,
+                                      h.deal_modes_mask).cte("facet_rows")
+    branches: list[Any] = []
     for name in FACETS[:-2]:
-        column = joined.c[name]
-        rows = db.session.execute(select(column, func.count()).group_by(column)).all()
-        facets[name] = {str(value).lower() if isinstance(value, bool) else str(value): count
-                        for value, count in rows if value is not None}
-    province = func.substr(joined.c.region_code, 1, 2)
-    facets["province"] = {value: count for value, count in
-                          db.session.execute(select(province, func.count()).group_by(province)).all() if value}
-    sums = [func.sum(case((joined.c.deal_modes_mask.op("&")(1 << i) != 0, 1), else_=0)) for i in
-            range(len(DEAL_MODES))]
-    totals = db.session.execute(select(*sums)).one()
-    facets["deal_mode"] = {mode: int(count or 0) for mode, count in zip(DEAL_MODES, totals) if count}
+        column = rows.c[name]
+        value: ColumnElement[Any] = (case((column, literal_column("'true'")), else_=literal_column("'false'"))
+                                     if name == "state_funded" else cast(column, String))
+        branches.append(select(literal_column(f"'{name}'").label("facet"), value.label("value"),
+                               func.count().label("n")).where(column.is_not(None)).group_by(column))
+    province = func.substr(rows.c.region_code, 1, 2)
+    branches.append(select(literal_column("'province'"), province, func.count())
+                    .where(rows.c.region_code.is_not(None)).group_by(province))
+    for i, mode in enumerate(DEAL_MODES):
+        branches.append(select(literal_column("'deal_mode'"), literal_column(f"'{mode}'"), func.count())
+                        .where(rows.c.deal_modes_mask.op("&")(1 << i) != 0))
+    facets: dict[str, dict[str, int]] = {name: {} for name in FACETS}
+    for name, value, count in db.session.execute(union_all(*branches)).all():
+        if count and value is not None and (value or name != "province"):
+            facets[name][str(value)] = int(count)
     return facets
 
 

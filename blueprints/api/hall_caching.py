@@ -1,0 +1,116 @@
+"""HTTP caching of the hall's anonymous reads: a weak ETag, ``304 Not Modified`` on ``If-None-Match``, and
+``Cache-Control: public, max-age=HALL_CACHE_MAX_AGE`` for anonymous callers only.
+
+A search's ETag is known before the search runs: the hall's version (raised in the same transaction as any change
+to the hall index: a listing published, withdrawn, revised, suspended, expired, its institution suspended), the
+query and the answer's language, and the current ``max-age`` period (what the clock takes out — a term that
+ended — shows within one period). A worker reads the version from the database at most once every
+HALL_VERSION_FRESH_WITHIN seconds (1 s): another worker's change shows within that, this worker's own at once.
+A matching ``If-None-Match`` is answered 304 after at most that one small read. The other reads (a listing's
+detail, an institution's profile, the taxonomy) show things the hall index does not follow (stock, reports, names),
+so their ETag is the digest of the answer itself. Signed-in callers get ``private, no-store`` and no ETag: what they
+see is theirs. Every answer varies by language and credentials.
+
+An anonymous search's answer is also kept in this process under its ETag (``_ANSWERS``, least recently used out):
+the same search in the same period of the same hall version is answered from it, as a shared cache in front would
+answer it for ``max-age`` seconds.
+"""
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Response, current_app, g, make_response, request
+from flask_login import current_user
+
+from hall.services.publishing.hall import index_version
+
+VARY = ("Accept-Language", "Cookie", "Authorization")
+
+
+def _max_age() -> int:
+    return int(current_app.config.get("HALL_CACHE_MAX_AGE", 60))
+
+
+def _version_etag(lang: str) -> str:
+    """The search's ETag: hall version, max-age period, and a digest of the path, the query and the language."""
+    version = index_version(float(current_app.config.get("HALL_VERSION_FRESH_WITHIN", 1.0)))
+    g.hall_version = version  # the search reuses it: one read of the version per request
+    token, number = version or ("0", 0)
+    query = sorted(request.args.items(multi=True))
+    digest = hashlib.blake2b(repr((request.path, query, lang)).encode(), digest_size=8).hexdigest()
+    period = int(time.time() // max(1, _max_age()))
+    return f"hall-{token[:8]}-{number}-{period}-{digest}"
+
+
+class _Answers:
+    """A small least-recently-used map of anonymous search answers (body bytes) by ETag, per process."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.entries: OrderedDict[str, bytes] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, etag: str) -> bytes | None:
+        with self.lock:
+            body = self.entries.get(etag)
+            if body is not None:
+                self.entries.move_to_end(etag)
+            return body
+
+    def put(self, etag: str, body: bytes) -> None:
+        with self.lock:
+            self.entries[etag] = body
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+
+_ANSWERS = _Answers(256)
+
+
+def hall_read(lang_of: Callable[[], str] | None = None) -> Callable[[Any], Any]:
+    """Wrap a hall view (below ``blp.route``, above ``blp.arguments``): ETag, 304 and Cache-Control. With
+    ``lang_of`` (the answer's language from the request), the ETag is the hall version's, checked before the view
+    runs; without it, the digest of the answer."""
+    def decorate(view: Any) -> Any:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Response:
+            if current_user.is_authenticated:
+                response = make_response(view(*args, **kwargs))
+                if response.status_code == 200:
+                    response.headers["Cache-Control"] = "private, no-store"
+            else:
+                response = _anonymous(view, lang_of, args, kwargs)
+            response.vary.update(VARY)
+            return response
+        return wrapper
+    return decorate
+
+
+def _anonymous(view: Any, lang_of: Callable[[], str] | None, args: Any, kwargs: Any) -> Response:
+    etag = _version_etag(lang_of()) if lang_of is not None else None
+    kept = _ANSWERS.get(etag) if etag is not None and g.hall_version is not None else None
+    if etag is not None and request.if_none_match.contains_weak(etag):
+        response = current_app.response_class(status=304)
+        response.set_etag(etag, weak=True)
+    elif etag is not None and kept is not None:
+        response = current_app.response_class(kept, status=200, mimetype="application/json")
+        response.set_etag(etag, weak=True)
+    else:
+        response = make_response(view(*args, **kwargs))
+        if response.status_code != 200:
+            return response
+        if etag is not None:
+            response.set_etag(etag, weak=True)
+            if g.hall_version is not None:
+                _ANSWERS.put(etag, response.get_data())
+        else:
+            response.add_etag(weak=True)
+        response.make_conditional(request)
+    response.headers["Cache-Control"] = f"public, max-age={_max_age()}"
+    return response

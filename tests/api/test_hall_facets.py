@@ -1,0 +1,119 @@
+"""The hall's facet counts come from one statement (issue 14) and are exactly what counting each facet on its own
+over the filtered listings gives, on random filters, on both backends; a hall page runs the same small number of
+statements whatever the filters, and fewer when its totals, ids and facets are already known for the hall's
+current version."""
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import event, select
+
+from hall.extensions import db
+from hall.models import HallIndexEntry, User
+from hall.models.listings import DEAL_MODES
+from hall.search import query_terms
+from hall.services.publishing.hall import FACETS, HallFilter, facet_counts, filtered_selection, search_hall
+from tests.support.hall_listings import add_listing, build_hall
+from tests.support.listing_data import achievement
+
+DIRECTIONS = {"energy": ("energy.storage", "energy.hydrogen"), "materials": ("materials.key_strategic",),
+              "health": ("health.high_end_medical_equipment",)}
+REGIONS = ("110108", "440305", "320102", "310115", "440106", "330106")
+
+
+@pytest.fixture
+def hall_ids(app: Flask) -> dict[str, int]:
+    ids = build_hall(app)
+    rng = random.Random(14)
+    with app.app_context():
+        admin = db.session.scalar(select(User).where(User.is_admin.is_(True)))
+        author = db.session.scalar(select(User).where(User.institution_id == ids["org_b"]))
+        assert admin is not None and author is not None
+        for n in range(6):
+            direction = rng.choice(sorted(DIRECTIONS))
+            ids[f"extra{n}"] = add_listing(author, admin, achievement(
+                title_zh=f"电池储能系统{n}", direction_code=direction, field_code=rng.choice(DIRECTIONS[direction]),
+                region_code=rng.choice(REGIONS), trl=rng.randint(1, 9), state_funded=rng.random() < 0.5,
+                deal_modes=rng.sample(DEAL_MODES[:7], rng.randint(1, 3))))
+        db.session.remove()
+    return ids
+
+
+def per_facet(f: HallFilter) -> dict[str, dict[str, int]]:
+    """Each facet counted on its own, in Python, over the index rows of the filtered listings."""
+    terms = query_terms(f.q) if f.q else []
+    ids = set(db.session.scalars(filtered_selection(f, terms, "all")))
+    entries = [entry for entry in db.session.scalars(select(HallIndexEntry)) if entry.listing_id in ids]
+    facets: dict[str, dict[str, int]] = {}
+    for name in FACETS[:-2]:
+        values = [getattr(entry, name) for entry in entries]
+        facets[name] = dict(Counter(str(v).lower() if isinstance(v, bool) else str(v) for v in values
+                                    if v is not None))
+    facets["province"] = dict(Counter(entry.region_code[:2] for entry in entries if entry.region_code))
+    facets["deal_mode"] = {mode: count for mode, count in (
+        (mode, sum(1 for entry in entries if entry.deal_modes_mask & (1 << i))) for i, mode in enumerate(DEAL_MODES))
+        if count}
+    return facets
+
+
+def random_filter(rng: random.Random) -> HallFilter:
+    choices: dict[str, Any] = {
+        "q": rng.choice([None, "电池", "graphene", "石墨烯 battery"]),
+        "kind": rng.choice([None, "achievement", "first_of_kind"]),
+        "direction": rng.choice([None, "energy", "materials"]),
+        "trl_min": rng.choice([None, 3, 5]), "trl_max": rng.choice([None, 7, 9]),
+        "deal_mode": rng.choice([None, "transfer", "technical_service"]),
+        "state_funded": rng.choice([None, True, False]),
+        "region": rng.choice([None, "440000", "110000", "440305"]),
+    }
+    return HallFilter(**choices)
+
+
+def test_facets_in_one_statement_equal_counting_each_facet(app: Flask, hall_ids: dict[str, int]) -> None:
+    rng = random.Random(1414)
+    with app.app_context():
+        for f in [HallFilter(), *(random_filter(rng) for _ in range(40))]:
+            expected = per_facet(f)
+            terms = query_terms(f.q) if f.q else []
+            with counted() as statements:
+                assert facet_counts(filtered_selection(f, terms, "all")) == expected, f
+            assert len(statements) == 1
+            assert search_hall(f).facets == expected, f  # and through the search (cached or not)
+            assert search_hall(f).facets == expected, f
+        unfiltered = per_facet(HallFilter())
+        assert sum(unfiltered["kind"].values()) == 8 + 6 and unfiltered["province"]
+        assert set(unfiltered["state_funded"]) == {"true", "false"}
+
+
+@contextmanager
+def counted() -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def test_a_hall_page_runs_a_fixed_small_number_of_statements(app: Flask, hall_ids: dict[str, int]) -> None:
+    client = app.test_client()
+    cold, warm = set(), set()
+    for query in ("", "q=电池", "direction=energy&sort=newest", "q=graphene&trl_min=3&deal_mode=transfer",
+                  "kind=achievement&region=440000&state_funded=true&sort=price_asc", "q=nothing-matches-this"):
+        for seen in (cold, warm):
+            with app.app_context(), counted() as statements:
+                assert client.get(f"/api/v1/hall/listings?{query}").status_code == 200
+            seen.add(len([s for s in statements if s.strip().upper() != "BEGIN"]))  # SQLite's own BEGIN
+    assert max(cold) <= 6, cold  # version, count, page ids, facets, rows, their attachments
+    assert max(warm) <= 3, warm  # version, rows, their attachments: the rest is known for this version
