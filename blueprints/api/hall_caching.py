@@ -5,7 +5,8 @@ A search's ETag is known before the search runs: the hall's version (raised in t
 to the hall index: a listing published, withdrawn, revised, suspended, expired, its institution suspended), the
 query and the answer's language, and the current ``max-age`` period (what the clock takes out — a term that
 ended — shows within one period). A worker reads the version from the database at most once every
-HALL_VERSION_FRESH_WITHIN seconds (1 s): another worker's change shows within that, this worker's own at once.
+HALL_VERSION_FRESH_WITHIN seconds (0 by default: on every request): another worker's change shows within that,
+this worker's own at once.
 A matching ``If-None-Match`` is answered 304 after at most that one small read. The other reads (a listing's
 detail, an institution's profile, the taxonomy) show things the hall index does not follow (stock, reports, names),
 so their ETag is the digest of the answer itself. Signed-in callers get ``private, no-store`` and no ETag: what they
@@ -39,7 +40,7 @@ def _max_age() -> int:
 
 def _version_etag(lang: str) -> str:
     """The search's ETag: hall version, max-age period, and a digest of the path, the query and the language."""
-    version = index_version(float(current_app.config.get("HALL_VERSION_FRESH_WITHIN", 1.0)))
+    version = index_version(float(current_app.config.get("HALL_VERSION_FRESH_WITHIN", 0.0)))
     g.hall_version = version  # the search reuses it: one read of the version per request
     token, number = version or ("0", 0)
     query = sorted(request.args.items(multi=True))

@@ -159,7 +159,9 @@ class BaseConfig:
     HALL_MAX_PAGE_SIZE = 50
     SEARCH_RANK_WINDOW = 5000  # a query matching more ranks only its newest 5,000 matches (see hall.search.ranked)
     HALL_CACHE_MAX_AGE = 60  # seconds anyone may keep an anonymous hall read (API); it is revalidated by ETag
-    HALL_VERSION_FRESH_WITHIN = 1.0  # seconds a worker trusts the hall version it last read (other workers' changes)
+    # Seconds a worker may answer from the hall version it last read without asking the database again: 0 (the
+    # default) shows every other worker's publish, withdrawal or suspension at once; 1 saves a read per request.
+    HALL_VERSION_FRESH_WITHIN = 0.0
     EXPORT_MAX_ROWS = 100_000
     TRUSTED_PROXIES = 0  # how many reverse proxies set X-Forwarded-For/-Proto in front of the app
     AUDIT_CHECKPOINT_KEY: str | None = None  # HMAC key of audit checkpoints; default: derived from SECRET_KEY
