@@ -18,7 +18,7 @@ from tests.support.console_pages import (
     console_path,
     module_pages,
     overflow_at_phone_width,
-    words_in_the_wrong_language,
+    shoot_checked,
 )
 from tests.support.evaluations import engaged, new_evaluator, reported
 from tests.support.factories import PASSWORD
@@ -66,15 +66,7 @@ def _seed(live_server: LiveServer, uploads: Path) -> dict[str, Any]:
 
 
 def _shoot(page: Any, path: str, heading: str, name: str, locale: str, problems: list[str]) -> int:
-    page.goto(path)
-    expect(page.locator("h1")).to_contain_text(heading)
-    if path.startswith("/admin"):
-        problems += [f"{path}: {words!r} is not {locale}" for words in words_in_the_wrong_language(page, locale)]
-    overflow = overflow_at_phone_width(page)
-    if overflow is not None:
-        problems.append(overflow)
-    page.set_viewport_size(DESKTOP)
-    return len(desktop_and_phone_shots(page, f"{name}-{locale}", prefix="evaluations-page"))
+    return shoot_checked(page, path, heading, name, locale, problems, prefix="evaluations-page")
 
 
 def _web_session(page: Any, email: str, locale: str) -> None:

@@ -15,14 +15,13 @@ from tests.browser.conftest import CHROMIUM
 from tests.support.console_pages import (
     console_path,
     module_pages,
-    overflow_at_phone_width,
-    words_in_the_wrong_language,
+    shoot_checked,
 )
 from tests.support.factories import PASSWORD
 from tests.support.insurance import filed_application, make_application
 from tests.support.live_server import LiveServer
 from tests.support.orders import open_market
-from tests.support.screens import DESKTOP, EXPECT_TIMEOUT_MS, browser_page, desktop_and_phone_shots
+from tests.support.screens import EXPECT_TIMEOUT_MS, browser_page
 from tests.support.web_browser import choose_english, web_sign_in
 
 pytestmark = [
@@ -60,15 +59,7 @@ def _seed(live_server: LiveServer, uploads: Path) -> dict[str, Any]:
 
 
 def _shoot(page: Any, path: str, heading: str, name: str, locale: str, problems: list[str]) -> int:
-    page.goto(path)
-    expect(page.locator("h1")).to_contain_text(heading)
-    if path.startswith("/admin"):
-        problems += [f"{path}: {words!r} is not {locale}" for words in words_in_the_wrong_language(page, locale)]
-    overflow = overflow_at_phone_width(page)
-    if overflow is not None:
-        problems.append(overflow)
-    page.set_viewport_size(DESKTOP)
-    return len(desktop_and_phone_shots(page, f"{name}-{locale}", prefix="insurance-page"))
+    return shoot_checked(page, path, heading, name, locale, problems, prefix="insurance-page")
 
 
 @pytest.mark.parametrize("locale", ["zh", "en"])

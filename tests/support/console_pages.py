@@ -9,8 +9,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from playwright.sync_api import expect
 
-from tests.support.screens import DESKTOP, PHONE
+from tests.support.screens import DESKTOP, PHONE, desktop_and_phone_shots
 
 # GET rules of the console that are not HTML pages, and why.
 NOT_PAGES = {"admin.attachment": "a listing's file, downloaded as it was uploaded",
@@ -110,3 +111,17 @@ def words_in_the_wrong_language(page: Any, locale: str) -> list[str]:
     """The console's own words on the page that are not in ``locale``: Chinese on an English page; on a Chinese
     page, words with Latin letters (not only capitals: TRL, API and CSV are Chinese too) and no Chinese at all."""
     return list(page.evaluate(_WORDS_OF, [_CHROME, locale == "en"]))
+
+
+def shoot_checked(page: Any, path: str, heading: str, name: str, locale: str, problems: list[str], prefix: str) -> int:
+    """Open ``path``, check its <h1> holds ``heading``, note (in ``problems``) console words in the wrong language and
+    anything wider than a phone, and photograph it at desktop and phone width; returns how many shots were taken."""
+    page.goto(path)
+    expect(page.locator("h1")).to_contain_text(heading)
+    if path.startswith("/admin"):
+        problems += [f"{path}: {words!r} is not {locale}" for words in words_in_the_wrong_language(page, locale)]
+    overflow = overflow_at_phone_width(page)
+    if overflow is not None:
+        problems.append(overflow)
+    page.set_viewport_size(DESKTOP)
+    return len(desktop_and_phone_shots(page, f"{name}-{locale}", prefix=prefix))
