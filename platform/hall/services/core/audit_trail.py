@@ -19,8 +19,7 @@ import json
 import os
 import time
 from collections.abc import Generator, Iterable
-from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from dataclasses import replace
 from pathlib import Path
 
 from flask import current_app
@@ -30,12 +29,18 @@ from sqlalchemy import func, select, text
 from hall.extensions import db
 from hall.models import AuditCheckpoint, AuditEvent
 from hall.models.types import utcnow
-from hall.services.core.audit_digest import GENESIS_HASH, LEGACY_STREAM, event_digest, heads_root
+from hall.services.core.audit_digest import (
+    CHECKPOINT_FORMATS,
+    GENESIS_HASH,
+    LEGACY_STREAM,
+    CheckpointClaim,
+    event_digest,
+    format_time,
+    heads_root,
+)
 from hall.services.core.audit_walk import ChainVerdict, Walk
 from hall.services.core.errors import Conflict
 
-CHECKPOINT_FORMATS = (1, 2)
-_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 SETTLE_SECONDS = 10.0  # how long a checkpoint waits for older transactions to end
 
 
@@ -53,65 +58,6 @@ def key_id(key: bytes) -> str:
     return hashlib.sha256(b"hall audit checkpoint key id\0" + key).hexdigest()[:16]
 
 
-@dataclass(frozen=True)
-class CheckpointClaim:
-    """What one checkpoint states, wherever it is kept (a row of ``audit_checkpoints`` or an exported line)."""
-
-    event_count: int
-    last_event_id: int | None
-    last_event_hash: str
-    created_at: str  # UTC, as signed: 2026-12-01T03:15:00.000000Z
-    key_id: str
-    signature: str
-    source: str  # where it came from, for messages: "checkpoint #12", "head.jsonl line 3"
-    checkpoint_id: int | None = None
-    format: int = 2
-    root_hash: str | None = None
-    stream_count: int | None = None
-
-    def signed_payload(self) -> bytes:
-        """The canonical bytes the signature covers."""
-        body: dict[str, object] = {
-            "format": self.format, "event_count": self.event_count, "last_event_id": self.last_event_id,
-            "last_event_hash": self.last_event_hash, "created_at": self.created_at, "key_id": self.key_id}
-        if self.format >= 2:
-            body.update(root_hash=self.root_hash, stream_count=self.stream_count)
-        return json.dumps(body, sort_keys=True, separators=(",", ":")).encode("utf-8")
-
-    def signature_matches(self, key: bytes) -> bool:
-        """True when the signature was made over this content with ``key``."""
-        expected = hmac.new(key, self.signed_payload(), hashlib.sha256).hexdigest().encode("ascii")
-        return hmac.compare_digest(expected, self.signature.encode("utf-8"))
-
-    def describe(self) -> str:
-        """A short human description: source, time and what it covers."""
-        head = f"up to event {self.last_event_id}" if self.last_event_id is not None else "an empty trail"
-        streams = f" in {self.stream_count} streams" if self.stream_count is not None else ""
-        return f"{self.source} of {self.created_at} ({self.event_count} events{streams}, {head})"
-
-    def to_json_line(self) -> str:
-        """One line of an exported checkpoint file."""
-        body: dict[str, object] = {
-            "format": self.format, "checkpoint_id": self.checkpoint_id, "created_at": self.created_at,
-            "event_count": self.event_count, "last_event_id": self.last_event_id,
-            "last_event_hash": self.last_event_hash, "key_id": self.key_id, "signature": self.signature}
-        if self.format >= 2:
-            body.update(root_hash=self.root_hash, stream_count=self.stream_count)
-        return json.dumps(body, sort_keys=True)
-
-    @classmethod
-    def from_row(cls, row: AuditCheckpoint) -> CheckpointClaim:
-        """The claim stored in a table row."""
-        return cls(event_count=row.event_count, last_event_id=row.last_event_id,
-                   last_event_hash=row.last_event_hash, created_at=_format_time(row.created_at), key_id=row.key_id,
-                   signature=row.signature, source=f"checkpoint #{row.id}", checkpoint_id=row.id,
-                   format=row.format or 1, root_hash=row.root_hash, stream_count=row.stream_count)
-
-
-def _format_time(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime(_TIME_FORMAT)
-
-
 def _signed_checkpoint(verdict: ChainVerdict) -> AuditCheckpoint:
     """Add a format 2 checkpoint row of the verified trail ``verdict`` walked, signed with the current key; flush."""
     key = checkpoint_key()
@@ -120,7 +66,7 @@ def _signed_checkpoint(verdict: ChainVerdict) -> AuditCheckpoint:
                           root_hash=verdict.root_hash, stream_count=verdict.stream_count, key_id=key_id(key),
                           signature="")
     claim = CheckpointClaim(event_count=row.event_count, last_event_id=row.last_event_id,
-                            last_event_hash=row.last_event_hash, created_at=_format_time(row.created_at),
+                            last_event_hash=row.last_event_hash, created_at=format_time(row.created_at),
                             key_id=row.key_id, signature="", source="new", root_hash=row.root_hash,
                             stream_count=row.stream_count)
     row.signature = hmac.new(key, claim.signed_payload(), hashlib.sha256).hexdigest()

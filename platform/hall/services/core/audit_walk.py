@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from hall.models import AuditEvent
-from hall.services.core.audit_digest import GENESIS_HASH, LEGACY_STREAM, event_digest, heads_root
-
-if TYPE_CHECKING:
-    from hall.services.core.audit_trail import CheckpointClaim
+from hall.services.core.audit_digest import GENESIS_HASH, LEGACY_STREAM, CheckpointClaim, event_digest, heads_root
 
 
 @dataclass(frozen=True)
@@ -95,7 +91,7 @@ class Walk:
         broken = self._hold_due(event.id)
         if broken is not None:
             return broken
-        stream = event.stream if event.seq is not None else LEGACY_STREAM
+        stream = str(event.stream) if event.seq is not None else LEGACY_STREAM
         seq, previous = self.heads.get(stream, (0, GENESIS_HASH))
         if event.seq is not None and event.seq != seq + 1:
             return self._broken(event.id, f"does not link to the event before it in stream {stream}: it is number "
