@@ -398,8 +398,9 @@ def party_step(step: str, order_id: int) -> Callable[[User], Any]:
 @pytest.mark.parametrize("step", ["deliver", "dispute"])
 def test_a_party_step_and_a_partial_refund_at_once(race_app: Flask, backend: str, step: str) -> None:
     """The seller delivers (or the buyer disputes) while an admin refunds a third of the same paid order: the two
-    are compatible, so both must go through. On PostgreSQL this needs every writer to take the audit chain's
-    lock before any row lock; otherwise the two deadlock (order row ↔ chain lock) and one of them fails."""
+    are compatible, so both must go through. On PostgreSQL this needs every writer to lock rows in the written
+    order (hall.services.core.audit) and an object's audit stream only under its row lock; otherwise the two
+    deadlock and one of them fails."""
     with race_app.app_context():
         parties = make_parties()
         listing_id = publish_achievement(parties)

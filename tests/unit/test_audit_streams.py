@@ -277,3 +277,51 @@ def test_a_checkpoint_waits_for_older_transactions(app: Flask, database_url: str
                 db.session.remove()
     finally:
         engine.dispose()
+
+
+# --- migration 0017 on a trail in use ------------------------------------------------------------------------
+
+def test_migration_0017_keeps_a_trail_in_use_verifiable(app: Flask) -> None:
+    """Events and a checkpoint written before 0017 (one global chain) verify after it, unchanged, as the legacy
+    chain; new events start streams beside it; the command signs the heads of both."""
+    from flask_migrate import downgrade, upgrade
+
+    with app.app_context():
+        downgrade(revision="0016_exhibitions")
+        db.engine.dispose()
+        key, previous, rows = checkpoint_key(), GENESIS_HASH, []
+        for n in range(3):
+            event = AuditEvent(occurred_at=utcnow(), action=f"old.{n}", object_type="order", object_id="1",
+                               prev_hash=previous)  # transient: only hashed, never added to the session
+            event.hash = event_digest(event)
+            rows.append(event)
+            previous = event.hash
+        with db.engine.begin() as conn:
+            for event in rows:
+                conn.execute(text("INSERT INTO audit_events (occurred_at, action, object_type, object_id, prev_hash, "
+                                  "hash) VALUES (:at, :action, 'order', '1', :prev, :hash)"),
+                             {"at": event.occurred_at, "action": event.action, "prev": event.prev_hash,
+                              "hash": event.hash})
+            last_id = conn.execute(text("SELECT max(id) FROM audit_events")).scalar_one()
+            now = utcnow()
+            claim = CheckpointClaim(event_count=3, last_event_id=last_id, last_event_hash=previous,
+                                    created_at=now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), key_id=key_id(key),
+                                    signature="", source="old", format=1)
+            conn.execute(text("INSERT INTO audit_checkpoints (created_at, event_count, last_event_id, "
+                              "last_event_hash, key_id, signature) VALUES (:at, 3, :id, :hash, :key, :sig)"),
+                         {"at": now, "id": last_id, "hash": previous, "key": claim.key_id,
+                          "sig": hmac.new(key, claim.signed_payload(), hashlib.sha256).hexdigest()})
+        upgrade()
+        db.engine.dispose()
+        verdict = verify_chain()
+        assert verdict.intact and verdict.events_checked == 3 and verdict.checkpoints_matched == 1
+        record_event("order.after", "order", 1)
+        db.session.commit()
+        assert db.session.scalar(select(AuditEvent.seq).where(AuditEvent.action == "order.after")) == 1
+        db.session.remove()
+    checkpoint(app)
+    with app.app_context():
+        row = db.session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc())).first()
+        assert row is not None and (row.format, row.event_count, row.stream_count) == (2, 4, 2)
+        assert verify_chain().checkpoints_matched == 2
+        db.session.remove()
