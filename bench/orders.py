@@ -3,6 +3,7 @@ over HTTP against gunicorn, on SQLite and on PostgreSQL.
 
     .venv/bin/python bench/orders.py [--backend sqlite|postgresql|both] [--buyers 20] [--rounds 5]
                                      [--events 1000] [--duplicates 0.3] [--workers 4] [--threads 1]
+                                     [--distinct 0] [--sweep 1,2,4]
 
 For each backend: a fresh database (a SQLite file in a temporary directory, or the PostgreSQL database
 hall_bench_orders_<pid> on 127.0.0.1), migrated to head; the parties seeded through the services (an admin, a
@@ -17,8 +18,12 @@ several gunicorn workers would hand out the same ids). Then gunicorn serves ``ha
   listing (Bearer tokens). Afterwards the database must show one order per listing, stock 0 (never negative) and
   one active exclusive claim; "oversold" counts anything beyond that.
 * storm: E signed payment_intent.succeeded events plus a share of redeliveries of them (same event id), shuffled,
-  sent by a pool of client threads to the webhook. Afterwards the database must show E provider events, E charges,
-  E platform fees, E order.pay audit events and E paid orders; redeliveries must answer outcome "duplicate".
+  sent by a pool of client threads to the webhook (skipped with --events 0). Afterwards the database must show E
+  provider events, E charges, E platform fees, E order.pay audit events and E paid orders; redeliveries must
+  answer outcome "duplicate".
+* distinct (--distinct N): for each worker count of --sweep, N fresh one-unit listings each ordered once by
+  --clients threads at once (bench/distinct_orders.py): orders/s per count and the ratio largest/smallest,
+  oversold, PostgreSQL deadlocks, and verify-audit afterwards.
 
 Progress goes to stderr; the last line of stdout is one JSON object with the parameters and figures. Only 127.0.0.1
 is used; every loop is bounded in count and by --time-limit; gunicorn is stopped at the end, also on errors.
@@ -49,6 +54,7 @@ from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import distinct_orders  # noqa: E402
 from bench.common import Deadline, drop_database, log, make_database, pct  # noqa: E402
 from hall import create_app  # noqa: E402
 from hall.db import read_only_transactions
@@ -167,6 +173,8 @@ def seed(app: Any, args: argparse.Namespace, deadline: Deadline) -> dict[str, An
         admin = accounts.grant_admin("admin@orders.bench", display_name="Bench admin", password=PASSWORD)
         seller_org = verified_org(admin, 1, "enterprise", "基准卖方科技有限公司", "Bench Seller Co.")
         seller = owner_of(seller_org, "seller@orders.bench", "卖方")
+        db.session.flush()
+        parties = {"admin_id": admin.id, "seller_id": seller.id}
         buyers: list[tuple[int, str]] = []
         for i in range(args.buyers):
             org = verified_org(admin, 100 + i, "research_institute", f"基准买方研究所{i}号", f"Bench Buyer {i}")
@@ -202,7 +210,18 @@ def seed(app: Any, args: argparse.Namespace, deadline: Deadline) -> dict[str, An
         db.session.remove()
     log(f"seeded {len(storm)} storm orders with pending card payments")
     return {"tokens": [secret for _, secret in buyers], "products": products, "exclusives": exclusives,
-            "storm": storm}
+            "storm": storm, **parties}
+
+
+def fresh_products(app: Any, seeded: dict[str, Any], count: int) -> list[int]:
+    """Publish ``count`` new one-unit products (numbered after every listing made so far)."""
+    start = seeded.setdefault("next_number", 1000)
+    seeded["next_number"] = start + count
+    with app.app_context():
+        admin, seller = db.session.get(User, seeded["admin_id"]), db.session.get(User, seeded["seller_id"])
+        ids = [publish(seller, admin, "first_of_kind", product_body(start + n, stock=1)) for n in range(count)]
+        db.session.remove()
+    return ids
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -593,6 +612,28 @@ def check_storm(app: Any, figures: dict[str, Any]) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------------------------------------------
 
+def run_sweep(app: Any, url: str, seeded: dict[str, Any], args: argparse.Namespace, deadline: Deadline,
+              workdir: Path, webhook_secret: str, pg_url: str | None) -> dict[str, Any]:
+    """The distinct-listings phase (bench/distinct_orders.py) for each worker count of --sweep."""
+    def serve(workers: int) -> tuple[subprocess.Popen[bytes], int]:
+        port = args.port or free_port()
+        run_args = argparse.Namespace(**{**vars(args), "workers": workers})
+        proc = start_server(url, port, run_args, workdir, webhook_secret, workdir / f"gunicorn-{workers}.log")
+        try:
+            wait_ready(proc, port, deadline)
+            warm_up(port, seeded["tokens"], run_args, deadline)
+        except Exception:
+            stop_server(proc)
+            raise
+        return proc, port
+
+    log(f"distinct listings: {args.distinct} per run, {args.clients} clients, workers {args.sweep}")
+    return distinct_orders.sweep(app=app, db=db, counts=args.sweep, listings_per_count=args.distinct,
+                                 tokens=seeded["tokens"], clients=args.clients,
+                                 make_listings=lambda n: fresh_products(app, seeded, n), serve=serve,
+                                 stop=stop_server, deadline=deadline, pg_url=pg_url, verify_chain=verify_chain)
+
+
 def run_backend(backend: str, args: argparse.Namespace, deadline: Deadline, rng: random.Random) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix=f"hall_bench_orders_{backend}_"))
     out: dict[str, Any] = {}
@@ -621,14 +662,18 @@ def run_backend(backend: str, args: argparse.Namespace, deadline: Deadline, rng:
         out["races"] = run_races(app, port, seeded, args, deadline, pg_url)
         log(f"{backend}: storm of {len(seeded['storm'])} events + {args.duplicates:.0%} redeliveries, "
             f"{args.clients} clients")
-        with LockSampler(pg_url, deadline) as sampler:
-            figures = storm(port, seeded, args, webhook_secret, deadline, rng)
-        figures["pg_activity"] = sampler.figures()
-        figures.update(check_storm(app, figures))
-        out["storm"] = figures
-        log(f"{backend}: storm {figures['events_per_s']} events/s, p50 {figures['p50_ms']} ms, "
-            f"p95 {figures['p95_ms']} ms, statuses {figures['statuses']}, outcomes {figures['outcomes']}, "
-            f"exactly_once={figures['exactly_once']}")
+        if seeded["storm"]:
+            with LockSampler(pg_url, deadline) as sampler:
+                figures = storm(port, seeded, args, webhook_secret, deadline, rng)
+            figures["pg_activity"] = sampler.figures()
+            figures.update(check_storm(app, figures))
+            out["storm"] = figures
+            log(f"{backend}: storm {figures['events_per_s']} events/s, p50 {figures['p50_ms']} ms, "
+                f"p95 {figures['p95_ms']} ms, statuses {figures['statuses']}, outcomes {figures['outcomes']}, "
+                f"exactly_once={figures['exactly_once']}")
+        stop_server(proc)
+        if args.distinct:
+            out["distinct"] = run_sweep(app, url, seeded, args, deadline, workdir, webhook_secret, pg_url)
     except Exception as error:  # noqa: BLE001 - report it in the JSON and carry on with the next backend
         log(f"{backend}: FAILED {type(error).__name__}: {error}")
         out["error"] = f"{type(error).__name__}: {error}"
@@ -678,7 +723,12 @@ def main() -> None:
                         help="the local PostgreSQL server (a database hall_bench_orders_<pid> is made on it)")
     parser.add_argument("--seed", type=int, default=20261129, help="shuffle of the storm")
     parser.add_argument("--keep", action="store_true", help="keep the databases and the gunicorn log")
+    parser.add_argument("--distinct", type=int, default=0,
+                        help="listings ordered once each, all at once, per worker count of --sweep (0: skip)")
+    parser.add_argument("--sweep", type=lambda v: [int(x) for x in v.split(",")], default=None,
+                        help="worker counts for the distinct-listings phase, e.g. 1,2,4 (default: --workers)")
     args = parser.parse_args()
+    args.sweep = args.sweep or [args.workers]
     if args.buyers < 2 or args.rounds < 0 or args.events < 0 or not 0 <= args.duplicates <= 10 \
             or args.workers < 1 or args.threads < 1 or args.clients < 1 or args.buyers > 1000 or args.events > 10**6:
         parser.error("need 2 ≤ buyers ≤ 1000, rounds ≥ 0, 0 ≤ events ≤ 1e6, 0 ≤ duplicates ≤ 10, workers, "
@@ -695,7 +745,8 @@ def main() -> None:
         "backends": backends, "buyers": args.buyers, "rounds": args.rounds, "events": args.events,
         "duplicates": args.duplicates, "workers": args.workers, "threads": args.threads,
         "worker_class": "gthread" if args.threads > 1 else "sync", "clients": args.clients,
-        "time_limit_s": args.time_limit, "seed": args.seed, "app": APP_SPEC, "hall_env": "production",
+        "time_limit_s": args.time_limit, "seed": args.seed, "distinct": args.distinct, "sweep": args.sweep,
+        "app": APP_SPEC, "hall_env": "production",
         "payment_gateway": "fake"},
         "host": {"cpus": os.cpu_count(), "loadavg_at_start": [round(x, 2) for x in os.getloadavg()]}}
     rng = random.Random(args.seed)

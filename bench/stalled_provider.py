@@ -8,7 +8,7 @@ For each backend: a fresh migrated database (a SQLite file, or the PostgreSQL da
 gateway. Phase "baseline": two client threads place --orders product orders (each a distinct quantity, so each is a
 new order) through the API. Phase "stalled": the same while --payers threads keep starting card payments whose
 create_intent call takes --stall seconds (the fake gateway made slow, as a stalled Stripe). If a provider call held
-the transaction (SQLite's write lock, PostgreSQL's chain lock), every order would wait for the stall or fail with
+the transaction (SQLite's write lock, PostgreSQL's row locks), every order would wait for the stall or fail with
 503 after the lock timeout. Figures: order latency p50/p95 in both phases, their ratio, answers other than 201.
 The last line of stdout is one JSON object. Only in-process test clients are used; loops are bounded by count and
 by --time-limit.

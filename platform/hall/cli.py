@@ -122,13 +122,18 @@ def verify_audit(against: Path | None) -> None:
               help="Also append the checkpoint as one JSON line to this file (keep it on another machine or "
                    "write-once storage).")
 def audit_checkpoint(export_path: Path | None) -> None:
-    """Verify the audit chain, then sign and store a checkpoint of its head (count, last id, hash); run from
-    cron, e.g. every 5 minutes. Refuses (exit 1) when the chain is broken or truncated."""
+    """Verify the audit trail, then sign and store a checkpoint of every stream's head (count, last id, root over
+    the heads); run from cron, e.g. every 5 minutes. Refuses (exit 1) when the trail is broken or truncated."""
     from hall.db import read_only_transactions
-    from hall.services.core.audit import export_checkpoint, take_checkpoint, verify_chain
+    from hall.services.core.audit import export_checkpoint, take_checkpoint, verify_for_checkpoint
 
     with read_only_transactions():  # the walk may be long: on SQLite it must not hold the write lock
-        verdict = verify_chain()
+        try:
+            verdict = verify_for_checkpoint()
+        except ServiceError as error:
+            db.session.rollback()
+            _fail(error)
+            return
         db.session.rollback()
     if not verdict.intact:
         click.echo(f"Audit chain not intact at event {verdict.broken_event_id}: {verdict.problem}. "
@@ -141,7 +146,8 @@ def audit_checkpoint(export_path: Path | None) -> None:
         return
     _commit()
     head = f"last event {row.last_event_id}, hash {row.last_event_hash[:16]}…" if row.last_event_id else "empty"
-    click.echo(f"Checkpoint #{row.id}: {row.event_count} events ({head}).")
+    click.echo(f"Checkpoint #{row.id}: {row.event_count} events in {row.stream_count} streams ({head}, "
+               f"root {(row.root_hash or '')[:16]}…).")
     if export_path is not None:
         try:
             export_checkpoint(row, export_path)

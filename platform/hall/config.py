@@ -165,7 +165,6 @@ class BaseConfig:
     EXPORT_MAX_ROWS = 100_000
     TRUSTED_PROXIES = 0  # how many reverse proxies set X-Forwarded-For/-Proto in front of the app
     AUDIT_CHECKPOINT_KEY: str | None = None  # HMAC key of audit checkpoints; default: derived from SECRET_KEY
-    AUDIT_CHECKPOINT_EVERY = 100  # record_event also signs a checkpoint every this many events (0: only the command)
     READINESS_TIMEOUT_MS = 500  # /readyz: longest wait for a connection, a lock or its probe write
 
     @classmethod

@@ -2,7 +2,7 @@
 
 A fake gateway call is held open (as a stalled Stripe would be) while other people keep trading: their orders and
 payments must go through at once. Were the stalled request holding its transaction, SQLite's write lock or the
-PostgreSQL chain lock would make them wait for the (shortened) lock timeout and answer 503. The held call waits
+PostgreSQL row locks would make them wait for the (shortened) lock timeout and answer 503. The held call waits
 on an event the test sets afterwards, never on a clock. Both databases.
 """
 from __future__ import annotations

@@ -5,9 +5,10 @@ that all of them hold one at once), released together by a barrier. A "database 
 (503 through the API) or any other error counts as a failure of the test, never as a lost race. The same tests
 run on SQLite and, with TEST_DATABASE_URL, on PostgreSQL; each gets a fresh database from tests/conftest.py.
 
-On SQLite every writer is queued by BEGIN IMMEDIATE; on PostgreSQL most trading writes first take the audit
-chain's advisory lock (hall.services.core.audit.lock_chain), which queues them too. The tests assert outcomes (who won,
-what the database holds), not a particular interleaving, so they hold whichever guard does the queueing.
+On SQLite every writer is queued by BEGIN IMMEDIATE; on PostgreSQL the writers of one order or listing queue on its
+row lock, taken in the written lock order (hall.services.core.audit), and writers of different objects run side by
+side. The tests assert outcomes (who won, what the database holds), not a particular interleaving, so they hold
+whichever guard does the queueing.
 """
 from __future__ import annotations
 
@@ -397,8 +398,9 @@ def party_step(step: str, order_id: int) -> Callable[[User], Any]:
 @pytest.mark.parametrize("step", ["deliver", "dispute"])
 def test_a_party_step_and_a_partial_refund_at_once(race_app: Flask, backend: str, step: str) -> None:
     """The seller delivers (or the buyer disputes) while an admin refunds a third of the same paid order: the two
-    are compatible, so both must go through. On PostgreSQL this needs every writer to take the audit chain's
-    lock before any row lock; otherwise the two deadlock (order row ↔ chain lock) and one of them fails."""
+    are compatible, so both must go through. On PostgreSQL this needs every writer to lock rows in the written
+    order (hall.services.core.audit) and an object's audit stream only under its row lock; otherwise the two
+    deadlock and one of them fails."""
     with race_app.app_context():
         parties = make_parties()
         listing_id = publish_achievement(parties)

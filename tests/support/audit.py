@@ -8,11 +8,12 @@ from hall.extensions import db
 from hall.services.core.audit import record_event
 
 
-def append_events(count: int, *, prefix: str = "test.event") -> list[int]:
-    """Record ``count`` events, commit them, and return their ids in chain order."""
+def append_events(count: int, *, prefix: str = "test.event", object_id: int = 0) -> list[int]:
+    """Record ``count`` events about one object (one stream, ``thing:<object_id>``), commit them, and return their
+    ids in chain order."""
     ids = []
     for n in range(count):
-        event = record_event(f"{prefix}.{n}", "thing", n, reason=f"reason {n}", details={"n": n, "名": "值"})
+        event = record_event(f"{prefix}.{n}", "thing", object_id, reason=f"reason {n}", details={"n": n, "名": "值"})
         ids.append(event.id)
     db.session.commit()
     return ids

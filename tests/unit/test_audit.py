@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import threading
 import warnings
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
@@ -239,8 +240,8 @@ def test_cli_verify_audit_names_the_broken_event(app: Flask, backend: str) -> No
 
 # --- concurrent appends -------------------------------------------------------------------------------------
 
-def test_concurrent_appends_keep_one_chain(app: Flask) -> None:
-    threads_count = 8
+def race_appends(app: Flask, threads_count: int, object_of: Callable[[int], int]) -> None:
+    """``threads_count`` threads, released together, each record one event about ``object_of(n)`` and commit."""
     barrier = threading.Barrier(threads_count)
     errors: list[BaseException] = []
 
@@ -248,7 +249,7 @@ def test_concurrent_appends_keep_one_chain(app: Flask) -> None:
         try:
             with app.app_context():
                 barrier.wait(timeout=30)
-                record_event("test.concurrent", "thing", n, reason=f"thread {n}")
+                record_event("test.concurrent", "thing", object_of(n), reason=f"thread {n}")
                 db.session.commit()
         except BaseException as exc:  # noqa: BLE001 - reported by the main thread
             errors.append(exc)
@@ -260,11 +261,49 @@ def test_concurrent_appends_keep_one_chain(app: Flask) -> None:
         thread.join(timeout=60)
     assert not any(thread.is_alive() for thread in threads)
     assert errors == []
+
+
+def test_concurrent_appends_to_one_stream_keep_one_chain(app: Flask) -> None:
+    """Appends to one object's stream queue on its lock: seq 1..n, each on its own predecessor."""
+    threads_count = 8
+    race_appends(app, threads_count, lambda n: 7)
     with app.app_context():
         verdict = verify_chain()
         events = chain()
         assert verdict.intact, verdict
-        assert verdict.events_checked == threads_count
-        assert sorted(event.object_id for event in events) == [str(n) for n in range(threads_count)]
+        assert verdict.events_checked == threads_count and verdict.stream_count == 1
+        assert sorted(event.reason or "" for event in events) == sorted(f"thread {n}" for n in range(threads_count))
+        assert [event.seq for event in events] == list(range(1, threads_count + 1))
+        assert {event.stream for event in events} == {"thing:7"}
         assert len({event.prev_hash for event in events}) == threads_count  # no two share a predecessor
+        assert events[0].prev_hash == GENESIS_HASH
+        for before, after in zip(events, events[1:]):
+            assert after.prev_hash == before.hash
         db.session.remove()
+
+
+def test_concurrent_appends_to_distinct_streams_each_start_a_chain(app: Flask) -> None:
+    """Appends to different objects do not chain onto each other: each stream starts at seq 1 from genesis."""
+    threads_count = 8
+    race_appends(app, threads_count, lambda n: n)
+    with app.app_context():
+        verdict = verify_chain()
+        events = chain()
+        assert verdict.intact, verdict
+        assert verdict.events_checked == threads_count and verdict.stream_count == threads_count
+        assert sorted(event.object_id for event in events) == [str(n) for n in range(threads_count)]
+        assert {(event.seq, event.prev_hash) for event in events} == {(1, GENESIS_HASH)}
+        db.session.remove()
+
+
+def test_a_second_event_with_the_same_stream_and_seq_is_refused(app_context: Flask) -> None:
+    """Unique (stream, seq): two events can never both claim to be number n of one stream."""
+    event_id = append_events(1)[0]
+    original = db.session.get(AuditEvent, event_id)
+    assert original is not None and (original.stream, original.seq) == ("thing:0", 1)
+    with pytest.raises(DatabaseError):
+        db.session.execute(text(
+            "INSERT INTO audit_events (occurred_at, action, object_type, object_id, stream, seq, prev_hash, hash) "
+            "VALUES (:at, 'forged', 'thing', '0', 'thing:0', 1, :prev, :hash)"),
+            {"at": original.occurred_at, "prev": GENESIS_HASH, "hash": "f" * 64})
+    db.session.rollback()

@@ -197,20 +197,14 @@ def test_a_checkpoint_signed_with_another_key_is_noted_not_trusted(app: Flask) -
         db.session.remove()
 
 
-# --- periodic checkpoints -----------------------------------------------------------------------------------
+# --- no checkpoint inside record_event -----------------------------------------------------------------------
 
-def test_record_event_signs_a_checkpoint_every_n_events(app_context: Flask) -> None:
-    app_context.config["AUDIT_CHECKPOINT_EVERY"] = 3
-    ids = append_events(7)
-    rows = db.session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.id)).all()
-    assert [(row.event_count, row.last_event_id) for row in rows] == [(3, ids[2]), (6, ids[5])]
-    assert verify_chain().checkpoints_matched == 2
-
-
-def test_no_periodic_checkpoint_when_disabled(app_context: Flask) -> None:
-    app_context.config["AUDIT_CHECKPOINT_EVERY"] = 0
-    append_events(4)
+def test_record_event_signs_no_checkpoint(app_context: Flask) -> None:
+    """Since the trail has a stream per object, checkpoints (a root over every stream's head, a walk of the trail)
+    are taken by ``flask hall audit-checkpoint`` only, never inside the transaction that records an event."""
+    append_events(7)
     assert db.session.scalar(select(func.count()).select_from(AuditCheckpoint)) == 0
+    assert verify_chain().checkpoints_matched == 0
 
 
 # --- the exported file ----------------------------------------------------------------------------------------
@@ -357,10 +351,10 @@ def test_the_app_role_cannot_delete_audit_rows_nor_drop_their_triggers(app: Flas
 
 
 def test_record_event_still_works_for_callers(app_context: Flask) -> None:
-    """The periodic checkpoint rides along in the same transaction: a rollback takes both away."""
-    app_context.config["AUDIT_CHECKPOINT_EVERY"] = 1
+    """A rolled-back transaction takes its event away, and leaves the stream to start at seq 1 again."""
     record_event("test.rolled_back", "thing", 1)
-    assert db.session.scalar(select(func.count()).select_from(AuditCheckpoint)) == 1
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(AuditCheckpoint)) == 0
     assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == 0
+    event = record_event("test.kept", "thing", 1)
+    assert (event.stream, event.seq, event.prev_hash) == ("thing:1", 1, GENESIS_HASH)

@@ -1,4 +1,9 @@
-"""The audit trail: append-only, hash-chained events (UPDATE and DELETE refused by database triggers)."""
+"""The audit trail: append-only, hash-chained events (UPDATE and DELETE refused by database triggers).
+
+Each event since migration 0017 belongs to the stream of its object (``object_type:object_id``) and is number
+``seq`` (1, 2, …) in it, chained to the stream's previous event; unique (stream, seq). Events recorded before
+0017 keep stream and seq NULL: they form the legacy chain, linked in id order as they were written.
+"""
 from __future__ import annotations
 
 from datetime import datetime
@@ -14,7 +19,8 @@ class AuditEvent(Model):
     """Who did what to which object, from which state to which, why, in which request, when (UTC)."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_object", "object_type", "object_id"),)
+    __table_args__ = (Index("ix_audit_events_object", "object_type", "object_id"),
+                      Index("uq_audit_events_stream_seq", "stream", "seq", unique=True))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
@@ -27,12 +33,16 @@ class AuditEvent(Model):
     reason: Mapped[str | None] = mapped_column(Text)
     request_id: Mapped[str | None] = mapped_column(String(64))
     details: Mapped[str | None] = mapped_column(Text)  # canonical JSON
-    prev_hash: Mapped[str] = mapped_column(String(64))
+    stream: Mapped[str | None] = mapped_column(String(100))  # "order:12"; NULL: the legacy chain (before 0017)
+    seq: Mapped[int | None] = mapped_column()  # 1, 2, … within the stream
+    prev_hash: Mapped[str] = mapped_column(String(64))  # the stream's previous event (genesis for seq 1)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
 class AuditCheckpoint(Model):
-    """A signed statement of the chain's head at one moment: how many events, the last one's id and hash.
+    """A signed statement of the trail at one moment: how many events up to which id, that event's hash, and
+    (format 2) the root over every stream's head then (``root_hash``, ``stream_count``). Format 1 rows, from
+    before migration 0017, state the head of the one global chain, which is now the legacy chain.
 
     Append-only like the events (UPDATE and DELETE refused by triggers). The HMAC signature is made with a key
     that is not in the database (AUDIT_CHECKPOINT_KEY), so whoever can write rows cannot forge a checkpoint; a
@@ -50,6 +60,9 @@ class AuditCheckpoint(Model):
     event_count: Mapped[int] = mapped_column()
     last_event_id: Mapped[int | None] = mapped_column()  # None for an empty chain; no foreign key: evidence
     last_event_hash: Mapped[str] = mapped_column(String(64))
+    format: Mapped[int] = mapped_column(default=2, server_default="1")  # 1: global chain head; 2: root of heads
+    root_hash: Mapped[str | None] = mapped_column(String(64))  # format 2: SHA-256 over the sorted stream heads
+    stream_count: Mapped[int | None] = mapped_column()  # format 2: how many streams (the legacy chain counts one)
     key_id: Mapped[str] = mapped_column(String(16))  # fingerprint of the signing key
     signature: Mapped[str] = mapped_column(String(64))  # HMAC-SHA256, hex
 

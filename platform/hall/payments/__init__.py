@@ -120,7 +120,7 @@ def build_gateway(config: dict[str, Any]) -> PaymentGateway:
 class OutsideTransactionGateway:
     """The app's gateway behind a check: no call goes out while the database session has a transaction open.
 
-    Holding a transaction (on SQLite the database's write lock, on PostgreSQL the audit chain's lock and row locks)
+    Holding a transaction (on SQLite the database's write lock, on PostgreSQL row locks and audit stream locks)
     across a network call makes every other writer wait for the provider. Money steps that need the provider are
     recorded and committed first, and apply the answer in a new transaction (``hall.services.trading.provider_calls``).
     """

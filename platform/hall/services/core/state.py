@@ -13,7 +13,7 @@ from sqlalchemy import CursorResult, update
 
 from hall.extensions import db
 from hall.labels import state_word
-from hall.services.core.audit import lock_chain, record_event
+from hall.services.core.audit import record_event
 from hall.services.core.errors import Conflict
 
 Table = dict[str, tuple[frozenset[str], str]]
@@ -80,7 +80,6 @@ def compare_and_set(obj: Any, column: str, from_state: Any, to_state: Any, *, co
     another transaction moved the row first; the in-session object is refreshed to what was written.
     """
     model = type(obj)
-    lock_chain()  # a transition records an event: take the chain's lock before the row's (no deadlock)
     db.session.flush()
     result = cast(CursorResult[Any], db.session.execute(  # an UPDATE's result has a rowcount
         update(model)

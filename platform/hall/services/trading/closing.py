@@ -12,7 +12,7 @@ from hall.extensions import db
 from hall.models import AuditEvent, Order
 from hall.models.types import utcnow
 from hall.payments import GatewayError
-from hall.services.core.audit import lock_chain, record_event
+from hall.services.core.audit import lock_job, lock_row, record_event
 from hall.services.core.errors import Conflict
 from hall.services.core.transactions import end_transaction
 from hall.services.trading import inventory, order_notices, provider_calls
@@ -26,7 +26,7 @@ def _expire_one(order_id: int, now: datetime) -> bool:
     end_transaction()
     if intents:
         provider_calls.cancel_at_provider(intents)
-    lock_chain()
+    lock_row(Order, order_id)
     order = db.session.get(Order, order_id)
     if order is None or order.status not in HOLDING_STATUSES or order.reserved_until is None \
             or order.reserved_until >= now:
@@ -80,7 +80,7 @@ def announce_ended_notices(now: datetime | None = None) -> list[int]:
     """Tell buyer and seller that an accepted order's public notice (公示) has ended and it can be paid; each order
     once (an ``order.notice_ended`` audit event marks it told). Returns the orders announced."""
     now = now or utcnow()
-    lock_chain()  # one announcer at a time: the audit event is what says an order was told
+    lock_job("announce_ended_notices")  # one announcer at a time: the audit event says an order was told
     due = list(db.session.scalars(select(Order).where(Order.status.in_(HOLDING_STATUSES),
                                                       Order.notice_until.is_not(None), Order.notice_until <= now)
                                   .order_by(Order.id)))

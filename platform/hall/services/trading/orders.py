@@ -21,7 +21,7 @@ from hall.models.orders import OPEN_STATUSES
 from hall.models.types import utcnow
 from hall.services.core import announcements
 from hall.services.core.access import forbid_own_institution, require_admin, require_member
-from hall.services.core.audit import lock_chain, record_event
+from hall.services.core.audit import lock_row, record_event
 from hall.services.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hall.services.core.state import Machine, transition
 from hall.services.core.transactions import end_transaction
@@ -108,7 +108,7 @@ def create_order(actor: User, listing_id: int, values: dict[str, Any]) -> tuple[
     (created False) instead of a second one.
     """
     buyer_id = _buyer_institution(actor)
-    lock_chain()
+    lock_row(Listing, listing_id)  # the listing first (lock order: hall.services.core.audit): one buyer at a time
     listing = db.session.get(Listing, listing_id)
     if listing is None or listing.status != "published" or listing.published_version is None:
         raise NotFound(_("No such listing in the hall."))
@@ -175,9 +175,9 @@ def order_for_party(actor: User, order_id: int, side: str | None = None) -> Orde
 
 
 def order_for_admin(actor: User, order_id: int) -> Order:
-    """An order an admin handles money for (never their own institution's), with the audit chain locked first."""
+    """An order an admin handles money for (never their own institution's), its row locked first."""
     require_admin(actor)
-    lock_chain()  # before any row lock (see hall.services.core.audit.lock_chain)
+    lock_row(Order, order_id)  # before any other row (lock order: hall.services.core.audit)
     order = db.session.get(Order, order_id)
     if order is None:
         raise NotFound(_("No such order."))
@@ -199,7 +199,7 @@ def quote_order(actor: User, order_id: int, amount: int, note: str | None = None
 
 def accept_quote(actor: User, order_id: int, quote_number: int) -> Order:
     """The buyer accepts the quote it saw (``quote_number``); a re-quote in between answers 409."""
-    lock_chain()
+    lock_row(Order, order_id)
     order = order_for_party(actor, order_id, "buyer")
     if order.status == "quoted" and order.quote_count != quote_number:
         raise Conflict(_("The seller changed the quote (now number %(number)s); read it and accept again.",
@@ -228,14 +228,14 @@ def cancel_order(actor: User, order_id: int, reason: str | None) -> Order:
     reason = (reason or "").strip() or None
     if reason is None:
         raise InvalidInput.field("reason", _("say why the order is cancelled"))
-    lock_chain()
+    lock_row(Order, order_id)
     order = order_for_party(actor, order_id)
     _check_allowed(order, "cancel")
     intents = provider_calls.open_intents(order.id)
     if intents:
         end_transaction()
         provider_calls.cancel_at_provider(intents)
-        lock_chain()
+        lock_row(Order, order_id)
         order = order_for_party(actor, order_id)
     held = order.status in HOLDING_STATUSES
     provider_calls.cancel_recorded(order.id, intents)

@@ -22,7 +22,7 @@ from hall.models import Order, Payment, User
 from hall.models.types import utcnow
 from hall.money import money_text
 from hall.payments import GatewayUnavailable, Intent, gateway
-from hall.services.core.audit import lock_chain, record_event
+from hall.services.core.audit import lock_row, record_event
 from hall.services.core.errors import Conflict, InvalidInput
 from hall.services.core.transactions import end_transaction
 from hall.services.trading import order_notices, provider_calls
@@ -46,7 +46,7 @@ def _open_payment(order: Order) -> Payment | None:
 
 
 def _payable_order(actor: User, order_id: int) -> Order:
-    lock_chain()
+    lock_row(Order, order_id)  # the order before its payments (lock order: hall.services.core.audit)
     order = order_for_party(actor, order_id, "buyer")
     if order.status not in PAYABLE_ORDER_STATUSES:
         raise Conflict(_("The order is “%(state)s”; only an accepted order can be paid.",

@@ -1,7 +1,7 @@
 """Money steps that need the payment provider, done without holding a database transaction across the call.
 
 A call to Stripe may take seconds (or hang until its timeout). Made inside a transaction it would hold what the
-transaction holds — on SQLite the database's write lock, on PostgreSQL the audit chain's lock and row locks —
+transaction holds — on SQLite the database's write lock, on PostgreSQL row locks and audit stream locks —
 and every other buyer would wait for Stripe. So such a step is split:
 
 1. check and record what is about to be asked (a payment or refund row carrying the idempotency key built from

@@ -22,7 +22,7 @@ from hall.extensions import db
 from hall.models import Order, Payment, ProviderEvent, Refund
 from hall.models.types import utcnow
 from hall.payments import GatewayError, gateway
-from hall.services.core.audit import lock_chain, record_event
+from hall.services.core.audit import lock_job, lock_row, record_event
 from hall.services.core.errors import Conflict, InvalidInput, ServiceError
 from hall.services.core.transactions import end_transaction
 from hall.services.trading import payments, provider_calls, refunds
@@ -85,11 +85,15 @@ def _payment_for_intent(intent_id: Any, metadata: Any = None) -> Payment | None:
         return None
     payment = db.session.scalar(select(Payment).where(Payment.provider_reference == intent_id,
                                                       Payment.method.in_(PROVIDER_METHODS)))
-    if payment is not None or not isinstance(metadata, dict):
+    if payment is not None:
+        lock_row(Order, payment.order_id)  # its order before the payment (lock order: hall.services.core.audit)
         return payment
+    if not isinstance(metadata, dict):
+        return None
     order_id, attempt = str(metadata.get("order_id", "")), str(metadata.get("payment_attempt", ""))
     if not (order_id.isdigit() and attempt.isdigit()) or len(order_id) > 12 or len(attempt) > 6:
         return None
+    lock_row(Order, int(order_id))
     payment = db.session.scalar(select(Payment).where(Payment.order_id == int(order_id),
                                                       Payment.attempt == int(attempt),
                                                       Payment.method.in_(PROVIDER_METHODS)))
@@ -196,7 +200,6 @@ def _apply_dispute(event_type: str, dispute: dict[str, Any]) -> tuple[str, int |
 def apply_event(event: dict[str, Any], fetched: list[dict[str, Any]] | None = None) -> str:
     """Apply one verified Stripe event exactly once; returns the outcome ('duplicate' for a redelivery).
     ``fetched``: what ``fetch_provider_data`` read from Stripe for it beforehand."""
-    lock_chain()  # before the event row and any order row (see hall.services.core.audit.lock_chain)
     claimed = _claim_event(event["id"], event["type"])
     if claimed is None:
         return "duplicate"
@@ -266,7 +269,7 @@ def reconcile(hours: int) -> ReconcileReport:
     intents = gateway().list_intents(created_since=since)
     listed_refunds = gateway().list_refunds(created_since=since)
     to_cancel: list[provider_calls.IntentRef] = []
-    lock_chain()
+    lock_job("reconcile")  # one reconciler at a time
     for intent in intents:
         report.checked_intents += 1
         payment = _payment_for_intent(intent.id, intent.metadata)
