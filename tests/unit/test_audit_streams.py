@@ -192,7 +192,7 @@ def test_a_forged_root_in_an_exported_checkpoint_is_refused(app: Flask, tmp_path
 # --- the legacy chain -------------------------------------------------------------------------------------------
 
 def legacy_chain(count: int) -> list[AuditEvent]:
-    """Events as they were written before migration 0017: no stream, chained in id order."""
+    """Events as they were written before migration 0018: no stream, chained in id order."""
     events, previous = [], GENESIS_HASH
     for n in range(count):
         event = AuditEvent(occurred_at=utcnow() - timedelta(days=1), action=f"old.{n}", object_type="order",
@@ -206,7 +206,7 @@ def legacy_chain(count: int) -> list[AuditEvent]:
 
 
 def format_1_checkpoint(count: int, last: AuditEvent) -> None:
-    """A checkpoint row as taken before 0017 (the global chain's head), signed as it was then."""
+    """A checkpoint row as taken before 0018 (the global chain's head), signed as it was then."""
     key, now = checkpoint_key(), utcnow()
     claim = CheckpointClaim(event_count=count, last_event_id=last.id, last_event_hash=last.hash,
                             created_at=now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), key_id=key_id(key), signature="",
@@ -279,10 +279,10 @@ def test_a_checkpoint_waits_for_older_transactions(app: Flask, database_url: str
         engine.dispose()
 
 
-# --- migration 0017 on a trail in use ------------------------------------------------------------------------
+# --- migration 0018 on a trail in use ------------------------------------------------------------------------
 
 def test_migration_0018_keeps_a_trail_in_use_verifiable(app: Flask) -> None:
-    """Events and a checkpoint written before 0017 (one global chain) verify after it, unchanged, as the legacy
+    """Events and a checkpoint written before 0018 (one global chain) verify after it, unchanged, as the legacy
     chain; new events start streams beside it; the command signs the heads of both."""
     from flask_migrate import downgrade, upgrade
 

@@ -1,8 +1,8 @@
 """The audit trail: append-only, hash-chained events (UPDATE and DELETE refused by database triggers).
 
-Each event since migration 0017 belongs to the stream of its object (``object_type:object_id``) and is number
+Each event since migration 0018 belongs to the stream of its object (``object_type:object_id``) and is number
 ``seq`` (1, 2, …) in it, chained to the stream's previous event; unique (stream, seq). Events recorded before
-0017 keep stream and seq NULL: they form the legacy chain, linked in id order as they were written.
+0018 keep stream and seq NULL: they form the legacy chain, linked in id order as they were written.
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ class AuditEvent(Model):
     reason: Mapped[str | None] = mapped_column(Text)
     request_id: Mapped[str | None] = mapped_column(String(64))
     details: Mapped[str | None] = mapped_column(Text)  # canonical JSON
-    stream: Mapped[str | None] = mapped_column(String(100))  # "order:12"; NULL: the legacy chain (before 0017)
+    stream: Mapped[str | None] = mapped_column(String(100))  # "order:12"; NULL: the legacy chain (before 0018)
     seq: Mapped[int | None] = mapped_column()  # 1, 2, … within the stream
     prev_hash: Mapped[str] = mapped_column(String(64))  # the stream's previous event (genesis for seq 1)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -42,7 +42,7 @@ class AuditEvent(Model):
 class AuditCheckpoint(Model):
     """A signed statement of the trail at one moment: how many events up to which id, that event's hash, and
     (format 2) the root over every stream's head then (``root_hash``, ``stream_count``). Format 1 rows, from
-    before migration 0017, state the head of the one global chain, which is now the legacy chain.
+    before migration 0018, state the head of the one global chain, which is now the legacy chain.
 
     Append-only like the events (UPDATE and DELETE refused by triggers). The HMAC signature is made with a key
     that is not in the database (AUDIT_CHECKPOINT_KEY), so whoever can write rows cannot forge a checkpoint; a

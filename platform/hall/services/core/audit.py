@@ -6,7 +6,7 @@ in it; ``prev_hash`` is the hash of the stream's previous event (the genesis has
 unique. Appending to a stream takes that stream's lock (``pg_advisory_xact_lock`` on a 64-bit hash of its name,
 held to commit; on SQLite the write transaction already serialises writers), so two transactions never chain onto
 the same predecessor — and appends to different objects never wait for each other. Events recorded before
-migration 0017 keep stream and seq NULL: the legacy chain, linked in id order as they were written, verified as
+migration 0018 keep stream and seq NULL: the legacy chain, linked in id order as they were written, verified as
 before and never rewritten.
 
 Checkpoints (``hall.services.core.audit_trail``): a chain shows a changed or removed event by a broken link, but

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from hall.models import AuditCheckpoint, AuditEvent
 
 GENESIS_HASH = "0" * 64
-# The events from before migration 0017 (stream NULL) count as one stream of this name in the heads; object
+# The events from before migration 0018 (stream NULL) count as one stream of this name in the heads; object
 # streams always contain a colon, so it cannot clash with one.
 LEGACY_STREAM = "(legacy)"
 CHECKPOINT_FORMATS = (1, 2)
