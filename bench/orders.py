@@ -22,7 +22,7 @@ several gunicorn workers would hand out the same ids). Then gunicorn serves ``ha
   provider events, E charges, E platform fees, E order.pay audit events and E paid orders; redeliveries must
   answer outcome "duplicate".
 * distinct (--distinct N): for each worker count of --sweep, N fresh one-unit listings each ordered once by
-  --clients threads at once (bench/distinct_orders.py): orders/s per count and the ratio largest/smallest,
+  --clients threads at once (bench/_distinct_orders.py): orders/s per count and the ratio largest/smallest,
   oversold, PostgreSQL deadlocks, and verify-audit afterwards.
 
 Progress goes to stderr; the last line of stdout is one JSON object with the parameters and figures. Only 127.0.0.1
@@ -54,7 +54,7 @@ from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import distinct_orders  # noqa: E402
+from bench import _distinct_orders as distinct_orders  # noqa: E402
 from bench.common import Deadline, drop_database, log, make_database, pct  # noqa: E402
 from hall import create_app  # noqa: E402
 from hall.db import read_only_transactions
@@ -614,7 +614,7 @@ def check_storm(app: Any, figures: dict[str, Any]) -> dict[str, Any]:
 
 def run_sweep(app: Any, url: str, seeded: dict[str, Any], args: argparse.Namespace, deadline: Deadline,
               workdir: Path, webhook_secret: str, pg_url: str | None) -> dict[str, Any]:
-    """The distinct-listings phase (bench/distinct_orders.py) for each worker count of --sweep."""
+    """The distinct-listings phase (bench/_distinct_orders.py) for each worker count of --sweep."""
     def serve(workers: int) -> tuple[subprocess.Popen[bytes], int]:
         port = args.port or free_port()
         run_args = argparse.Namespace(**{**vars(args), "workers": workers})

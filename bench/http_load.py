@@ -1,6 +1,6 @@
 """Browse throughput of the hall API over HTTP, as a ratio of a hello-world Flask JSON app's (issue 14).
 
-    .venv/bin/python bench/http.py [--backend sqlite|postgresql|both] [--workers 2] [--connections 8]
+    .venv/bin/python bench/http_load.py [--backend sqlite|postgresql|both] [--workers 2] [--connections 8]
                                    [--duration 10] [--baseline-root DIR] [--time-limit 900]
                                    [--pg-url postgresql://postgres@127.0.0.1:5432]
 
@@ -28,26 +28,21 @@ the servers are stopped at the end, also on errors.
 """
 from __future__ import annotations
 
+import argparse
+import http.client
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
-
-# Run as a script, this file's folder comes first on the path, and this file (http.py) would stand in for the
-# standard library's ``http``: take the folder off before importing it.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-
-import argparse  # noqa: E402
-import http.client  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import secrets  # noqa: E402
-import shutil  # noqa: E402
-import signal  # noqa: E402
-import socket  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from typing import Any  # noqa: E402
-from urllib.parse import quote  # noqa: E402
+from typing import Any
+from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
