@@ -98,8 +98,8 @@ class EvaluatorOut(EvaluationInstitutionOut):
     description = fields.String(allow_none=True)
 
 
-class EvaluationReportOut(Schema):
-    """An issued report (immutable)."""
+class ReportFactsOut(Schema):
+    """What every view of an issued report states: the grades, the value range, the method, number and date."""
 
     maturity_grade = fields.Integer()
     innovation_grade = fields.Integer()
@@ -110,6 +110,11 @@ class EvaluationReportOut(Schema):
     valuation_method = fields.String()
     report_number = fields.String()
     issued_on = fields.Date()
+
+
+class EvaluationReportOut(ReportFactsOut):
+    """An issued report (immutable)."""
+
     conclusion_zh = fields.String(allow_none=True)
     conclusion_en = fields.String(allow_none=True)
     filename = fields.String()
@@ -139,21 +144,12 @@ class EngagementOut(Schema):
     report = fields.Nested(EvaluationReportOut, allow_none=True)
 
 
-class PublicEvaluationReportOut(Schema):
+class PublicEvaluationReportOut(ReportFactsOut):
     """An attached report as the public listing shows it: "evaluated by …"."""
 
     id = fields.Integer()
     evaluator = fields.Nested(EvaluationInstitutionOut)
     evaluator_url = fields.String(metadata={"description": "the evaluator's public institution page (API)"})
-    maturity_grade = fields.Integer()
-    innovation_grade = fields.Integer()
-    advancement_grade = fields.Integer()
-    value_low = fields.Integer(allow_none=True)
-    value_high = fields.Integer(allow_none=True)
-    currency = fields.String()
-    valuation_method = fields.String()
-    report_number = fields.String()
-    issued_on = fields.Date()
     conclusion = fields.String(allow_none=True)
     download = fields.String(metadata={"description": "the report PDF (GET)"})
 
