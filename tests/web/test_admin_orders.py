@@ -4,8 +4,9 @@ fields, nothing kept when refused), the dashboard's order counts, the guard, and
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -317,6 +318,22 @@ def test_the_list_filters_by_status_queue_institution_reference_and_date(desk: D
     for odd in ("?institution=99999999999999999999", "?institution=%25_", "?created_from=garbage&created_to=2024-13-45",
                 "?status=nope&queue=nope&side=x&page=abc", "?reference=" + "x" * 5000):
         assert client.get("/admin/orders" + odd).status_code == 200, odd
+
+
+def test_a_day_filter_keeps_the_last_minutes_of_a_beijing_day(desk: Desk) -> None:
+    """Days are whole Beijing days (+08:00): an order at 23:57 belongs to its day, one at 00:01 to the next. (A pytz
+    zone used as tzinfo gave local mean time, +08:06, and the last six minutes of a day went to the next one.)"""
+    late, early = desk.order(), desk.order(desk.buyer_b)
+    day = local_today() - timedelta(days=2)
+    beijing = ZoneInfo("Asia/Shanghai")
+    with desk.app.app_context():
+        for order, moment in ((late, time(23, 57)), (early, time(0, 1))):
+            at = datetime.combine(day if order is late else day + timedelta(days=1), moment, tzinfo=beijing)
+            db.session.execute(update(Order).where(Order.id == order["id"]).values(created_at=at.astimezone(UTC)))
+        db.session.commit()
+    assert listed(desk.admin, f"?created_from={day}&created_to={day}") == [late["id"]]
+    following = day + timedelta(days=1)
+    assert listed(desk.admin, f"?created_from={following}&created_to={following}") == [early["id"]]
 
 
 def test_the_dashboard_counts_orders_that_wait(desk: Desk) -> None:
