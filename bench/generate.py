@@ -5,14 +5,17 @@ listings mention 电池 / battery (the "very common term" of the query mix); ``C
 """
 from __future__ import annotations
 
+import json
 import random
 import time
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import hall.search.tokenizer as tokenizer
 from hall.models.listings import deal_modes_mask
-from hall.search import _version_tokens
+from hall.search import version_text
 from hall.services.core.validation import credit_code_check_character
 
 COMMON_TERM = ("电池", "battery")
@@ -266,16 +269,35 @@ class _Version:
         return self.__dict__.get(f"{name}_{lang}")
 
 
+TEXT_COLUMNS = ("title_tokens", "keyword_tokens", "body_tokens", "extra_tokens")
+TAXONOMY_FILE = Path(__file__).resolve().parents[1] / "migrations" / "data" / "future_industries_2024.json"
+
+
+@lru_cache(maxsize=1)
+def taxonomy_names() -> dict[str, str]:
+    """What ``hall.search.taxonomy_names`` reads from the database, from the file the migration loads it from."""
+    data = json.loads(TAXONOMY_FILE.read_text(encoding="utf-8"))
+    nodes = [node for d in data["directions"] for node in (d, *d["fields"])]
+    return {node["code"]: f"{node['zh']} {node['en']}" for node in nodes}
+
+
 def index_row(item: dict[str, Any]) -> dict[str, Any]:
-    """The hall_index row ``hall.search.index_listing`` would write for this published listing (same tokens)."""
+    """The hall_index and hall_text columns ``hall.search.index_listing`` would write for this published listing
+    (same tokens), in one dict: ``split_index_row`` parts them."""
     v, row = item["version"], item["listing"]
-    title_tokens, body_tokens = _version_tokens(_Version(v))  # type: ignore[arg-type]
+    text = version_text(_Version(v), taxonomy_names())  # type: ignore[arg-type]
     return dict(listing_id=row["id"], version_id=v["id"], institution_id=row["institution_id"], kind=row["kind"],
                 direction_code=v["direction_code"], field_code=v["field_code"], region_code=v["region_code"],
                 trl=v["trl"], deal_modes_mask=deal_modes_mask(v["deal_modes"]), price_mode=v["price_mode"],
                 price_amount=v["price_amount"], currency=v["currency"], state_funded=v["state_funded"],
                 product_kind=v["product_kind"], recognition_level=v["recognition_level"],
-                published_at=row["published_at"], title_tokens=title_tokens, body_tokens=body_tokens)
+                published_at=row["published_at"], **text)
+
+
+def split_index_row(row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(hall_index row, hall_text row) of an ``index_row``."""
+    text = {"listing_id": row["listing_id"], **{column: row[column] for column in TEXT_COLUMNS}}
+    return {key: value for key, value in row.items() if key not in TEXT_COLUMNS}, text
 
 
 class MemoStemmer:

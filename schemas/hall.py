@@ -134,6 +134,9 @@ class HallPageOut(Schema):
 
     items = fields.List(fields.Nested(HallListingOut))
     total = fields.Integer()
+    matched_all = fields.Integer(allow_none=True, metadata={
+        "description": "how many of the total match every word of the query (listed first; the others match some "
+                       "of its words: a query that fewer than a page match in full is widened); null without q"})
     page = fields.Integer()
     per_page = fields.Integer()
     terms = fields.List(fields.String(), metadata={"description": "the search tokens the query became"})

@@ -67,8 +67,8 @@ def _page(result: hall.HallPage, lang: str, page: int, per_page: int) -> dict[st
         item.update(id=entry.listing_id, kind=entry.kind, institution_id=entry.institution_id,
                     published_at=entry.published_at, score=score)
         items.append(item)
-    return {"items": items, "total": result.total, "page": page, "per_page": per_page, "terms": result.terms,
-            "facets": result.facets}
+    return {"items": items, "total": result.total, "matched_all": result.matched_all, "page": page,
+            "per_page": per_page, "terms": result.terms, "facets": result.facets}
 
 
 @blp.route("/listings", methods=["GET"])

@@ -125,6 +125,7 @@ def register_commands(app: Flask) -> None:
     """The ``flask hall …`` commands."""
     import hall.cli_contracts  # noqa: F401  (registers backfill-contract-records on hall_cli)
     import hall.cli_demands  # noqa: F401  (registers expire-demands on hall_cli)
+    import hall.cli_search  # noqa: F401  (registers reindex-hall on hall_cli)
     import hall.cli_trading  # noqa: F401  (registers the trading commands on hall_cli)
     from hall.cli import hall_cli
 

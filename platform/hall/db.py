@@ -72,7 +72,7 @@ def reset_transaction_mode(token: contextvars.Token[str]) -> None:
 
 # Full-text search structures made by hand in migration 0002 (an FTS5 table and its shadow tables on SQLite,
 # a generated tsvector column and its GIN index on PostgreSQL); the models do not describe them.
-HAND_MADE_SEARCH_OBJECTS = ("hall_fts", "search_vector", "ix_hall_index_search_vector",
+HAND_MADE_SEARCH_OBJECTS = ("hall_fts", "search_vector", "ix_hall_index_search_vector", "ix_hall_text_search_vector",
                             "demand_fts", "ix_demand_index_search_vector")  # 0009: the demand hall's
 
 

@@ -190,8 +190,32 @@ class HallIndexEntry(Model):
     product_kind: Mapped[str | None] = mapped_column(String(16))
     recognition_level: Mapped[str | None] = mapped_column(String(16))
     published_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    text: Mapped[HallText] = relationship(lazy="select", uselist=False, viewonly=True,
+                                          primaryjoin="HallIndexEntry.listing_id == foreign(HallText.listing_id)")
+
+    @property
+    def text_tokens(self) -> str:
+        """Every search token of the listing (title, keywords, body; not the character grams), space-separated."""
+        text = self.text
+        return "" if text is None else f"{text.title_tokens} {text.keyword_tokens} {text.body_tokens}"
+
+
+class HallText(Model):
+    """The searchable text of a listing in the hall index, apart from its filter and sort columns (``hall_index``)
+    so that counts and sorts over many rows read narrow rows. Written and deleted with its ``hall_index`` row.
+
+    Four weighted columns: the titles, the keywords, the body, and the extras (CJK character bigrams of all the
+    text, for fragments and words segmented differently in context; the taxonomy's names of its direction and
+    field). The full-text index over them is made by hand (migration 0019): FTS5 ``hall_fts`` on SQLite, the
+    generated ``search_vector`` with GIN on PostgreSQL."""
+
+    __tablename__ = "hall_text"
+
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id"), primary_key=True, autoincrement=False)
     title_tokens: Mapped[str] = mapped_column(Text, default="")
+    keyword_tokens: Mapped[str] = mapped_column(Text, default="")
     body_tokens: Mapped[str] = mapped_column(Text, default="")
+    extra_tokens: Mapped[str] = mapped_column(Text, default="")
 
 
 class HallState(Model):

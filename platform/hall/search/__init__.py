@@ -10,46 +10,84 @@ import time
 import weakref
 from typing import Any, Literal
 
-from sqlalchemy import ColumnClause, ColumnElement, delete, event, func, literal_column, select, table, text
+from sqlalchemy import (
+    ColumnClause,
+    ColumnElement,
+    Integer,
+    case,
+    cast,
+    delete,
+    event,
+    func,
+    literal_column,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from hall.extensions import db
-from hall.models import HallIndexEntry, HallState, Listing, ListingVersion
+from hall.models import Direction, HallIndexEntry, HallState, HallText, IndustryField, Listing, ListingVersion
 from hall.models.listings import LANGUAGES, deal_modes_mask
-from hall.search.tokenizer import highlight, index_tokens, query_terms
+from hall.search.query import (
+    Unit,
+    build_query,
+    fts5_expression,
+    fts5_unit,
+    tsquery_expression,
+    tsquery_unit,
+    units_of_terms,
+)
+from hall.search.tokenizer import gram_tokens, highlight, index_tokens, query_terms
 
-__all__ = ["count_text_matches", "hall_version", "highlight", "index_listing", "query_terms", "ranked",
+__all__ = ["build_query", "count_text_matches", "hall_version", "highlight", "index_listing", "query_terms", "ranked",
            "text_condition", "unindex_listing"]
 
 Mode = Literal["all", "any"]
+Query = list[Unit] | list[str]  # units (build_query) or plain index tokens (units_of_terms)
 
-TITLE_WEIGHT, BODY_WEIGHT = 10.0, 1.0  # bm25 column weights on SQLite; PostgreSQL weighs A (title) over B
+# bm25 column weights on SQLite (title, keywords, body, extras); PostgreSQL weighs A, B, C, D the same way.
+COLUMN_WEIGHTS = (10.0, 4.0, 1.0, 0.5)
+TS_RANK_WEIGHTS = "{0.05, 0.1, 0.4, 1.0}"  # D, C, B, A
+TS_RANK_NORMALIZATION = 1  # divide by 1 + log(document length): a long text's many words weigh less each
 
 
-def _version_tokens(version: ListingVersion) -> tuple[str, str]:
+def taxonomy_names() -> dict[str, str]:
+    """Each direction's and field's code → its Chinese and English names (indexed with a listing, at low weight)."""
+    rows = [*db.session.execute(select(Direction.code, Direction.name_zh, Direction.name_en)),
+            *db.session.execute(select(IndustryField.code, IndustryField.name_zh, IndustryField.name_en))]
+    return {code: f"{zh} {en}" for code, zh, en in rows}
+
+
+def version_text(version: ListingVersion, names: dict[str, str]) -> dict[str, str]:
+    """The four token columns of ``hall_text`` for a version; ``names`` as ``taxonomy_names`` gives them."""
     titles = [version.text("title", lang) for lang in LANGUAGES]
-    body = [version.text(name, lang) for name in ("summary", "description", "benefit", "scenarios")
-            for lang in LANGUAGES]
-    body += [" ".join(version.keywords or []), " ".join(version.inventors or [])]
+    texts = [version.text(name, lang) for name in ("summary", "description", "benefit", "scenarios")
+             for lang in LANGUAGES]
+    body = texts + [" ".join(version.inventors or [])]
     body += [asset.get("title") for asset in version.ip_assets or []]
     if version.first_of_kind:
         body += [version.first_of_kind.get(key) for key in ("model", "specifications", "catalogue", "catalogue_item")]
-    return index_tokens(*titles, *(version.keywords or [])), index_tokens(*body)
+    keywords = list(version.keywords or [])
+    taxonomy = [names.get(code or "") for code in (version.direction_code, version.field_code)]
+    return {"title_tokens": index_tokens(*titles), "keyword_tokens": index_tokens(*keywords),
+            "body_tokens": index_tokens(*body),
+            "extra_tokens": " ".join(filter(None, (gram_tokens(*titles, *keywords, *body), index_tokens(*taxonomy))))}
 
 
-def index_listing(listing: Listing) -> HallIndexEntry:
-    """Put the listing's published version into the hall index (insert or replace), in this transaction."""
+def index_listing(listing: Listing, names: dict[str, str] | None = None) -> HallIndexEntry:
+    """Put the listing's published version into the hall index (insert or replace), in this transaction.
+    ``names``: ``taxonomy_names()`` when the caller indexes many listings (read here otherwise)."""
     version = listing.published_version
     assert version is not None and listing.published_at is not None
-    title_tokens, body_tokens = _version_tokens(version)
     values = dict(
         version_id=version.id, institution_id=listing.institution_id, kind=listing.kind,
         direction_code=version.direction_code, field_code=version.field_code, region_code=version.region_code,
         trl=version.trl, deal_modes_mask=deal_modes_mask(version.deal_modes or []), price_mode=version.price_mode,
         price_amount=version.price_amount, currency=version.currency, state_funded=version.state_funded,
         product_kind=version.product_kind, recognition_level=version.recognition_level,
-        published_at=listing.published_at, title_tokens=title_tokens, body_tokens=body_tokens,
+        published_at=listing.published_at,
     )
     entry = db.session.get(HallIndexEntry, listing.id)
     if entry is None:
@@ -58,6 +96,13 @@ def index_listing(listing: Listing) -> HallIndexEntry:
     else:
         for key, value in values.items():
             setattr(entry, key, value)
+    columns = version_text(version, taxonomy_names() if names is None else names)
+    text_row = db.session.get(HallText, listing.id)
+    if text_row is None:
+        db.session.add(HallText(listing_id=listing.id, **columns))
+    else:
+        for key, value in columns.items():
+            setattr(text_row, key, value)
     db.session.flush()
     hall_changed()
     return entry
@@ -65,6 +110,7 @@ def index_listing(listing: Listing) -> HallIndexEntry:
 
 def unindex_listing(listing: Listing) -> None:
     """Take the listing out of the hall index, in this transaction."""
+    db.session.execute(delete(HallText).where(HallText.listing_id == listing.id))
     db.session.execute(delete(HallIndexEntry).where(HallIndexEntry.listing_id == listing.id))
     hall_changed()
 
@@ -128,14 +174,9 @@ def _forget_after_commit(session: Session) -> None:
         _RECENT.clear()  # this process's next reader asks the database (one read per engine in this process)
 
 
-def _quote_fts5(term: str) -> str:
-    quoted = '"' + term.replace('"', '""') + '"'
-    return quoted + "*" if term.isascii() else quoted
-
-
-def _quote_tsquery(term: str) -> str:
-    quoted = "'" + term.replace("'", "''") + "'"
-    return quoted + ":*" if term.isascii() else quoted
+def _units(query: Query) -> list[Unit]:
+    return [u for u in query if isinstance(u, Unit)] if query and isinstance(query[0], Unit) \
+        else units_of_terms([t for t in query if isinstance(t, str)])
 
 
 def is_postgresql() -> bool:
@@ -143,67 +184,93 @@ def is_postgresql() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
-def tsquery(terms: list[str], mode: str) -> Any:
-    """PostgreSQL's query for ``terms`` (all or any; Latin terms as prefixes), on the 'simple' configuration."""
-    expression = (" & " if mode == "all" else " | ").join(_quote_tsquery(t) for t in terms)
-    return func.to_tsquery(literal_column("'simple'"), expression)
+def tsquery(query: Query, mode: str) -> Any:
+    """PostgreSQL's query for ``query`` (every unit, or any), on the 'simple' configuration."""
+    return func.to_tsquery(literal_column("'simple'"), tsquery_expression(_units(query), mode))
 
 
-def fts5_query(terms: list[str], mode: str) -> str:
-    """SQLite FTS5's MATCH expression for ``terms`` (all or any; Latin terms as prefixes)."""
-    return (" AND " if mode == "all" else " OR ").join(_quote_fts5(t) for t in terms)
+def fts5_query(query: Query, mode: str) -> str:
+    """SQLite FTS5's MATCH expression for ``query`` (every unit, or any)."""
+    return fts5_expression(_units(query), mode)
 
 
-def text_condition(terms: list[str], mode: Mode = "all") -> Any:
-    """A condition on ``hall_index`` rows: their text matches ``terms`` (answered by the full-text index)."""
+_VECTOR: ColumnClause[Any] = literal_column("hall_text.search_vector")
+_FTS: ColumnClause[Any] = literal_column("hall_fts")
+
+
+def _fts_ids(expression: str) -> Any:
+    return select(literal_column("rowid")).select_from(table("hall_fts")).where(_FTS.op("MATCH")(expression))
+
+
+def text_condition(query: Query, mode: Mode = "all") -> Any:
+    """A condition on ``hall_index`` rows: their text matches ``query`` (answered by the full-text index)."""
     if is_postgresql():
-        return literal_column("hall_index.search_vector").op("@@")(tsquery(terms, mode))
-    return HallIndexEntry.listing_id.in_(
-        select(literal_column("rowid")).select_from(table("hall_fts"))
-        .where(literal_column("hall_fts").op("MATCH")(fts5_query(terms, mode))))
+        return HallIndexEntry.listing_id.in_(select(HallText.listing_id).where(_VECTOR.op("@@")(tsquery(query, mode))))
+    return HallIndexEntry.listing_id.in_(_fts_ids(fts5_query(query, mode)))
 
 
-def count_text_matches(terms: list[str], mode: Mode = "all") -> int:
-    """How many published listings match ``terms`` (read from the full-text index alone)."""
+def count_text_matches(query: Query, mode: Mode = "all") -> int:
+    """How many published listings match ``query`` (read from the full-text index alone)."""
     if is_postgresql():
-        return db.session.scalar(select(func.count()).select_from(HallIndexEntry)
-                                 .where(text_condition(terms, mode))) or 0
+        return db.session.scalar(select(func.count()).select_from(HallText)
+                                 .where(_VECTOR.op("@@")(tsquery(query, mode)))) or 0
     return db.session.scalar(select(func.count()).select_from(table("hall_fts"))
-                             .where(literal_column("hall_fts").op("MATCH")(fts5_query(terms, mode)))) or 0
+                             .where(_FTS.op("MATCH")(fts5_query(query, mode)))) or 0
 
 
-def ranked(terms: list[str], mode: Mode, conditions: list[Any], limit: int, offset: int,
+def _coverage(units: list[Unit], listing_id: Any) -> ColumnElement[Any]:
+    """How many of ``units`` a listing's text meets (each unit's matches are read once, as a set)."""
+    parts: list[ColumnElement[Any]]
+    if is_postgresql():
+        parts = [cast(_VECTOR.op("@@")(func.to_tsquery(literal_column("'simple'"), tsquery_unit(u))), Integer)
+                 for u in units]
+    else:
+        parts = [case((listing_id.in_(_fts_ids(fts5_unit(u))), 1), else_=0) for u in units]
+    total: ColumnElement[Any] = parts[0]
+    for part in parts[1:]:
+        total = total + part
+    return total
+
+
+def ranked(query: Query, mode: Mode, conditions: list[Any], limit: int, offset: int,
            window: int | None = None) -> list[tuple[int, float]]:
     """(listing_id, score) of the best matches that also meet ``conditions``; a higher score is better.
 
-    Only ids and scores are sorted; the caller fetches the rows of the one page it shows. With ``window``, only
-    the newest ``window`` matches are ranked (on SQLite only when there are no other filters): for a very common
-    word scoring hundreds of thousands of matches costs seconds, and the newest are what a visitor wants first.
+    Relevance: title above keywords above body above the extras (bigrams, taxonomy names), each unit counted once
+    per column; in the any-word fallback (``mode`` any, several units) a listing meeting more units comes first.
+    Ties go to the newer listing. Only ids and scores are sorted; the caller fetches the rows of the one page it
+    shows. With ``window``, only the newest ``window`` matches are ranked (on SQLite only when there are no other
+    filters): for a very common word scoring hundreds of thousands of matches costs seconds, and the newest are
+    what a visitor wants first.
     """
+    units = _units(query)
     h = HallIndexEntry
+    by_coverage = mode == "any" and len(units) > 1
     if is_postgresql():
-        score: ColumnElement[Any] = func.ts_rank(literal_column("hall_index.search_vector"),
-                                                 tsquery(terms, mode)).label("score")
-        query = select(h.listing_id, score).where(text_condition(terms, mode), *conditions)
+        condition = _VECTOR.op("@@")(tsquery(units, mode))
+        score: ColumnElement[Any] = func.ts_rank(literal_column(f"'{TS_RANK_WEIGHTS}'::float4[]"), _VECTOR,
+                                                 tsquery(units, mode), TS_RANK_NORMALIZATION).label("score")
+        query_ = (select(h.listing_id, score).join(HallText, HallText.listing_id == h.listing_id)
+                  .where(condition, *conditions))
         if window is not None:
-            newest = (select(h.listing_id).where(text_condition(terms, mode), *conditions)
-                      .order_by(h.listing_id.desc()).limit(window).scalar_subquery())
-            query = query.where(h.listing_id.in_(newest))
-        tie_break = h.listing_id.desc()
+            newest = (select(h.listing_id).join(HallText, HallText.listing_id == h.listing_id)
+                      .where(condition, *conditions).order_by(h.listing_id.desc()).limit(window).scalar_subquery())
+            query_ = query_.where(h.listing_id.in_(newest))
+        listing_id: Any = h.listing_id
     else:
         rowid: ColumnClause[Any] = literal_column("hall_fts.rowid")
-        matching = (select(rowid.label("listing_id"),
-                           (-func.bm25(literal_column("hall_fts"), TITLE_WEIGHT, BODY_WEIGHT)).label("score"))
-                    .select_from(table("hall_fts"))
-                    .where(literal_column("hall_fts").op("MATCH")(fts5_query(terms, mode))))
+        matching = (select(rowid.label("listing_id"), (-func.bm25(_FTS, *COLUMN_WEIGHTS)).label("score"))
+                    .select_from(table("hall_fts")).where(_FTS.op("MATCH")(fts5_query(units, mode))))
         if window is not None and not conditions:
             # FTS5 walks the matches newest first and scores only the ones it visits. (A rowid IN (…) list
             # beside MATCH would re-run the match for every id; with filters the whole match set is ranked.)
             matching = matching.order_by(rowid.desc()).limit(window)
         matches = matching.subquery("matches")
-        score, tie_break = matches.c.score, matches.c.listing_id.desc()
-        query = select(matches.c.listing_id, score)
+        score, listing_id = matches.c.score, matches.c.listing_id
+        query_ = select(matches.c.listing_id, score)
         if conditions:
-            query = query.join(h, h.listing_id == matches.c.listing_id).where(*conditions)
-    rows = db.session.execute(query.order_by(score.desc(), tie_break).limit(limit).offset(offset)).all()
-    return [(int(listing_id), float(value)) for listing_id, value in rows]
+            query_ = query_.join(h, h.listing_id == matches.c.listing_id).where(*conditions)
+    order: list[Any] = [_coverage(units, listing_id).desc()] if by_coverage else []
+    ordered = query_.order_by(*order, score.desc(), listing_id.desc())
+    rows = db.session.execute(ordered.limit(limit).offset(offset)).all()
+    return [(int(row_id), float(value)) for row_id, value in rows]

@@ -13,12 +13,13 @@ from sqlalchemy import ColumnClause, ColumnElement, delete, func, literal_column
 from hall.extensions import db
 from hall.models import Demand, DemandIndexEntry, DemandIndexField
 from hall.models.listings import LANGUAGES, deal_modes_mask
-from hall.search import BODY_WEIGHT, TITLE_WEIGHT, Mode, fts5_query, is_postgresql, tsquery
+from hall.search import Mode, fts5_query, is_postgresql, tsquery
 from hall.search.tokenizer import index_tokens
 
 __all__ = ["count_demand_text_matches", "demand_text_condition", "demand_tokens", "index_demand", "ranked_demands",
            "unindex_demand"]
 
+TITLE_WEIGHT, BODY_WEIGHT = 10.0, 1.0  # bm25 column weights on SQLite; PostgreSQL weighs A (title) over B
 
 
 def demand_tokens(demand: Demand) -> tuple[str, str]:

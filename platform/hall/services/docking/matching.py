@@ -288,7 +288,7 @@ def score_listing(demand: Demand, terms: list[str], entry: HallIndexEntry, text_
                   best: float) -> tuple[float, list[Reason]]:
     """A listing's score for a demand (0..1 before feedback; 0 when the topic is too weak to propose it) and the
     reasons, those for the match first."""
-    return score_pair(demand, entry, terms, f"{entry.title_tokens} {entry.body_tokens}", text_score, best)
+    return score_pair(demand, entry, terms, entry.text_tokens, text_score, best)
 
 
 def score_pair(demand: Demand, entry: HallIndexEntry, terms: list[str], other_tokens: str, text_score: float | None,
@@ -344,7 +344,7 @@ def match_demand(demand: Demand, *, limit: int = 20) -> list[ListingMatch]:
     candidates = _candidates(demand, terms)
     best = max((score for _id, score in candidates if score), default=0.0)
     feedback = institution_feedback(demand.institution_id, "demand")
-    entries = public_entries([listing_id for listing_id, _score in candidates])
+    entries = public_entries([listing_id for listing_id, _score in candidates], with_text=True)
     matches = []
     for listing_id, text_score in candidates:
         entry = entries.get(listing_id)

@@ -7,7 +7,7 @@ from typing import Any
 from hall.extensions import db
 from hall.models import HallIndexEntry, Institution, Listing, ListingVersion
 from hall.money import to_major_text
-from hall.search import query_terms
+from hall.search.query import build_query
 from hall.services.core.spreadsheets import to_csv, to_xlsx
 from hall.services.publishing.hall import HallFilter, filtered_selection, public_listing_conditions
 
@@ -28,7 +28,7 @@ def _price(amount: int | None, currency: str) -> str:
 def directory_rows(f: HallFilter, limit: int) -> Iterator[dict[str, Any]]:
     """The public listings matching ``f`` (newest first), one dict per row, at most ``limit``; each row is held
     to the hall's visibility rule."""
-    query = filtered_selection(f, query_terms(f.q) if f.q else [])
+    query = filtered_selection(f, build_query(f.q) if f.q else [])
     h = HallIndexEntry
     rows = db.session.execute(
         query.with_only_columns(h, ListingVersion, Institution.name_zh)

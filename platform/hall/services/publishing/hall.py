@@ -31,7 +31,8 @@ from hall.extensions import db
 from hall.models import Direction, HallIndexEntry, Institution, Listing, ListingAttachment, ListingVersion
 from hall.models.listings import DEAL_MODES
 from hall.models.types import utcnow
-from hall.search import Mode, count_text_matches, hall_version, query_terms, ranked, text_condition
+from hall.search import Mode, count_text_matches, hall_version, ranked, text_condition
+from hall.search.query import Unit, build_query, highlight_terms
 from hall.services.core.errors import NotFound
 
 SORTS = ("relevance", "newest", "price_asc", "price_desc")
@@ -63,12 +64,14 @@ class HallFilter:
 
 @dataclass
 class HallPage:
-    """One page of results: (index entry, public version, score) rows, the total and the facet counts."""
+    """One page of results: (index entry, public version, score) rows, the total and the facet counts;
+    ``matched_all``: how many of the total match every word of the query (they come first)."""
 
     rows: list[tuple[HallIndexEntry, ListingVersion, float | None]]
     total: int
     terms: list[str]
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    matched_all: int | None = None
 
 
 # --- the visibility rule ------------------------------------------------------------------------------------
@@ -161,21 +164,21 @@ def region_prefix(code: str) -> str:
     return code
 
 
-def filtered_selection(f: HallFilter, terms: list[str], mode: Mode = "all") -> Select[Any]:
-    """The ids of published listings that meet the filter and, with ``terms``, match the text."""
+def filtered_selection(f: HallFilter, terms: list[Unit], mode: Mode = "all") -> Select[Any]:
+    """The ids of published listings that meet the filter and, with ``terms`` (``build_query``), match the text."""
     conditions = _conditions(f)
     if terms:
         conditions.append(text_condition(terms, mode))
     return select(HallIndexEntry.listing_id).where(*conditions)
 
 
-def _count(f: HallFilter, terms: list[str], mode: Mode) -> int:
+def _count(f: HallFilter, terms: list[Unit], mode: Mode) -> int:
     if terms and not _conditions(f):
         return count_text_matches(terms, mode)
     return db.session.scalar(select(func.count()).select_from(filtered_selection(f, terms, mode).subquery())) or 0
 
 
-def _page_ids(f: HallFilter, terms: list[str], mode: Mode, sort: str, limit: int, offset: int,
+def _page_ids(f: HallFilter, terms: list[Unit], mode: Mode, sort: str, limit: int, offset: int,
               total: int) -> Sequence[tuple[int, float | None]]:
     h = HallIndexEntry
     if terms and sort == "relevance":
@@ -209,7 +212,7 @@ def search_hall(f: HallFilter, *, sort: str = "relevance", page: int = 1, per_pa
     and asked again only when the index has changed; the rows are always read anew (the clock may have ended a
     listing's term since). ``version``: the ``index_version()`` the caller read in this transaction, if it did.
     """
-    terms = query_terms(f.q) if f.q else []
+    terms = build_query(f.q) if f.q else []
     if version is _UNREAD:
         version = hall_version()
     window = int(current_app.config.get("SEARCH_RANK_WINDOW", 5000))
@@ -219,27 +222,43 @@ def search_hall(f: HallFilter, *, sort: str = "relevance", page: int = 1, per_pa
         found = _search_index(f, terms, sort, page, per_page, with_facets)
         if key is not None:
             _RESULTS.put(key, found)
-    total, ids, facets = found
-    return HallPage(rows=public_rows(ids), total=total, terms=terms,
-                    facets={name: dict(counts) for name, counts in facets.items()})
+    total, ids, facets, matched_all = found
+    return HallPage(rows=public_rows(ids), total=total, terms=highlight_terms(terms),
+                    facets={name: dict(counts) for name, counts in facets.items()},
+                    matched_all=matched_all if terms else None)
 
 
-SearchResult = tuple[int, list[tuple[int, float | None]], dict[str, dict[str, int]]]
+SearchResult = tuple[int, list[tuple[int, float | None]], dict[str, dict[str, int]], int | None]
 
 
-def _search_index(f: HallFilter, terms: list[str], sort: str, page: int, per_page: int,
+def _search_index(f: HallFilter, terms: list[Unit], sort: str, page: int, per_page: int,
                   with_facets: bool) -> SearchResult:
-    """The total, the page's (id, score) pairs and the facet counts, read from the hall index."""
+    """The total, the page's (id, score) pairs, the facet counts and how many match every unit, read from the
+    hall index.
+
+    A query of several units that fewer than a page of listings match in full is widened to the listings that
+    match any of them: those matching every unit first (``matched_all`` of them), then by how many they match."""
+    total = matched_all = _count(f, terms, "all")
     mode: Mode = "all"
-    total = _count(f, terms, mode)
-    if terms and total == 0 and len(terms) > 1:  # a long phrase: fall back to any of its words
-        mode = "any"
-        total = _count(f, terms, mode)
-    ids = list(_page_ids(f, terms, mode, sort, per_page, (page - 1) * per_page, total)) if total else []
+    if terms and len(terms) > 1 and total < per_page:
+        widened = _count(f, terms, "any")
+        if widened > total:
+            mode, total = "any", widened
+    offset = (page - 1) * per_page
+    if not total:
+        ids: list[tuple[int, float | None]] = []
+    elif mode == "any" and sort == "relevance" and matched_all:
+        full = list(_page_ids(f, terms, "all", sort, matched_all, 0, matched_all))
+        seen = {listing_id for listing_id, _score in full}
+        rest = [pair for pair in _page_ids(f, terms, "any", sort, offset + per_page + matched_all, 0, total)
+                if pair[0] not in seen]
+        ids = (full + rest)[offset:offset + per_page]
+    else:
+        ids = list(_page_ids(f, terms, mode, sort, per_page, offset, total))
     if not with_facets:
-        return total, ids, {}
+        return total, ids, {}, matched_all
     facets = facet_counts(filtered_selection(f, terms, mode)) if total else {name: {} for name in FACETS}
-    return total, ids, facets
+    return total, ids, facets, matched_all
 
 
 class _ResultCache:
@@ -269,13 +288,16 @@ class _ResultCache:
 _RESULTS = _ResultCache(512)
 
 
-def public_entries(listing_ids: Sequence[int]) -> dict[int, HallIndexEntry]:
-    """The index entries of those of ``listing_ids`` that are public, by listing id (one query, no versions)."""
+def public_entries(listing_ids: Sequence[int], *, with_text: bool = False) -> dict[int, HallIndexEntry]:
+    """The index entries of those of ``listing_ids`` that are public, by listing id (no versions; with
+    ``with_text``, their search text too, in a second query)."""
     if not listing_ids:
         return {}
-    return {entry.listing_id: entry for entry in db.session.scalars(
-        select(HallIndexEntry).join(Listing, Listing.id == HallIndexEntry.listing_id)
-        .where(HallIndexEntry.listing_id.in_(list(listing_ids)), *public_listing_conditions()))}
+    query = (select(HallIndexEntry).join(Listing, Listing.id == HallIndexEntry.listing_id)
+             .where(HallIndexEntry.listing_id.in_(list(listing_ids)), *public_listing_conditions()))
+    if with_text:
+        query = query.options(selectinload(HallIndexEntry.text))
+    return {entry.listing_id: entry for entry in db.session.scalars(query)}
 
 
 def public_rows(ids: Sequence[tuple[int, float | None]]) -> list[tuple[HallIndexEntry, ListingVersion, float | None]]:
