@@ -134,6 +134,17 @@ def test_a_search_without_results_suggests_each_filter_to_remove(client: FlaskCl
     assert f'/hall/listings/{hall_ids["graphene"]}"' in page(client, without_direction)
 
 
+def test_a_widened_search_says_how_many_results_match_every_word(client: FlaskClient,
+                                                                 hall_ids: dict[str, int]) -> None:
+    """石墨烯 battery: two listings say both, one only 石墨烯 (after them); the page says so, in its language."""
+    text = page(client, "/hall?q=石墨烯 battery")
+    notice = re.search(r'<p class="muted widened">(.*?)</p>', text, re.S)
+    assert notice and visible(notice.group(1)).startswith("2 条结果包含全部检索词"), text
+    english = page(client, "/hall?q=石墨烯 battery", headers={"Accept-Language": "en"})
+    assert "2 results match every word; the others match some of them." in visible(english)
+    assert 'class="muted widened"' not in page(client, "/hall?q=钙钛矿")
+
+
 def test_an_achievement_shows_its_price_ip_files_keywords_and_institution(app: Flask, client: FlaskClient,
                                                                           tmp_path: Path) -> None:
     app.config["UPLOAD_DIR"] = str(tmp_path / "uploads")
