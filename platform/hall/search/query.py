@@ -51,7 +51,7 @@ class Unit:
 def _word_alternatives(tokens: tuple[str, ...]) -> list[Alternative]:
     """A word (or a name of several tokens) as written, and a Chinese one as the phrase of its bigrams."""
     out: list[Alternative] = [(Phrase(tokens),)]
-    if len(tokens) == 1 and is_cjk(tokens[0]) and len(tokens[0]) > 1:
+    if len(tokens) == 1 and is_cjk(tokens[0]) and len(tokens[0]) > 2:  # (two characters: the word is its bigram)
         out.append((Phrase(tuple(bigrams(tokens[0])), grams=True),))
         parts = compound_parts(tokens[0]) if len(tokens[0]) > 3 else []
         if parts:  # a compound the segmenter keeps whole: its words anywhere in the text
@@ -159,15 +159,20 @@ def _fts5_phrase(phrase: Phrase) -> str:
     quoted = '"' + " ".join(token.replace('"', '""') for token in phrase.tokens) + '"'
     if phrase.prefix:
         quoted += "*"
-    return f"{GRAM_COLUMN} : {quoted}" if phrase.grams else quoted
+    # one bigram needs no column: a two-character token is the same string wherever it stands
+    return f"{GRAM_COLUMN} : {quoted}" if phrase.grams and len(phrase.tokens) > 1 else quoted
 
 
 def _tsquery_phrase(phrase: Phrase) -> str:
-    weight = ":D" if phrase.grams else ""
-    tokens = ["'" + token.replace("'", "''") + "'" + weight for token in phrase.tokens]
+    tokens = ["'" + token.replace("'", "''") + "'" for token in phrase.tokens]
     if phrase.prefix:
         tokens[0] += ":*"
-    return " <-> ".join(tokens) if len(tokens) > 1 else tokens[0]
+    if phrase.grams:
+        # Every bigram, without weights or positions: GIN answers that alone. A phrase (<->) or a weight (:D) would
+        # make PostgreSQL re-read (and de-TOAST) the tsvector of every row holding the bigrams, seconds for a
+        # common word at a million listings; bigrams of one word rarely meet in a text without standing together.
+        return _join(tokens, "&")
+    return " <-> ".join(tokens)
 
 
 def _join(parts: list[str], operator: str) -> str:
