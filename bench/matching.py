@@ -5,9 +5,10 @@
 
 For each backend: a fresh database (a SQLite file in a temporary directory, or the PostgreSQL database
 hall_bench_matching_<pid> on 127.0.0.1:5432, created and dropped here), migrated to head (``flask_migrate.upgrade``).
-The listings are bench/generate.py's deterministic bilingual achievements, published and in the hall index, bulk
-loaded as bench/search.py does (Core executemany; the full-text index taken down for the load and rebuilt after:
-FTS5 'rebuild' plus the triggers on SQLite, the GIN index plus VACUUM ANALYZE on PostgreSQL). When both backends
+The listings are bench/generate.py's deterministic bilingual achievements, published and in the hall index
+(hall_index and hall_text rows), bulk loaded as bench/search.py does (Core executemany; the full-text index on
+hall_text taken down for the load and rebuilt after: FTS5 'rebuild' plus migration 0019's triggers on SQLite, the GIN
+index plus VACUUM ANALYZE on PostgreSQL). When both backends
 run, each batch is generated once and inserted into both.
 
 The demands are generated here from the same vocabulary (the subjects, applications, problems, metrics, regions and
@@ -210,11 +211,7 @@ def prepare(backend: str, url: str) -> Flask:
     with app.app_context():
         upgrade()
         with db.engine.begin() as conn:
-            if backend == "sqlite":
-                for trigger in search_bench.FTS_TRIGGERS:
-                    conn.exec_driver_sql(f"DROP TRIGGER hall_index_fts_{trigger}")
-            else:
-                conn.exec_driver_sql("DROP INDEX ix_hall_index_search_vector")
+            search_bench.take_down_text_index(conn, backend)  # hall_text's FTS5 triggers / GIN index
             conn.execute(insert(Institution.__table__), generate.institutions())
             conn.execute(insert(User.__table__), [generate.creator()])
         db.session.remove()
@@ -503,7 +500,8 @@ def main() -> None:
                                       + figures["demands_insert_s"], 1)
             with app.app_context():
                 figures["rows"] = {table: db.session.execute(text(f"SELECT count(*) FROM {table}")).scalar()
-                                   for table in ("hall_index", "demand_index", "demand_index_fields")}
+                                   for table in ("hall_index", "hall_text", "demand_index",
+                                                 "demand_index_fields")}
                 figures["rows"]["public_demands"] = db.session.scalar(
                     select(func.count()).select_from(DemandIndexEntry).where(*public_demand_conditions()))
                 db.session.remove()

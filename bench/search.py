@@ -11,9 +11,11 @@ Only 127.0.0.1 is used and only the named bench database is touched.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import multiprocessing
 import os
+import resource
 import statistics
 import sys
 import time
@@ -22,7 +24,8 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import bindparam, create_engine, event, insert, text  # noqa: E402
@@ -33,8 +36,9 @@ from bench.common import log, pct  # noqa: E402
 from hall import create_app  # noqa: E402
 from hall.db import read_only_transactions  # noqa: E402
 from hall.extensions import db  # noqa: E402
-from hall.models import HallIndexEntry, Institution, Listing, ListingVersion, User  # noqa: E402
-from hall.search import _quote_fts5, _quote_tsquery, query_terms  # noqa: E402
+from hall.models import HallIndexEntry, HallText, Institution, Listing, ListingVersion, User  # noqa: E402
+from hall.search import COLUMN_WEIGHTS, TS_RANK_NORMALIZATION, TS_RANK_WEIGHTS, count_text_matches  # noqa: E402
+from hall.search.query import build_query, fts5_expression, tsquery_expression  # noqa: E402
 from hall.services.publishing.hall import HallFilter, search_hall  # noqa: E402
 
 # The fixed query mix: (category, HallFilter keyword arguments, sort).
@@ -55,18 +59,28 @@ MIX: list[tuple[str, dict[str, Any], str]] = [
     ("sort", {"direction": "materials"}, "price_asc"),
 ]
 TEXT_COLUMNS = ("title_zh", "title_en", "summary_zh", "summary_en", "description_zh", "description_en")
-FTS_TRIGGERS = {  # as migration 0002 creates them
-    "insert": "INSERT INTO hall_fts(rowid, title_tokens, body_tokens) "
-              "VALUES (new.listing_id, new.title_tokens, new.body_tokens);",
-    "delete": "INSERT INTO hall_fts(hall_fts, rowid, title_tokens, body_tokens) "
-              "VALUES ('delete', old.listing_id, old.title_tokens, old.body_tokens);"}
-FTS_TRIGGERS["update"] = FTS_TRIGGERS["delete"] + " " + FTS_TRIGGERS["insert"]
+_spec = importlib.util.spec_from_file_location("migration_0019", ROOT / "migrations/versions/0019_search_text.py")
+MIGRATION_0019 = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
+_spec.loader.exec_module(MIGRATION_0019)  # type: ignore[union-attr]
+# The hall_text triggers exactly as migration 0019 creates them (its statements: table, 3 triggers, rebuild).
+FTS_TRIGGERS = {statement.split()[2].rsplit("_", 1)[1]: statement
+                for statement in MIGRATION_0019._fts5_statements("hall_text", MIGRATION_0019.COLUMNS, "listing_id")
+                if statement.startswith("CREATE TRIGGER")}
 LIKE_FILTERS = {  # HallFilter field: (condition on listing_versions v / listings l, parameter value)
     "kind": ("l.kind = :kind", str), "direction": ("v.direction_code = :direction", str),
     "recognition_level": ("v.recognition_level = :recognition_level", str), "trl_min": ("v.trl >= :trl_min", int),
     "region": ("v.region_code LIKE :region", lambda code: code.rstrip("0")[:2] + "%"),
     "deal_mode": ("CAST(v.deal_modes AS TEXT) LIKE :deal_mode", lambda mode: f'%"{mode}"%')}
-GIN = "CREATE INDEX ix_hall_index_search_vector ON hall_index USING GIN (search_vector)"
+GIN = "CREATE INDEX ix_hall_text_search_vector ON hall_text USING GIN (search_vector)"  # as migration 0019
+
+
+def take_down_text_index(conn: Any, backend: str) -> None:
+    """For a bulk load: no FTS5 triggers on hall_text (SQLite), no GIN index on hall_text (PostgreSQL)."""
+    if backend == "sqlite":
+        for trigger in FTS_TRIGGERS:
+            conn.exec_driver_sql(f"DROP TRIGGER hall_text_fts_{trigger}")
+    else:
+        conn.exec_driver_sql("DROP INDEX ix_hall_text_search_vector")
 
 
 def summary(values: list[float]) -> dict[str, float]:
@@ -102,11 +116,7 @@ def prepare(backend: str, args: argparse.Namespace) -> Any:
     with app.app_context():
         upgrade()
         with db.engine.begin() as conn:
-            if backend == "sqlite":
-                for trigger in FTS_TRIGGERS:
-                    conn.exec_driver_sql(f"DROP TRIGGER hall_index_fts_{trigger}")
-            else:
-                conn.exec_driver_sql("DROP INDEX ix_hall_index_search_vector")
+            take_down_text_index(conn, backend)
             conn.execute(insert(Institution.__table__), generate.institutions())
             conn.execute(insert(User.__table__), [generate.creator()])
     return app
@@ -130,15 +140,17 @@ def load(apps: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
             pending.extend(pool.apply_async(generate.make_batch, (task,)) for task in islice(tasks, 1))
             timing["generate_s"] += gen_s
             timing["tokenize_s"] += tok_s
-            common += sum(1 for row in index if generate.COMMON_TERM[0] in (row["title_tokens"] + " "
-                                                                            + row["body_tokens"]).split())
+            common += sum(1 for row in index if generate.COMMON_TERM[0] in " ".join(
+                row[column] for column in generate.TEXT_COLUMNS).split())
+            index_rows, text_rows = zip(*map(generate.split_index_row, index))
             low, high = batch[0]["listing"]["id"], batch[-1]["listing"]["id"]
             for backend, engine in engines.items():
                 t0 = time.perf_counter()
                 with engine.begin() as conn:
                     conn.execute(insert(Listing.__table__), [item["listing"] for item in batch])
                     conn.execute(insert(ListingVersion.__table__), [item["version"] for item in batch])
-                    conn.execute(insert(HallIndexEntry.__table__), index)
+                    conn.execute(insert(HallIndexEntry.__table__), list(index_rows))
+                    conn.execute(insert(HallText.__table__), list(text_rows))
                     conn.execute(text("UPDATE listings SET published_version_id = id, working_version_id = id "
                                       "WHERE id BETWEEN :low AND :high"), {"low": low, "high": high})
                 timing[backend] += time.perf_counter() - t0
@@ -150,7 +162,7 @@ def load(apps: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
 
 
 def build_index(backend: str, app: Any) -> dict[str, Any]:
-    """SQLite: rebuild FTS5 from hall_index and put the triggers back. PostgreSQL: CREATE the GIN index, then
+    """SQLite: rebuild FTS5 from hall_text and put the triggers back. PostgreSQL: CREATE the GIN index, then
     VACUUM ANALYZE. Returns timings and the database size."""
     out: dict[str, Any] = {}
     with app.app_context():
@@ -159,9 +171,8 @@ def build_index(backend: str, app: Any) -> dict[str, Any]:
             t0 = time.perf_counter()
             with engine.begin() as conn:
                 conn.exec_driver_sql("INSERT INTO hall_fts(hall_fts) VALUES('rebuild')")
-                for trigger, body in FTS_TRIGGERS.items():
-                    conn.exec_driver_sql(f"CREATE TRIGGER hall_index_fts_{trigger} AFTER {trigger.upper()} "
-                                         f"ON hall_index BEGIN {body} END")
+                for statement in FTS_TRIGGERS.values():
+                    conn.exec_driver_sql(statement)
             out["index_build_s"] = round(time.perf_counter() - t0, 2)
             t0 = time.perf_counter()  # what `flask hall optimize-db` does (PostgreSQL's twin: VACUUM ANALYZE)
             with engine.begin() as conn:
@@ -179,7 +190,8 @@ def build_index(backend: str, app: Any) -> dict[str, Any]:
                     for name, size in conn.exec_driver_sql("SELECT name, pgsize FROM dbstat WHERE aggregate=TRUE"):
                         key = "hall_fts" if name.startswith("hall_fts") else name
                         parts[key] = parts.get(key, 0) + size
-                    out["size_parts_bytes"] = {k: parts[k] for k in ("hall_fts", "hall_index", "listing_versions")}
+                    out["size_parts_bytes"] = {k: parts[k] for k in ("hall_fts", "hall_text", "hall_index",
+                                                                         "listing_versions")}
                 except Exception as exc:  # dbstat is a compile-time option
                     out["size_parts_bytes"] = f"unavailable: {exc}"
         else:
@@ -193,8 +205,9 @@ def build_index(backend: str, app: Any) -> dict[str, Any]:
                 out["vacuum_analyze_s"] = round(time.perf_counter() - t0, 2)
                 out["db_size_bytes"] = conn.exec_driver_sql("SELECT pg_database_size(current_database())").scalar()
                 out["size_parts_bytes"] = {name: conn.exec_driver_sql(f"SELECT {fn}('{name}')").scalar() for fn, name in
-                                           (("pg_total_relation_size", "hall_index"),
-                                            ("pg_relation_size", "ix_hall_index_search_vector"),
+                                           (("pg_table_size", "hall_text"),  # without its indexes
+                                            ("pg_relation_size", "ix_hall_text_search_vector"),
+                                            ("pg_total_relation_size", "hall_index"),
                                             ("pg_total_relation_size", "listing_versions"))}
             maintenance.dispose()
     return out
@@ -326,9 +339,10 @@ def explain(entry: tuple[str, dict[str, Any], str], dialect: str) -> dict[str, A
     return result
 
 
-def experiments(backend: str, repeat: int) -> dict[str, Any]:
-    """EXPERIMENT, not the app: scratch rewrites of the slow statements of search_hall, timed on the same data
-    (median of 3 runs, ms) next to the app's own statements, to show where the time goes and what a change buys."""
+def experiments(backend: str) -> dict[str, Any]:
+    """EXPERIMENT, not the app: scratch rewrites of the slow statements of search_hall over hall_text (joined to
+    hall_index for filters), timed on the same data (median of 3 runs, ms) next to the app's own statements: what
+    the rank window and the join cost."""
     def ms(sql: str, params: dict[str, Any], fetch_rows: bool = False) -> float:
         times = []
         for _ in range(3):
@@ -344,66 +358,44 @@ def experiments(backend: str, repeat: int) -> dict[str, Any]:
 
     pg, out = backend == "postgresql", {}
     for entry in (MIX[0], MIX[6], MIX[13], MIX[18]):  # 材料, the long phrase, 电池, 电池 + filters
-        terms = query_terms(entry[1]["q"])
+        units = build_query(entry[1]["q"])
+        mode = "all" if count_text_matches(units, "all") else "any"  # search_hall's any-word fallback
+        db.session.rollback()
         runs = [capture(entry) for _ in range(3)]
         app = [round(statistics.median(r[i][2] for r in runs) * 1000, 1) for i in range(len(runs[0]))]
-        mode = " | " if len(app) == 4 else " & "  # search_hall fell back to any word (a second count)
         flt = " AND h.direction_code = 'energy' AND h.trl >= 6" if "direction" in entry[1] else ""
         if pg:
-            p = {"q": mode.join(_quote_tsquery(t) for t in terms)}
-            q = "to_tsquery('simple', :q)"
+            p = {"q": tsquery_expression(units, mode)}
+            q, src = "to_tsquery('simple', :q)", "hall_text t JOIN hall_index h ON h.listing_id = t.listing_id"
+            rank = f"ts_rank('{TS_RANK_WEIGHTS}'::float4[], t.search_vector, {q}, {TS_RANK_NORMALIZATION})"
             variants = {
-                "count_without_self_join": f"SELECT count(*) FROM hall_index h WHERE h.search_vector @@ {q}{flt}",
-                "page_ids_ranked_then_fetch": f"SELECT h.listing_id FROM hall_index h WHERE h.search_vector @@ {q}"
-                                              f"{flt} ORDER BY ts_rank(h.search_vector, {q}) DESC, h.published_at DESC "
-                                              "LIMIT 20",
-                "page_ids_unranked_newest": f"SELECT h.listing_id FROM hall_index h WHERE h.search_vector @@ {q}"
-                                            f"{flt} ORDER BY h.published_at DESC LIMIT 20"}
+                "count": f"SELECT count(*) FROM {src if flt else 'hall_text t'} WHERE t.search_vector @@ {q}{flt}",
+                "page_ids_ranked_unwindowed_then_fetch": f"SELECT h.listing_id FROM {src} WHERE t.search_vector @@ "
+                                                         f"{q}{flt} ORDER BY {rank} DESC, h.listing_id DESC LIMIT 20",
+                "page_ids_unranked_newest": f"SELECT t.listing_id FROM {src} WHERE t.search_vector @@ {q}{flt} "
+                                            "ORDER BY t.listing_id DESC LIMIT 20"}
         else:
-            p = {"q": (" OR " if mode == " | " else " AND ").join(_quote_fts5(t) for t in terms)}
+            p = {"q": fts5_expression(units, mode)}
+            bm25 = f"bm25(hall_fts, {', '.join(map(str, COLUMN_WEIGHTS))})"
             variants = {
-                "count_fts_only" if not flt else "count_in_subquery":
-                    "SELECT count(*) FROM hall_fts WHERE hall_fts MATCH :q" if not flt else
-                    "SELECT count(*) FROM hall_index h WHERE h.listing_id IN "
-                    f"(SELECT rowid FROM hall_fts WHERE hall_fts MATCH :q){flt}",
-                "page_ids_ranked_then_fetch": "SELECT h.listing_id FROM hall_fts JOIN hall_index h ON h.listing_id = "
-                                              f"hall_fts.rowid WHERE hall_fts MATCH :q{flt} ORDER BY "
-                                              "bm25(hall_fts, 10.0, 1.0), h.published_at DESC LIMIT 20",
-                "rank_only_fts": "SELECT rowid FROM hall_fts WHERE hall_fts MATCH :q ORDER BY bm25(hall_fts, 10.0, 1.0)"
-                                 " LIMIT 20"}
-        out[label(entry)] = {"app_statements_ms": app,
+                "count": "SELECT count(*) FROM hall_fts WHERE hall_fts MATCH :q" if not flt else
+                         "SELECT count(*) FROM hall_index h WHERE h.listing_id IN "
+                         f"(SELECT rowid FROM hall_fts WHERE hall_fts MATCH :q){flt}",
+                "page_ids_ranked_unwindowed_then_fetch": "SELECT h.listing_id FROM hall_fts JOIN hall_index h ON "
+                                                         f"h.listing_id = hall_fts.rowid WHERE hall_fts MATCH :q{flt} "
+                                                         f"ORDER BY {bm25}, h.listing_id DESC LIMIT 20",
+                "rank_only_fts_unwindowed": f"SELECT rowid FROM hall_fts WHERE hall_fts MATCH :q ORDER BY {bm25} "
+                                            "LIMIT 20"}
+        out[label(entry)] = {"mode": mode, "app_statements_ms": app,
                              "variants_ms": {k: ms(v, p, fetch_rows="then_fetch" in k) for k, v in variants.items()}}
         log(f"EXPERIMENT {backend} {label(entry)}: {out[label(entry)]}")
-    if not pg:  # the app never runs ANALYZE on SQLite; does it change the plans?
-        t0 = time.perf_counter()
-        db.session.execute(text("ANALYZE"))
-        db.session.commit()
-        analyze_s = time.perf_counter() - t0
-        with read_only_transactions():
-            _totals, times = hall_mix(repeat)
-        out["after_ANALYZE"] = {"analyze_s": round(analyze_s, 1), "hall": mix_summary(times),
-                                "text_filter_statements_ms": [round(t * 1000, 1) for _, _, t in capture(MIX[18])]}
-        log(f"EXPERIMENT sqlite after ANALYZE: {out['after_ANALYZE']}")
-    # Filter-only counts scan hall_index, whose rows carry the token text: would a narrow covering index help?
-    no_text = [e for e in MIX if not e[1].get("q")]
-    before = {label(e): statistics.median(timed_hall(e) for _ in range(3)) for e in no_text}
-    t0 = time.perf_counter()
-    db.session.execute(text("CREATE INDEX exp_ix_hall_index_narrow ON hall_index (listing_id, published_at, "
-                            "price_amount, kind, direction_code, trl, recognition_level, region_code, "
-                            "deal_modes_mask)"))
-    db.session.execute(text("ANALYZE" if not pg else "ANALYZE hall_index"))
-    db.session.commit()
-    out["narrow_covering_index"] = {"build_s": round(time.perf_counter() - t0, 1), "search_hall_ms": {
-        label(e): [round(before[label(e)], 1), round(statistics.median(timed_hall(e) for _ in range(3)), 1)]
-        for e in no_text}}
-    log(f"EXPERIMENT {backend} narrow covering index (before, after): {out['narrow_covering_index']}")
     return out
 
 
-def timed_hall(entry: tuple[str, dict[str, Any], str]) -> float:
-    t0 = time.perf_counter()
-    run_hall(entry)
-    return (time.perf_counter() - t0) * 1000
+def memory() -> dict[str, float]:
+    """Peak resident set size (MB) of this process and of its largest finished child (the generating workers)."""
+    return {"peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "workers_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)}
 
 
 def main() -> None:
@@ -432,13 +424,14 @@ def main() -> None:
     timing = load(apps, args)
     result["data"] = {"generate_s": round(timing["generate_s"], 1), "tokenize_s": round(timing["tokenize_s"], 1),
                       "common_term": generate.COMMON_TERM[0], "common_share": timing["common_share"]}
+    result["memory"] = {"after_load": memory()}
     for backend, app in apps.items():
         log(f"{backend}: building the full-text index")
         figures = {"load_s": round(timing[backend], 1), **build_index(backend, app)}
         figures.update(measure(backend, app, args))
         if args.experiments:
             with app.app_context():
-                figures["experiments"] = experiments(backend, args.repeat)
+                figures["experiments"] = experiments(backend)
         result[backend] = figures
         log(f"{backend}: hall p50={figures['hall']['p50_ms']} p95={figures['hall']['p95_ms']} ms; "
             f"LIKE p95={figures['like'].get('p95_ms')} ms")
@@ -451,6 +444,7 @@ def main() -> None:
     result["targets"] = {"sqlite_p95_le_50ms": lite_figures["hall"].get("p95_ms", 1e9) <= 50,
                          "sqlite_like_speedup_ge_20x": lite_figures.get("speedup_p95", 0) >= 20,
                          "pg_within_2x_of_sqlite": result.get("pg_over_sqlite_p95", 1e9) <= 2}
+    result["memory"].update(memory())
     result["elapsed_s"] = round(time.perf_counter() - started, 1)
     print(json.dumps(result, ensure_ascii=False))
 
