@@ -269,7 +269,7 @@ class _Version:
         return self.__dict__.get(f"{name}_{lang}")
 
 
-TEXT_COLUMNS = ("title_tokens", "keyword_tokens", "body_tokens", "extra_tokens")
+TEXT_COLUMNS = ("title_tokens", "keyword_tokens", "body_tokens", "taxonomy_tokens", "gram_tokens")
 TAXONOMY_FILE = Path(__file__).resolve().parents[1] / "migrations" / "data" / "future_industries_2024.json"
 
 

@@ -1,11 +1,13 @@
 """the hall's searchable text in its own table (hall_text): four weighted columns, narrow hall_index rows
 
 hall_index keeps the filter and sort columns only, so counts and sorts over many rows read narrow rows. hall_text
-has the titles (A), keywords (B), body (C) and extras (D: CJK character bigrams and taxonomy names). The full-text
-index moves with it: FTS5 hall_fts over hall_text on SQLite, a generated search_vector with GIN on PostgreSQL.
+has the titles (A), keywords (B), body (C), taxonomy names (D) and the CJK character bigrams of the text. The
+full-text index moves with it: FTS5 hall_fts over hall_text's five columns on SQLite; on PostgreSQL a generated
+search_vector over the four word columns and a generated gram_vector over the bigrams, stripped of positions (it
+only answers "holds these bigrams", from its GIN index alone), each with a GIN index.
 
 Existing rows are copied over as they are (titles and keywords stayed together in the old title column); run
-`flask hall reindex-hall` after upgrading to fill the keyword and extras columns with the current rules.
+`flask hall reindex-hall` after upgrading to fill the keyword, taxonomy and bigram columns with the current rules.
 
 Revision ID: 0019_search_text
 Revises: 0018_audit_streams
@@ -19,9 +21,10 @@ down_revision = "0018_audit_streams"
 branch_labels = None
 depends_on = None
 
-COLUMNS = ("title_tokens", "keyword_tokens", "body_tokens", "extra_tokens")
+COLUMNS = ("title_tokens", "keyword_tokens", "body_tokens", "taxonomy_tokens", "gram_tokens")
 TSVECTOR = " || ".join(f"setweight(to_tsvector('simple', {column}), '{weight}')"
                        for column, weight in zip(COLUMNS, "ABCD"))
+GRAM_VECTOR = "strip(to_tsvector('simple', gram_tokens))"
 OLD_TSVECTOR = ("setweight(to_tsvector('simple', title_tokens), 'A') || "
                 "setweight(to_tsvector('simple', body_tokens), 'B')")
 
@@ -50,13 +53,15 @@ def upgrade():
         sa.ForeignKeyConstraint(["listing_id"], ["listings.id"], name=op.f("fk_hall_text_listing_id_listings")),
         sa.PrimaryKeyConstraint("listing_id", name=op.f("pk_hall_text")),
     )
-    op.execute("INSERT INTO hall_text (listing_id, title_tokens, keyword_tokens, body_tokens, extra_tokens) "
-               "SELECT listing_id, title_tokens, '', body_tokens, '' FROM hall_index")
+    op.execute("INSERT INTO hall_text (listing_id, title_tokens, keyword_tokens, body_tokens, taxonomy_tokens, "
+               "gram_tokens) SELECT listing_id, title_tokens, '', body_tokens, '', '' FROM hall_index")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP INDEX IF EXISTS ix_hall_index_search_vector")
         op.execute("ALTER TABLE hall_index DROP COLUMN IF EXISTS search_vector")
         op.execute(f"ALTER TABLE hall_text ADD COLUMN search_vector tsvector GENERATED ALWAYS AS ({TSVECTOR}) STORED")
         op.execute("CREATE INDEX ix_hall_text_search_vector ON hall_text USING GIN (search_vector)")
+        op.execute(f"ALTER TABLE hall_text ADD COLUMN gram_vector tsvector GENERATED ALWAYS AS ({GRAM_VECTOR}) STORED")
+        op.execute("CREATE INDEX ix_hall_text_gram_vector ON hall_text USING GIN (gram_vector)")
     else:
         for trigger in ("insert", "delete", "update"):
             op.execute(f"DROP TRIGGER IF EXISTS hall_index_fts_{trigger}")
@@ -77,6 +82,7 @@ def downgrade():
                "FROM hall_text t WHERE t.listing_id = hall_index.listing_id)")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP INDEX IF EXISTS ix_hall_text_search_vector")
+        op.execute("DROP INDEX IF EXISTS ix_hall_text_gram_vector")
         op.execute(f"ALTER TABLE hall_index ADD COLUMN search_vector tsvector "
                    f"GENERATED ALWAYS AS ({OLD_TSVECTOR}) STORED")
         op.execute("CREATE INDEX ix_hall_index_search_vector ON hall_index USING GIN (search_vector)")

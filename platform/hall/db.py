@@ -70,10 +70,11 @@ def reset_transaction_mode(token: contextvars.Token[str]) -> None:
     _sqlite_begin.reset(token)
 
 
-# Full-text search structures made by hand in migration 0002 (an FTS5 table and its shadow tables on SQLite,
-# a generated tsvector column and its GIN index on PostgreSQL); the models do not describe them.
-HAND_MADE_SEARCH_OBJECTS = ("hall_fts", "search_vector", "ix_hall_index_search_vector", "ix_hall_text_search_vector",
-                            "demand_fts", "ix_demand_index_search_vector")  # 0009: the demand hall's
+# Full-text search structures made by hand in migrations 0002, 0009 and 0019 (FTS5 tables and their shadow tables
+# on SQLite, generated tsvector columns and their GIN indexes on PostgreSQL); the models do not describe them.
+HAND_MADE_SEARCH_OBJECTS = ("hall_fts", "search_vector", "gram_vector", "ix_hall_index_search_vector",
+                            "ix_hall_text_search_vector", "ix_hall_text_gram_vector",
+                            "demand_fts", "ix_demand_index_search_vector")
 
 
 def include_in_autogenerate(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:

@@ -1,6 +1,6 @@
 """The hall's text columns (hall_text) and ``flask hall reindex-hall``: keywords and taxonomy names are indexed in
-their own columns, a listing indexed by older rules (emptied columns, as migration 0019 leaves the keyword and
-extras columns) is found again by its keywords, its field's name and a fragment of its text after a reindex."""
+their own columns; a listing indexed by older rules (the keyword, taxonomy and bigram columns empty, as migration
+0019 leaves them) is found again by a fragment of its text after a reindex."""
 from __future__ import annotations
 
 from typing import Any
@@ -30,7 +30,8 @@ def text_of(app: Flask, listing_id: int) -> dict[str, Any]:
     with app.app_context():
         row = db.session.get(HallText, listing_id)
         assert row is not None
-        return {c: getattr(row, c) for c in ("title_tokens", "keyword_tokens", "body_tokens", "extra_tokens")}
+        return {c: getattr(row, c) for c in ("title_tokens", "keyword_tokens", "body_tokens", "taxonomy_tokens",
+                                                  "gram_tokens")}
 
 
 def test_every_indexed_listing_has_its_text_row_and_the_columns_hold_what_they_say(
@@ -41,9 +42,8 @@ def test_every_indexed_listing_has_its_text_row_and_the_columns_hold_what_they_s
     assert listed == texts and hall_ids["perovskite"] in listed
     columns = text_of(app, hall_ids["perovskite"])  # 钙钛矿高效太阳能电池制备工艺, field energy.solar_cells
     assert "钙钛矿" in columns["title_tokens"].split()
-    extras = columns["extra_tokens"].split()
-    assert {"钙钛", "钛矿"} <= set(extras)  # bigrams of the text
-    assert "solar" in extras  # the field's English name, at the lowest weight
+    assert {"钙钛", "钛矿"} <= set(columns["gram_tokens"].split())  # bigrams of the text
+    assert "solar" in columns["taxonomy_tokens"].split()  # the field's English name, at the lowest weight
 
 
 def test_the_field_s_name_finds_a_listing_whose_text_does_not_say_it(client: FlaskClient,
@@ -61,7 +61,7 @@ def test_reindex_hall_writes_every_listing_again_with_the_current_rules(app: Fla
     perovskite = hall_ids["perovskite"]
     before = text_of(app, perovskite)
     with app.app_context():  # as migration 0019 leaves rows indexed by the older rules
-        db.session.execute(update(HallText).values(keyword_tokens="", extra_tokens=""))
+        db.session.execute(update(HallText).values(keyword_tokens="", taxonomy_tokens="", gram_tokens=""))
         db.session.commit()
     assert perovskite not in found(client, "钛矿")  # a fragment: only the bigrams find it
     result = app.test_cli_runner().invoke(args=["hall", "reindex-hall", "--batch", "2"])

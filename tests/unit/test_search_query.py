@@ -60,7 +60,7 @@ def test_latin_tokens_shorter_than_three_characters_are_not_prefixes() -> None:
 
 def test_a_chinese_word_is_also_its_bigram_phrase_in_the_extras_column() -> None:
     expression = fts5_expression(build_query("固态电池"), "all")
-    assert 'extra_tokens : "固态 态电 电池"' in expression
+    assert 'gram_tokens : "固态 态电 电池"' in expression
     assert "('固态' & '态电' & '电池')" in tsquery_expression(build_query("固态电池"), "all")  # GIN alone: no re-read
     assert gram_tokens("高安全固态电池") == "高安 安全 全固 固态 态电 电池"
 

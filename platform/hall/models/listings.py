@@ -204,10 +204,11 @@ class HallText(Model):
     """The searchable text of a listing in the hall index, apart from its filter and sort columns (``hall_index``)
     so that counts and sorts over many rows read narrow rows. Written and deleted with its ``hall_index`` row.
 
-    Four weighted columns: the titles, the keywords, the body, and the extras (CJK character bigrams of all the
-    text, for fragments and words segmented differently in context; the taxonomy's names of its direction and
-    field). The full-text index over them is made by hand (migration 0019): FTS5 ``hall_fts`` on SQLite, the
-    generated ``search_vector`` with GIN on PostgreSQL."""
+    Four weighted columns of words: the titles, the keywords, the body and the taxonomy's names of its direction
+    and field; and the CJK character bigrams of all the text (for fragments and words segmented differently in
+    context). The full-text index over them is made by hand (migration 0019): FTS5 ``hall_fts`` on SQLite; on
+    PostgreSQL the generated ``search_vector`` (the words, weighted, for matching and ranking) and ``gram_vector``
+    (the bigrams, without positions, for matching only), each with a GIN index."""
 
     __tablename__ = "hall_text"
 
@@ -215,7 +216,8 @@ class HallText(Model):
     title_tokens: Mapped[str] = mapped_column(Text, default="")
     keyword_tokens: Mapped[str] = mapped_column(Text, default="")
     body_tokens: Mapped[str] = mapped_column(Text, default="")
-    extra_tokens: Mapped[str] = mapped_column(Text, default="")
+    taxonomy_tokens: Mapped[str] = mapped_column(Text, default="")
+    gram_tokens: Mapped[str] = mapped_column(Text, default="")
 
 
 class HallState(Model):

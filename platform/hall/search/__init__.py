@@ -14,12 +14,14 @@ from sqlalchemy import (
     ColumnClause,
     ColumnElement,
     Integer,
+    and_,
     case,
     cast,
     delete,
     event,
     func,
     literal_column,
+    or_,
     select,
     table,
     text,
@@ -36,7 +38,7 @@ from hall.search.query import (
     fts5_expression,
     fts5_unit,
     tsquery_expression,
-    tsquery_unit,
+    tsquery_unit_parts,
     units_of_terms,
 )
 from hall.search.tokenizer import gram_tokens, highlight, index_tokens, query_terms
@@ -47,8 +49,9 @@ __all__ = ["build_query", "count_text_matches", "hall_version", "highlight", "in
 Mode = Literal["all", "any"]
 Query = list[Unit] | list[str]  # units (build_query) or plain index tokens (units_of_terms)
 
-# bm25 column weights on SQLite (title, keywords, body, extras); PostgreSQL weighs A, B, C, D the same way.
-COLUMN_WEIGHTS = (10.0, 4.0, 1.0, 0.5)
+# bm25 column weights on SQLite (title, keywords, body, taxonomy, bigrams); PostgreSQL weighs A, B, C, D the same
+# way and ranks by the words alone (its bigrams are in gram_vector, for matching only).
+COLUMN_WEIGHTS = (10.0, 4.0, 1.0, 0.5, 0.5)
 TS_RANK_WEIGHTS = "{0.05, 0.1, 0.4, 1.0}"  # D, C, B, A
 TS_RANK_NORMALIZATION = 1  # divide by 1 + log(document length): a long text's many words weigh less each
 
@@ -61,7 +64,7 @@ def taxonomy_names() -> dict[str, str]:
 
 
 def version_text(version: ListingVersion, names: dict[str, str]) -> dict[str, str]:
-    """The four token columns of ``hall_text`` for a version; ``names`` as ``taxonomy_names`` gives them."""
+    """The token columns of ``hall_text`` for a version; ``names`` as ``taxonomy_names`` gives them."""
     titles = [version.text("title", lang) for lang in LANGUAGES]
     texts = [version.text(name, lang) for name in ("summary", "description", "benefit", "scenarios")
              for lang in LANGUAGES]
@@ -72,8 +75,8 @@ def version_text(version: ListingVersion, names: dict[str, str]) -> dict[str, st
     keywords = list(version.keywords or [])
     taxonomy = [names.get(code or "") for code in (version.direction_code, version.field_code)]
     return {"title_tokens": index_tokens(*titles), "keyword_tokens": index_tokens(*keywords),
-            "body_tokens": index_tokens(*body),
-            "extra_tokens": " ".join(filter(None, (gram_tokens(*titles, *keywords, *body), index_tokens(*taxonomy))))}
+            "body_tokens": index_tokens(*body), "taxonomy_tokens": index_tokens(*taxonomy),
+            "gram_tokens": gram_tokens(*titles, *keywords, *body)}
 
 
 def index_listing(listing: Listing, names: dict[str, str] | None = None) -> HallIndexEntry:
@@ -195,7 +198,31 @@ def fts5_query(query: Query, mode: str) -> str:
 
 
 _VECTOR: ColumnClause[Any] = literal_column("hall_text.search_vector")
+_GRAMS: ColumnClause[Any] = literal_column("hall_text.gram_vector")
 _FTS: ColumnClause[Any] = literal_column("hall_fts")
+
+
+def _ts(expression: str) -> Any:
+    return func.to_tsquery(literal_column("'simple'"), expression)
+
+
+def _pg_unit(unit: Unit) -> ColumnElement[bool]:
+    """A unit on PostgreSQL: its words in ``search_vector`` or its bigrams in ``gram_vector`` (each GIN-indexed)."""
+    words, grams = tsquery_unit_parts(unit)
+    parts = ([_VECTOR.op("@@")(_ts(words))] if words else []) + ([_GRAMS.op("@@")(_ts(grams))] if grams else [])
+    return or_(*parts) if len(parts) > 1 else parts[0]
+
+
+def _pg_match(query: Query, mode: str) -> ColumnElement[bool]:
+    """A condition on ``hall_text`` rows: every unit (mode all) or any matches."""
+    clauses = [_pg_unit(unit) for unit in _units(query)]
+    return and_(*clauses) if mode == "all" else or_(*clauses)
+
+
+def _pg_rank_query(units: list[Unit]) -> Any:
+    """The words of every unit, any of them: what ``ts_rank`` weighs (bigram matches add nothing to the rank)."""
+    words = [part for unit in units for part in [tsquery_unit_parts(unit)[0]] if part]
+    return _ts(" | ".join(words) if words else "''")
 
 
 def _fts_ids(expression: str) -> Any:
@@ -205,15 +232,14 @@ def _fts_ids(expression: str) -> Any:
 def text_condition(query: Query, mode: Mode = "all") -> Any:
     """A condition on ``hall_index`` rows: their text matches ``query`` (answered by the full-text index)."""
     if is_postgresql():
-        return HallIndexEntry.listing_id.in_(select(HallText.listing_id).where(_VECTOR.op("@@")(tsquery(query, mode))))
+        return HallIndexEntry.listing_id.in_(select(HallText.listing_id).where(_pg_match(query, mode)))
     return HallIndexEntry.listing_id.in_(_fts_ids(fts5_query(query, mode)))
 
 
 def count_text_matches(query: Query, mode: Mode = "all") -> int:
     """How many published listings match ``query`` (read from the full-text index alone)."""
     if is_postgresql():
-        return db.session.scalar(select(func.count()).select_from(HallText)
-                                 .where(_VECTOR.op("@@")(tsquery(query, mode)))) or 0
+        return db.session.scalar(select(func.count()).select_from(HallText).where(_pg_match(query, mode))) or 0
     return db.session.scalar(select(func.count()).select_from(table("hall_fts"))
                              .where(_FTS.op("MATCH")(fts5_query(query, mode)))) or 0
 
@@ -222,8 +248,7 @@ def _coverage(units: list[Unit], listing_id: Any) -> ColumnElement[Any]:
     """How many of ``units`` a listing's text meets (each unit's matches are read once, as a set)."""
     parts: list[ColumnElement[Any]]
     if is_postgresql():
-        parts = [cast(_VECTOR.op("@@")(func.to_tsquery(literal_column("'simple'"), tsquery_unit(u))), Integer)
-                 for u in units]
+        parts = [cast(_pg_unit(u), Integer) for u in units]
     else:
         parts = [case((listing_id.in_(_fts_ids(fts5_unit(u))), 1), else_=0) for u in units]
     total: ColumnElement[Any] = parts[0]
@@ -236,7 +261,7 @@ def ranked(query: Query, mode: Mode, conditions: list[Any], limit: int, offset: 
            window: int | None = None) -> list[tuple[int, float]]:
     """(listing_id, score) of the best matches that also meet ``conditions``; a higher score is better.
 
-    Relevance: title above keywords above body above the extras (bigrams, taxonomy names), each unit counted once
+    Relevance: title above keywords above body above taxonomy names and bigrams, each unit counted once
     per column; in the any-word fallback (``mode`` any, several units) a listing meeting more units comes first.
     Ties go to the newer listing. Only ids and scores are sorted; the caller fetches the rows of the one page it
     shows. With ``window``, only the newest ``window`` matches are ranked (on SQLite only when there are no other
@@ -247,9 +272,9 @@ def ranked(query: Query, mode: Mode, conditions: list[Any], limit: int, offset: 
     h = HallIndexEntry
     by_coverage = mode == "any" and len(units) > 1
     if is_postgresql():
-        condition = _VECTOR.op("@@")(tsquery(units, mode))
+        condition = _pg_match(units, mode)
         score: ColumnElement[Any] = func.ts_rank(literal_column(f"'{TS_RANK_WEIGHTS}'::float4[]"), _VECTOR,
-                                                 tsquery(units, mode), TS_RANK_NORMALIZATION).label("score")
+                                                 _pg_rank_query(units), TS_RANK_NORMALIZATION).label("score")
         query_ = (select(h.listing_id, score).join(HallText, HallText.listing_id == h.listing_id)
                   .where(condition, *conditions))
         if window is not None:

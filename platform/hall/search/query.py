@@ -3,7 +3,7 @@
 A query is a list of units: a Latin word, a code, a Chinese word, or a name from the synonym list. A unit matches
 when any of its alternatives does:
 - the word itself in the title, keyword or body columns (an English word of 3 letters or more as a prefix);
-- for a Chinese word, the phrase of its character bigrams in the extras column (the word as a substring of the
+- for a Chinese word, the phrase of its character bigrams in the bigram column (the word as a substring of the
   text, however the text was segmented), and for a long compound its shorter words anywhere in the text;
 - for a name of the synonym list, each of its other names (LiDAR, 激光雷达, laser radar);
 - for a code, its joined form or the phrase of its parts (GX-3000, GX3000, GX 3000).
@@ -23,7 +23,7 @@ SYNONYM_SPAN = 6  # the longest name of the synonym list, in tokens
 
 @dataclass(frozen=True)
 class Phrase:
-    """Tokens that stand together; ``grams``: in the extras column (character bigrams), else in any column."""
+    """Tokens that stand together; ``grams``: in the bigram column, else in any column."""
 
     tokens: tuple[str, ...]
     grams: bool = False
@@ -152,7 +152,7 @@ def highlight_terms(units: list[Unit]) -> list[str]:
 
 # --- each backend's text ---------------------------------------------------------------------------------------
 
-GRAM_COLUMN = "extra_tokens"
+GRAM_COLUMN = "gram_tokens"
 
 
 def _fts5_phrase(phrase: Phrase) -> str:
@@ -187,6 +187,14 @@ def fts5_unit(unit: Unit) -> str:
 def tsquery_unit(unit: Unit) -> str:
     """PostgreSQL's tsquery text for one unit."""
     return _join([_join([_tsquery_phrase(p) for p in alt], "&") for alt in unit.alternatives], "|")
+
+
+def tsquery_unit_parts(unit: Unit) -> tuple[str | None, str | None]:
+    """PostgreSQL's tsquery texts for one unit: its word alternatives (for ``search_vector``) and its bigram
+    alternatives (for ``gram_vector``); None where it has none."""
+    words = [_join([_tsquery_phrase(p) for p in alt], "&") for alt in unit.alternatives if not alt[0].grams]
+    grams = [_tsquery_phrase(alt[0]) for alt in unit.alternatives if alt[0].grams]
+    return (_join(words, "|") if words else None), (_join(grams, "|") if grams else None)
 
 
 def fts5_expression(units: list[Unit], mode: str) -> str:
