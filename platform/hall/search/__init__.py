@@ -265,9 +265,9 @@ def ranked(query: Query, mode: Mode, conditions: list[Any], limit: int, offset: 
     per column; in the any-word widening (``mode`` any, several units of ``build_query``) a listing meeting more
     units comes first.
     Ties go to the newer listing. Only ids and scores are sorted; the caller fetches the rows of the one page it
-    shows. With ``window``, only the newest ``window`` matches are ranked (on SQLite only when there are no other
-    filters): for a very common word scoring hundreds of thousands of matches costs seconds, and the newest are
-    what a visitor wants first.
+    shows. With ``window``, only the newest ``window`` matches that meet ``conditions`` are ranked: for a very
+    common word scoring hundreds of thousands of matches costs seconds, and the newest are what a visitor wants
+    first.
     """
     units = _units(query)
     h = HallIndexEntry
@@ -290,14 +290,21 @@ def ranked(query: Query, mode: Mode, conditions: list[Any], limit: int, offset: 
                     .select_from(table("hall_fts")).where(_FTS.op("MATCH")(fts5_query(units, mode))))
         if window is not None and not conditions:
             # FTS5 walks the matches newest first and scores only the ones it visits. (A rowid IN (…) list
-            # beside MATCH would re-run the match for every id; with filters the whole match set is ranked.)
+            # beside MATCH would re-run the match for every id.)
             matching = matching.order_by(rowid.desc()).limit(window)
+        elif window is not None:
+            # With filters: the matches newest first, each joined to its hall_index row, until ``window`` of them
+            # pass the filters; only those are scored.
+            newest = matching.order_by(rowid.desc()).subquery("newest")
+            matching = (select(newest.c.listing_id, newest.c.score).join(h, h.listing_id == newest.c.listing_id)
+                        .where(*conditions).order_by(newest.c.listing_id.desc()).limit(window))
         matches = matching.subquery("matches")
         score, listing_id = matches.c.score, matches.c.listing_id
         query_ = select(matches.c.listing_id, score)
-        if conditions:
+        if conditions and window is None:
             query_ = query_.join(h, h.listing_id == matches.c.listing_id).where(*conditions)
     order: list[Any] = [_coverage(units, listing_id).desc()] if by_coverage else []
     ordered = query_.order_by(*order, score.desc(), listing_id.desc())
     rows = db.session.execute(ordered.limit(limit).offset(offset)).all()
     return [(int(row_id), float(value)) for row_id, value in rows]
+
