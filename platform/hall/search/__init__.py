@@ -295,9 +295,9 @@ def ranked(query: Query, mode: Mode, conditions: list[Any], limit: int, offset: 
         elif window is not None:
             # With filters: the matches newest first, each joined to its hall_index row, until ``window`` of them
             # pass the filters; only those are scored.
-            newest = matching.order_by(rowid.desc()).subquery("newest")
-            matching = (select(newest.c.listing_id, newest.c.score).join(h, h.listing_id == newest.c.listing_id)
-                        .where(*conditions).order_by(newest.c.listing_id.desc()).limit(window))
+            recent = matching.order_by(rowid.desc()).subquery("recent")
+            matching = (select(recent.c.listing_id, recent.c.score).join(h, h.listing_id == recent.c.listing_id)
+                        .where(*conditions).order_by(recent.c.listing_id.desc()).limit(window))
         matches = matching.subquery("matches")
         score, listing_id = matches.c.score, matches.c.listing_id
         query_ = select(matches.c.listing_id, score)
