@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 WORKERS ?= 2
+# pytest-xdist processes for `make test` (auto: one per CPU); each test file runs whole in one process.
+TEST_WORKERS ?= auto
 export FLASK_APP := wsgi
 
 .PHONY: run test install install-dev migrate seed clean translations-update
@@ -55,7 +57,7 @@ run: seed
 test: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) *.egg-info build

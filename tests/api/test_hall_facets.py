@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from hall.extensions import db
 from hall.models import HallIndexEntry, User
@@ -21,6 +19,7 @@ from hall.search import query_terms
 from hall.services.publishing.hall import FACETS, HallFilter, facet_counts, filtered_selection, search_hall
 from tests.support.hall_listings import add_listing, build_hall
 from tests.support.listing_data import achievement
+from tests.support.statements import counted, without_begin
 
 DIRECTIONS = {"energy": ("energy.storage", "energy.hydrogen"), "materials": ("materials.key_strategic",),
               "health": ("health.high_end_medical_equipment",)}
@@ -91,21 +90,6 @@ def test_facets_in_one_statement_equal_counting_each_facet(app: Flask, hall_ids:
         assert set(unfiltered["state_funded"]) == {"true", "false"}
 
 
-@contextmanager
-def counted() -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
 def test_a_hall_page_runs_a_fixed_small_number_of_statements(app: Flask, hall_ids: dict[str, int]) -> None:
     client = app.test_client()
     cold, warm = set(), set()
@@ -114,6 +98,6 @@ def test_a_hall_page_runs_a_fixed_small_number_of_statements(app: Flask, hall_id
         for seen in (cold, warm):
             with app.app_context(), counted() as statements:
                 assert client.get(f"/api/v1/hall/listings?{query}").status_code == 200
-            seen.add(len([s for s in statements if s.strip().upper() != "BEGIN"]))  # SQLite's own BEGIN
+            seen.add(len(without_begin(statements)))
     assert max(cold) <= 6, cold  # version, count, page ids, facets, rows, their attachments
     assert max(warm) <= 3, warm  # version, rows, their attachments: the rest is known for this version

@@ -16,6 +16,7 @@ from typing import IO, Any
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from hall.extensions import db
 from hall.models import Listing, User
@@ -147,8 +148,8 @@ def public_reports(listing: Listing) -> list[EvaluationEngagement]:
         return []
     return list(db.session.scalars(select(EvaluationEngagement).where(
         EvaluationEngagement.listing_id == listing.id, EvaluationEngagement.status == "reported",
-        EvaluationEngagement.attached.is_(True)).order_by(EvaluationEngagement.issued_on.desc(),
-                                                         EvaluationEngagement.id.desc())))
+        EvaluationEngagement.attached.is_(True)).options(joinedload(EvaluationEngagement.evaluator)).order_by(
+            EvaluationEngagement.issued_on.desc(), EvaluationEngagement.id.desc())))
 
 
 def public_report_count(evaluator_institution_id: int) -> int:

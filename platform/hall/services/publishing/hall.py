@@ -25,7 +25,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, String, case, cast, func, literal_column, or_, select, union_all
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from hall.extensions import db
 from hall.models import Direction, HallIndexEntry, Institution, Listing, ListingAttachment, ListingVersion
@@ -101,7 +101,10 @@ def public_listing_conditions(now: datetime | None = None) -> list[ColumnElement
 def published_listing(listing_id: int) -> tuple[Listing, ListingVersion]:
     """A public listing with its public version; anything else (draft, pending, withdrawn, suspended, expired,
     of an institution that is not verified, missing) is 404."""
-    listing = db.session.get(Listing, listing_id)
+    # the institution and the public version in the same statement, its files in one more: the detail shows all three
+    listing = db.session.get(Listing, listing_id, options=[
+        joinedload(Listing.institution),
+        joinedload(Listing.published_version).selectinload(ListingVersion.attachments)])
     if listing is None or not listing_is_public(listing) or listing.published_version is None:
         raise NotFound(_("No such listing in the hall."))
     return listing, listing.published_version
