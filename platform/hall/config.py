@@ -159,8 +159,9 @@ class BaseConfig:
     HALL_MAX_PAGE_SIZE = 50
     SEARCH_RANK_WINDOW = 5000  # a query matching more ranks only its newest 5,000 matches (see hall.search.ranked)
     HALL_CACHE_MAX_AGE = 60  # seconds anyone may keep an anonymous hall read (API); it is revalidated by ETag
-    # Seconds a worker may answer from the hall version it last read without asking the database again: 0 (the
-    # default) shows every other worker's publish, withdrawal or suspension at once; 1 saves a read per request.
+    # Seconds a worker may answer an anonymous hall read from the hall version it last read without asking the
+    # database again: 0 shows every other worker's publish, withdrawal or suspension at once; 1 (production) saves
+    # a read per request, well inside the HALL_CACHE_MAX_AGE any cache in front may keep the answer anyway.
     HALL_VERSION_FRESH_WITHIN = 0.0
     EXPORT_MAX_ROWS = 100_000
     TRUSTED_PROXIES = 0  # how many reverse proxies set X-Forwarded-For/-Proto in front of the app
@@ -191,6 +192,11 @@ class BaseConfig:
                     "STRIPE_TIMEOUT_SECONDS", "STRIPE_MAX_NETWORK_RETRIES"):
             if env.get(key):
                 settings[key] = int(env[key])
+        if env.get("HALL_VERSION_FRESH_WITHIN"):
+            try:
+                settings["HALL_VERSION_FRESH_WITHIN"] = float(env["HALL_VERSION_FRESH_WITHIN"])
+            except ValueError:
+                raise ConfigError("HALL_VERSION_FRESH_WITHIN must be a number of seconds (0, 1, 0.5 …).") from None
         settings["MAIL_USE_TLS"] = env_flag("MAIL_USE_TLS", cls.MAIL_USE_TLS)
         settings["ALLOW_FAKE_PAYMENTS"] = env_flag("ALLOW_FAKE_PAYMENTS", cls.ALLOW_FAKE_PAYMENTS)
         return settings
@@ -237,6 +243,7 @@ class ProductionConfig(BaseConfig):
     RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379/0"
     TRUSTED_PROXIES = 1  # nginx in front: client addresses come from X-Forwarded-For
     MAIL_LOG_BODY = False  # mailed links carry single-use tokens: keep them out of the log (LOG-01)
+    HALL_VERSION_FRESH_WITHIN = 1.0  # anonymous hall reads: another worker's change shows within a second
 
     @classmethod
     def default_secret_key(cls) -> str | None:

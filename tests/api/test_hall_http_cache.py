@@ -105,3 +105,32 @@ def test_signed_in_callers_get_private_uncached_answers(app: Flask) -> None:
         assert response.headers["Cache-Control"] == "private, no-store", path
         assert "public" not in response.headers["Cache-Control"] and "ETag" not in response.headers
         assert {"Cookie", "Authorization"} <= set(response.vary)
+
+
+def test_a_worker_may_answer_from_a_version_it_read_within_fresh_within(database_url: str) -> None:
+    """HALL_VERSION_FRESH_WITHIN (1 s in production): an anonymous search may come from the hall version this
+    process read that recently; another process's change shows once that has passed (here: at once with 0), and a
+    change committed in this process shows at once. Another process's commit is played by raising the version on
+    a connection of its own, outside this process's sessions."""
+    from sqlalchemy import create_engine, text
+
+    from tests.conftest import make_app
+
+    lagging = make_app(database_url, HALL_VERSION_FRESH_WITHIN=3600.0)
+    prompt = make_app(database_url, HALL_VERSION_FRESH_WITHIN=0.0)
+    with lagging.app_context():
+        people = make_people()
+    owner = Owner(lagging, people["owner"])
+    publish(lagging, owner, achievement())
+    lagging_client, prompt_client = lagging.test_client(), prompt.test_client()
+    before = assert_public(read(lagging_client, SEARCH))
+    assert assert_public(read(prompt_client, SEARCH)) == before
+    other_process = create_engine(database_url)
+    with other_process.begin() as conn:
+        conn.execute(text("UPDATE hall_state SET version = version + 1 WHERE id = 1"))
+    other_process.dispose()
+    assert assert_public(read(prompt_client, SEARCH)) != before
+    assert read(lagging_client, SEARCH, before).status_code == 304  # the version it read is still taken
+    publish(lagging, owner, achievement(title_zh="固态电池隔膜材料"))  # committed in this process: shows at once
+    answer = read(lagging_client, SEARCH, before)
+    assert answer.status_code == 200 and answer.get_json()["total"] == 2

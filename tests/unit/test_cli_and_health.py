@@ -319,6 +319,20 @@ def test_production_starts_with_a_secret_key(monkeypatch: pytest.MonkeyPatch) ->
     assert settings["SESSION_COOKIE_SECURE"] is True and settings["DEBUG"] is False
 
 
+def test_production_answers_anonymous_hall_reads_from_a_version_read_within_a_second(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECRET_KEY", "k" * 48)
+    monkeypatch.delenv("HALL_VERSION_FRESH_WITHIN", raising=False)
+    production = {"HALL_ENV": "production", "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+    assert load_settings(production)["HALL_VERSION_FRESH_WITHIN"] == 1.0
+    assert load_settings({**production, "HALL_ENV": "development"})["HALL_VERSION_FRESH_WITHIN"] == 0.0
+    monkeypatch.setenv("HALL_VERSION_FRESH_WITHIN", "0.25")
+    assert load_settings(production)["HALL_VERSION_FRESH_WITHIN"] == 0.25
+    monkeypatch.setenv("HALL_VERSION_FRESH_WITHIN", "soon")
+    with pytest.raises(ConfigError, match="HALL_VERSION_FRESH_WITHIN"):
+        load_settings(production)
+
+
 def test_the_local_secret_key_is_made_once_and_kept_private(tmp_path: Path) -> None:
     key = local_secret_key(tmp_path)
     assert len(key) >= 48 and local_secret_key(tmp_path) == key
