@@ -53,6 +53,7 @@ DOCS_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-
 NUL_REFUSED = N_("NUL characters (\\u0000) are not allowed in parameters or text; remove them.")
 UNREADABLE_JSON = N_("The JSON body is not valid UTF-8 text (a lone surrogate?) or is nested too deeply.")
 MALFORMED_JSON = N_("The body is not valid JSON; check its syntax (and send an object).")
+_FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})  # what request.form parses
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL (PostgreSQL text cannot hold it) and lone surrogates
 
 
@@ -147,24 +148,31 @@ def begin_request() -> Response | None:
 
 def _carries_nul() -> bool:
     """PostgreSQL text cannot hold NUL; refuse it in parameters and forms at the door (in JSON: ``HallRequest``)."""
-    return any("\x00" in value for values in (request.args, request.form) for value in values.values())
+    sources = (request.args, request.form) if request.mimetype in _FORM_TYPES else (request.args,)
+    return any("\x00" in value for values in sources for value in values.values())
 
 
 def finish_request(response: Response) -> Response:
     """Commit the request's one transaction when it succeeded (roll back otherwise), then add headers."""
     if response.status_code < 400:
-        try:
-            db.session.commit()
-        except SQLAlchemyError as exc:
-            db.session.rollback()
-            response = database_error(exc)
-        else:
-            _deliver_queued_mail()
+        if _has_work(db.session()):  # an answer from caches alone began nothing: there is nothing to commit
+            try:
+                db.session.commit()
+            except SQLAlchemyError as exc:
+                db.session.rollback()
+                response = database_error(exc)
+            else:
+                _deliver_queued_mail()
     else:
         db.session.rollback()
     _add_security_headers(response)
     response.headers["X-Request-ID"] = g.get("request_id", "")
     return response
+
+
+def _has_work(session: Any) -> bool:
+    """Whether the request's session began a transaction or holds objects a commit would write."""
+    return bool(session.in_transaction() or session.new or session.dirty or session.deleted)
 
 
 def _deliver_queued_mail() -> None:
@@ -181,27 +189,31 @@ def _deliver_queued_mail() -> None:
 
 
 def _add_security_headers(response: Response) -> None:
-    from flask import current_app
-
-    headers = response.headers
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
-    docs = request.path.startswith("/api/v1/docs")
-    if request.path.startswith(("/admin", "/static/")):
-        headers.setdefault("Content-Security-Policy", ADMIN_CSP)
+    """Security and caching headers, each unless the view set it already."""
+    path = request.path
+    docs = path.startswith("/api/v1/docs")
+    wanted = [("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "strict-origin-when-cross-origin"),
+              ("X-Frame-Options", "DENY")]
+    if path.startswith(("/admin", "/static/")):
+        wanted.append(("Content-Security-Policy", ADMIN_CSP))
     elif docs:
-        headers.setdefault("Content-Security-Policy", DOCS_CSP)
-    elif request.path.startswith(JSON_PATHS):
-        headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+        wanted.append(("Content-Security-Policy", DOCS_CSP))
+    elif path.startswith(JSON_PATHS):
+        wanted.append(("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"))
     else:
-        headers.setdefault("Content-Security-Policy", WEB_CSP)
+        wanted.append(("Content-Security-Policy", WEB_CSP))
         if current_user.is_authenticated:  # a signed-in person's page is theirs alone
-            headers.setdefault("Cache-Control", "private, no-store")
+            wanted.append(("Cache-Control", "private, no-store"))
     if current_app.config["SESSION_COOKIE_SECURE"]:
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    if request.path.startswith((API_PREFIX, "/admin")) and not docs:
-        headers.setdefault("Cache-Control", "no-store")
+        wanted.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+    if path.startswith((API_PREFIX, "/admin")) and not docs:
+        wanted.append(("Cache-Control", "no-store"))
+    headers = response.headers
+    present = {key.lower() for key in headers.keys()}  # one pass, not a scan per header
+    for key, value in wanted:
+        if key.lower() not in present:
+            headers.add(key, value)
+            present.add(key.lower())
 
 
 def end_request(_error: BaseException | None) -> None:

@@ -246,3 +246,19 @@ def test_unique_constraints_refuse_duplicates(app_context: Flask) -> None:
         UserFactory(email="same@example.cn")
     db.session.rollback()
     assert len(db.session.scalars(select(User)).all()) == 1
+
+
+def test_the_request_commits_what_a_view_added_even_if_nothing_was_sent_yet(app: Flask) -> None:
+    """The request's commit is skipped only when nothing began and nothing waits to be written: an object a view
+    added without a flush (no statement sent yet) is still written."""
+    from hall.models import HallState
+
+    @app.get("/test-adds-without-flush")
+    def adds_without_flush() -> dict[str, bool]:
+        db.session.add(HallState(id=1, version=41, token="t" * 32))
+        return {"added": True}
+
+    answer = app.test_client().get("/test-adds-without-flush")
+    assert answer.status_code == 200
+    with app.app_context():
+        assert db.session.get(HallState, 1).version == 41  # type: ignore[union-attr]
