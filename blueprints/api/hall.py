@@ -8,7 +8,7 @@ from marshmallow import fields, validate
 
 from blueprints.actor import viewer
 from blueprints.api.base import ApiBlueprint, file_download, paginated, spreadsheet_download
-from blueprints.api.hall_caching import hall_read
+from blueprints.api.hall_caching import detail_etag, hall_read, search_etag
 from blueprints.downloads import send_attachment
 from hall.extensions import limiter
 from hall.services.docking import data_room_files
@@ -72,7 +72,7 @@ def _page(result: hall.HallPage, lang: str, page: int, per_page: int) -> dict[st
 
 
 @blp.route("/listings", methods=["GET"])
-@hall_read(lang_of=_request_lang)
+@hall_read(etag_of=lambda: search_etag(_request_lang()))
 @blp.arguments(HallQueryIn, location="query")
 @blp.response(200, HallPageOut)
 def search(args: dict[str, Any]) -> dict[str, Any]:
@@ -85,7 +85,7 @@ def search(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/listings/<int:listing_id>", methods=["GET"])
-@hall_read()
+@hall_read(etag_of=lambda listing_id: detail_etag(listing_id, _request_lang()))
 @blp.arguments(LangIn, location="query")
 @blp.response(200, HallListingDetailOut)
 def listing_detail(args: dict[str, Any], listing_id: int) -> dict[str, Any]:

@@ -7,14 +7,15 @@ query and the answer's language, and the current ``max-age`` period (what the cl
 ended — shows within one period). A worker reads the version from the database at most once every
 HALL_VERSION_FRESH_WITHIN seconds (0 by default: on every request): another worker's change shows within that,
 this worker's own at once.
-A matching ``If-None-Match`` is answered 304 after at most that one small read. The other reads (a listing's
-detail, an institution's profile, the taxonomy) show things the hall index does not follow (stock, reports, names),
-so their ETag is the digest of the answer itself. Signed-in callers get ``private, no-store`` and no ETag: what they
-see is theirs. Every answer varies by language and credentials.
+A matching ``If-None-Match`` is answered 304 after at most that one small read. A listing's detail shows things
+the hall index does not follow (stock, evaluation reports, names): its ETag comes from the detail's stamp
+(``hall.services.policy.hall_detail``), one small statement on every request. The other reads (an institution's
+profile, the taxonomy) have the digest of the answer itself as their ETag. Signed-in callers get ``private,
+no-store`` and no ETag: what they see is theirs. Every answer varies by language and credentials.
 
-An anonymous search's answer is also kept in this process under its ETag (``_ANSWERS``, least recently used out):
-the same search in the same period of the same hall version is answered from it, as a shared cache in front would
-answer it for ``max-age`` seconds.
+An anonymous search's or detail's answer is also kept in this process under its ETag (``_ANSWERS``, least recently
+used out): the same search in the same period of the same hall version, or the same detail under the same stamp,
+is answered from it without running the view.
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from typing import Any
 from flask import Response, current_app, g, make_response, request
 from flask_login import current_user
 
+from hall.services.policy import hall_detail
 from hall.services.publishing.hall import index_version
 
 VARY = ("Accept-Language", "Cookie", "Authorization")
@@ -71,13 +73,14 @@ class _Answers:
                 self.entries.popitem(last=False)
 
 
-_ANSWERS = _Answers(256)
+_ANSWERS = _Answers(1024)
 
 
-def hall_read(lang_of: Callable[[], str] | None = None) -> Callable[[Any], Any]:
+def hall_read(etag_of: Callable[..., str | None] | None = None) -> Callable[[Any], Any]:
     """Wrap a hall view (below ``blp.route``, above ``blp.arguments``): ETag, 304 and Cache-Control. With
-    ``lang_of`` (the answer's language from the request), the ETag is the hall version's, checked before the view
-    runs; without it, the digest of the answer."""
+    ``etag_of`` (called with the view's URL arguments: the ETag known before the view runs, or None when it is
+    not), the answer is checked against ``If-None-Match`` and kept in this process under that ETag; without it, or
+    when it gives None, the ETag is the digest of the answer."""
     def decorate(view: Any) -> Any:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Response:
@@ -86,16 +89,32 @@ def hall_read(lang_of: Callable[[], str] | None = None) -> Callable[[Any], Any]:
                 if response.status_code == 200:
                     response.headers["Cache-Control"] = "private, no-store"
             else:
-                response = _anonymous(view, lang_of, args, kwargs)
+                etag = etag_of(**kwargs) if etag_of is not None else None
+                response = _anonymous(view, etag, args, kwargs)
             response.vary.update(VARY)
             return response
         return wrapper
     return decorate
 
 
-def _anonymous(view: Any, lang_of: Callable[[], str] | None, args: Any, kwargs: Any) -> Response:
-    etag = _version_etag(lang_of()) if lang_of is not None else None
-    kept = _ANSWERS.get(etag) if etag is not None and g.hall_version is not None else None
+def search_etag(lang: str) -> str | None:
+    """A search's ETag from the hall's version (None while the hall has none yet)."""
+    etag = _version_etag(lang)
+    return etag if g.hall_version is not None else None
+
+
+def detail_etag(listing_id: int, lang: str) -> str | None:
+    """A listing detail's ETag from its stamp (``hall_detail.detail_stamp``); None when it is not public."""
+    stamp = hall_detail.detail_stamp(listing_id)
+    if stamp is None:
+        return None
+    query = sorted(request.args.items(multi=True))
+    digest = hashlib.blake2b(repr((request.path, query, lang)).encode(), digest_size=8).hexdigest()
+    return f"detail-{listing_id}-{stamp}-{digest}"
+
+
+def _anonymous(view: Any, etag: str | None, args: Any, kwargs: Any) -> Response:
+    kept = _ANSWERS.get(etag) if etag is not None else None
     if etag is not None and request.if_none_match.contains_weak(etag):
         response = current_app.response_class(status=304)
         response.set_etag(etag, weak=True)
@@ -108,8 +127,7 @@ def _anonymous(view: Any, lang_of: Callable[[], str] | None, args: Any, kwargs: 
             return response
         if etag is not None:
             response.set_etag(etag, weak=True)
-            if g.hall_version is not None:
-                _ANSWERS.put(etag, response.get_data())
+            _ANSWERS.put(etag, response.get_data())
         else:
             response.add_etag(weak=True)
         response.make_conditional(request)

@@ -8,10 +8,12 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
 
 from tests.support.factories import make_people
 from tests.support.listing_data import achievement
 from tests.support.listings import Owner, admin_decides
+from tests.support.orders import app_with
 
 SEARCH = "/api/v1/hall/listings?q=固态电池&sort=newest"
 
@@ -112,12 +114,12 @@ def test_a_worker_may_answer_from_a_version_it_read_within_fresh_within(database
     process read that recently; another process's change shows once that has passed (here: at once with 0), and a
     change committed in this process shows at once. Another process's commit is played by raising the version on
     a connection of its own, outside this process's sessions."""
-    from sqlalchemy import create_engine, text
+    with app_with(database_url, HALL_VERSION_FRESH_WITHIN=3600.0) as lagging, \
+            app_with(database_url, HALL_VERSION_FRESH_WITHIN=0.0) as prompt:
+        check_fresh_within(database_url, lagging, prompt)
 
-    from tests.conftest import make_app
 
-    lagging = make_app(database_url, HALL_VERSION_FRESH_WITHIN=3600.0)
-    prompt = make_app(database_url, HALL_VERSION_FRESH_WITHIN=0.0)
+def check_fresh_within(database_url: str, lagging: Flask, prompt: Flask) -> None:
     with lagging.app_context():
         people = make_people()
     owner = Owner(lagging, people["owner"])

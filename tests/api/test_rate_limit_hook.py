@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from hall.extensions import limiter
-from tests.conftest import make_app
+from tests.support.orders import app_with
 
 
 @pytest.fixture
@@ -19,16 +19,16 @@ def restore_limiter() -> Iterator[None]:
 
 
 def test_without_application_limits_the_check_is_not_run_yet_route_limits_hold(database_url: str) -> None:
-    app = make_app(database_url, DIRECTORY_LIMIT="2 per minute")
-    assert limiter._check_request_limit not in app.before_request_funcs[None]
-    client = app.test_client()
-    statuses = [client.get("/api/v1/hall/directory").status_code for _ in range(3)]
+    with app_with(database_url, DIRECTORY_LIMIT="2 per minute") as app:
+        assert limiter._check_request_limit not in app.before_request_funcs[None]
+        client = app.test_client()
+        statuses = [client.get("/api/v1/hall/directory").status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
 
 
 def test_an_application_limit_keeps_the_check(database_url: str, restore_limiter: None) -> None:
-    app = make_app(database_url, RATELIMIT_APPLICATION="2 per minute")
-    assert limiter._check_request_limit in app.before_request_funcs[None]
-    client = app.test_client()
-    statuses = [client.get("/api/v1/hall/taxonomy").status_code for _ in range(3)]
+    with app_with(database_url, RATELIMIT_APPLICATION="2 per minute") as app:
+        assert limiter._check_request_limit in app.before_request_funcs[None]
+        client = app.test_client()
+        statuses = [client.get("/api/v1/hall/taxonomy").status_code for _ in range(3)]
     assert statuses == [200, 200, 429]

@@ -1,0 +1,47 @@
+"""The stamp of a listing's public detail: one small statement whose answer changes whenever anything the detail
+shows changes, so a detail kept under it (``blueprints.api.hall_caching``) is still the true one.
+
+What the detail shows, and what moves the stamp:
+- the listing: state, term, stock and content (``lock_version`` is raised on every change of content or state,
+  a file marked confidential included; ``updated_at`` on every UPDATE, the stock's conditional one included);
+- its institution (names, kind, verification) and its public version (``updated_at``);
+- the evaluation reports on it (count and last change) and their evaluators' names (their last change).
+
+It lives on the policy floor because it reads the evaluation reports; the visibility rule is the hall's own
+(``public_listing_conditions``), evaluated by the database at the moment of asking.
+"""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
+
+from hall.extensions import db
+from hall.models import Institution, Listing, ListingVersion
+from hall.models.evaluations import EvaluationEngagement
+from hall.services.publishing.hall import public_listing_conditions
+
+
+def detail_stamp(listing_id: int, now: datetime | None = None) -> str | None:
+    """A digest of everything the public detail of ``listing_id`` shows, or None when the listing is not public
+    (the view then answers, and says 404)."""
+    report = EvaluationEngagement
+    evaluator = aliased(Institution)
+    version_changed = select(ListingVersion.updated_at).where(
+        ListingVersion.id == Listing.published_version_id).scalar_subquery()
+    report_count = select(func.count(report.id)).where(report.listing_id == Listing.id).scalar_subquery()
+    report_changed = select(func.max(report.updated_at)).where(report.listing_id == Listing.id).scalar_subquery()
+    evaluator_changed = select(func.max(evaluator.updated_at)).join(
+        report, report.evaluator_institution_id == evaluator.id).where(
+        report.listing_id == Listing.id).scalar_subquery()
+    row = db.session.execute(
+        select(Listing.lock_version, Listing.updated_at, Listing.stock, Listing.published_version_id,
+               Listing.expires_at, Institution.updated_at, version_changed, report_count, report_changed,
+               evaluator_changed)
+        .join(Institution, Institution.id == Listing.institution_id)
+        .where(Listing.id == listing_id, *public_listing_conditions(now))).first()
+    if row is None:
+        return None
+    return hashlib.blake2b(repr(tuple(row)).encode(), digest_size=10).hexdigest()
