@@ -86,6 +86,7 @@ def test_an_evaluator_renamed_and_a_report_detached_show_at_once(app: Flask, tmp
 def test_a_term_that_ends_while_the_detail_is_kept_is_404_at_once(app: Flask,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """The clock alone (no row changes) ends a listing's term: the stamp asks the visibility rule each time."""
+    from hall.services.policy import hall_detail
     from hall.services.publishing import hall as hall_rules
 
     market = open_market(app, stock=5)
@@ -95,5 +96,6 @@ def test_a_term_that_ends_while_the_detail_is_kept_is_404_at_once(app: Flask,
     with app.app_context():
         expires_at = db.session.get(Listing, market.product).expires_at  # type: ignore[union-attr]
     assert expires_at is not None
-    monkeypatch.setattr(hall_rules, "utcnow", lambda: expires_at + timedelta(seconds=1))  # the term has ended
+    for module in (hall_rules, hall_detail):  # the clock of the visibility rule and of the stamp: the term ended
+        monkeypatch.setattr(module, "utcnow", lambda: expires_at + timedelta(seconds=1))
     assert detail(app, client, market.product)[0].status_code == 404

@@ -14,19 +14,31 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import aliased
 
 from hall.extensions import db
 from hall.models import Institution, Listing, ListingVersion
 from hall.models.evaluations import EvaluationEngagement
+from hall.models.types import UtcDateTime, utcnow
 from hall.services.publishing.hall import public_listing_conditions
 
 
 def detail_stamp(listing_id: int, now: datetime | None = None) -> str | None:
     """A digest of everything the public detail of ``listing_id`` shows, or None when the listing is not public
     (the view then answers, and says 404)."""
+    row = db.session.execute(_stamp_query(), {"listing_id": listing_id, "now": now or utcnow()}).first()
+    if row is None:
+        return None
+    return hashlib.blake2b(repr(tuple(row)).encode(), digest_size=10).hexdigest()
+
+
+@cache
+def _stamp_query() -> Select[Any]:
+    """The stamp's statement, built once (building it cost more than running it)."""
     report = EvaluationEngagement
     evaluator = aliased(Institution)
     version_changed = select(ListingVersion.updated_at).where(
@@ -36,12 +48,9 @@ def detail_stamp(listing_id: int, now: datetime | None = None) -> str | None:
     evaluator_changed = select(func.max(evaluator.updated_at)).join(
         report, report.evaluator_institution_id == evaluator.id).where(
         report.listing_id == Listing.id).scalar_subquery()
-    row = db.session.execute(
-        select(Listing.lock_version, Listing.updated_at, Listing.stock, Listing.published_version_id,
-               Listing.expires_at, Institution.updated_at, version_changed, report_count, report_changed,
-               evaluator_changed)
-        .join(Institution, Institution.id == Listing.institution_id)
-        .where(Listing.id == listing_id, *public_listing_conditions(now))).first()
-    if row is None:
-        return None
-    return hashlib.blake2b(repr(tuple(row)).encode(), digest_size=10).hexdigest()
+    now = bindparam("now", type_=UtcDateTime())
+    return (select(Listing.lock_version, Listing.updated_at, Listing.stock, Listing.published_version_id,
+                   Listing.expires_at, Institution.updated_at, version_changed, report_count, report_changed,
+                   evaluator_changed)
+            .join(Institution, Institution.id == Listing.institution_id)
+            .where(Listing.id == bindparam("listing_id"), *public_listing_conditions(now)))

@@ -90,9 +90,11 @@ def listing_is_public(listing: Listing | None, now: datetime | None = None) -> b
             and institution_is_public(listing.institution))
 
 
-def public_listing_conditions(now: datetime | None = None) -> list[ColumnElement[bool]]:
-    """``listing_is_public`` as SQL conditions on ``listings`` (for queries that list or count public things)."""
-    now = now or utcnow()
+def public_listing_conditions(now: datetime | ColumnElement[Any] | None = None) -> list[ColumnElement[bool]]:
+    """``listing_is_public`` as SQL conditions on ``listings`` (for queries that list or count public things);
+    ``now`` may also be a bound parameter of a statement built once."""
+    if now is None:
+        now = utcnow()
     verified = select(Institution.id).where(Institution.verification_status == "verified")
     return [Listing.status == "published", Listing.published_version_id.is_not(None),
             or_(Listing.expires_at.is_(None), Listing.expires_at > now), Listing.institution_id.in_(verified)]
