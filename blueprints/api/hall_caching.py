@@ -104,8 +104,10 @@ def search_etag(lang: str) -> str | None:
 
 
 def detail_etag(listing_id: int, lang: str) -> str | None:
-    """A listing detail's ETag from its stamp (``hall_detail.detail_stamp``); None when it is not public."""
-    stamp = hall_detail.detail_stamp(listing_id)
+    """A listing detail's ETag from its stamp (``hall_detail.detail_stamp``, taken within HALL_VERSION_FRESH_WITHIN
+    as the hall's version is); None when it is not public."""
+    stamp = hall_detail.detail_stamp(listing_id,
+                                     fresh_within=float(current_app.config.get("HALL_VERSION_FRESH_WITHIN", 0.0)))
     if stamp is None:
         return None
     query = sorted(request.args.items(multi=True))

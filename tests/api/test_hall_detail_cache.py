@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 
 from hall.demo_evaluations import CLIENT_EMAIL, EVALUATOR_EMAIL, LISTING_TITLE
 from hall.extensions import db
@@ -18,7 +18,7 @@ from hall.models import Listing, User
 from hall.models.evaluations import EvaluationEngagement
 from hall.services.accounts import institutions
 from hall.services.policy import evaluations_reports
-from tests.support.orders import buy_product, open_market
+from tests.support.orders import app_with, buy_product, open_market
 from tests.support.statements import counted, without_begin
 
 
@@ -99,3 +99,27 @@ def test_a_term_that_ends_while_the_detail_is_kept_is_404_at_once(app: Flask,
     for module in (hall_rules, hall_detail):  # the clock of the visibility rule and of the stamp: the term ended
         monkeypatch.setattr(module, "utcnow", lambda: expires_at + timedelta(seconds=1))
     assert detail(app, client, market.product)[0].status_code == 404
+
+
+def test_a_worker_may_answer_a_detail_from_a_stamp_it_read_within_fresh_within(database_url: str) -> None:
+    """With HALL_VERSION_FRESH_WITHIN (1 s in production) a worker takes the detail's stamp it read that recently:
+    another process's change shows once that has passed (at once with 0); a change this process commits shows at
+    once. Another process's write is played on a connection of its own, outside this process's sessions."""
+    with app_with(database_url, HALL_VERSION_FRESH_WITHIN=3600.0) as lagging, \
+            app_with(database_url, HALL_VERSION_FRESH_WITHIN=0.0) as prompt:
+        market = open_market(lagging, stock=5)
+        lagging_client, prompt_client = lagging.test_client(), prompt.test_client()
+        for client in (lagging_client, prompt_client):
+            assert detail(lagging, client, market.product)[0].get_json()["stock_available"] == 5
+        assert detail(lagging, lagging_client, market.product)[1] == 0  # neither the stamp nor the answer read
+
+        other_process = create_engine(database_url)
+        with other_process.begin() as conn:
+            conn.execute(text("UPDATE listings SET stock = 4, lock_version = lock_version + 1 WHERE id = :id"),
+                         {"id": market.product})
+        other_process.dispose()
+        assert detail(prompt, prompt_client, market.product)[0].get_json()["stock_available"] == 4
+        assert detail(lagging, lagging_client, market.product)[0].get_json()["stock_available"] == 5
+
+        buy_product(market, quantity=1)  # committed by this process (the lagging app): shows at once
+        assert detail(lagging, lagging_client, market.product)[0].get_json()["stock_available"] == 3

@@ -13,12 +13,14 @@ It lives on the policy floor because it reads the evaluation reports; the visibi
 from __future__ import annotations
 
 import hashlib
+import time
+import weakref
 from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import Select, TextClause, bindparam, event, func, select
+from sqlalchemy.orm import ORMExecuteState, Session, aliased
 
 from hall.extensions import db
 from hall.models import Institution, Listing, ListingVersion
@@ -27,13 +29,51 @@ from hall.models.types import UtcDateTime, utcnow
 from hall.services.publishing.hall import public_listing_conditions
 
 
-def detail_stamp(listing_id: int, now: datetime | None = None) -> str | None:
+def detail_stamp(listing_id: int, now: datetime | None = None, fresh_within: float = 0.0) -> str | None:
     """A digest of everything the public detail of ``listing_id`` shows, or None when the listing is not public
-    (the view then answers, and says 404)."""
+    (the view then answers, and says 404). With ``fresh_within`` seconds, a stamp this process read that recently
+    is taken without asking the database: another process's change shows up to that much later, one committed by
+    this process at once (``_forget_after_commit``)."""
+    engine = db.engine
+    if fresh_within > 0 and now is None:
+        kept = _RECENT.get(engine, {}).get(listing_id)
+        if kept is not None and time.monotonic() - kept[0] < fresh_within:
+            return kept[1]
+    read_at = time.monotonic()
     row = db.session.execute(_stamp_query(), {"listing_id": listing_id, "now": now or utcnow()}).first()
-    if row is None:
-        return None
-    return hashlib.blake2b(repr(tuple(row)).encode(), digest_size=10).hexdigest()
+    stamp = None if row is None else hashlib.blake2b(repr(tuple(row)).encode(), digest_size=10).hexdigest()
+    if fresh_within > 0 and now is None:
+        kept_here = _RECENT.setdefault(engine, {})
+        if len(kept_here) >= _RECENT_LIMIT:
+            kept_here.clear()
+        kept_here[listing_id] = (read_at, stamp)
+    return stamp
+
+
+# Stamps this process read, per engine, by listing: (when, stamp). Forgotten after any commit of this process
+# that wrote anything, so this process's own changes show at once.
+_RECENT: weakref.WeakKeyDictionary[Any, dict[int, tuple[float, str | None]]] = weakref.WeakKeyDictionary()
+_RECENT_LIMIT = 10_000
+_WROTE = "hall_detail_wrote"
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flush(session: Session, _context: Any) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_statement(state: ORMExecuteState) -> None:
+    statement = state.statement
+    if state.is_insert or state.is_update or state.is_delete or (
+            isinstance(statement, TextClause) and not statement.text.lstrip().upper().startswith("SELECT")):
+        state.session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_after_commit(session: Session) -> None:
+    if session.info.pop(_WROTE, False):
+        _RECENT.clear()
 
 
 @cache
