@@ -19,9 +19,7 @@ FACETS = ("kind", "direction_code", "field_code", "trl", "price_mode", "product_
 def facet_counts(filtered: Select[Any]) -> dict[str, dict[str, int]]:
     """How many of the filtered listings fall under each value of each facet, in one statement over the filtered
     rows (a CTE): on PostgreSQL one pass of GROUPING SETS, elsewhere a UNION ALL of grouped branches."""
-    h = HallIndexEntry
-    rows = filtered.with_only_columns(*(h.__table__.c[name] for name in FACETS[:-2]), h.region_code,
-                                      h.deal_modes_mask).cte("facet_rows")
+    rows = _facet_rows(filtered)
     if is_postgresql():
         return _facets_in_one_pass(rows)[0]
     branches: list[Any] = []
@@ -46,9 +44,14 @@ def facet_counts(filtered: Select[Any]) -> dict[str, dict[str, int]]:
 
 def facets_and_total(filtered: Select[Any]) -> tuple[dict[str, dict[str, int]], int]:
     """PostgreSQL: the facet counts and the number of the filtered listings, from one statement."""
+    return _facets_in_one_pass(_facet_rows(filtered))
+
+
+def _facet_rows(filtered: Select[Any]) -> Any:
+    """The filtered listings' facet columns, as the CTE every count reads."""
     h = HallIndexEntry
-    return _facets_in_one_pass(filtered.with_only_columns(
-        *(h.__table__.c[name] for name in FACETS[:-2]), h.region_code, h.deal_modes_mask).cte("facet_rows"))
+    return filtered.with_only_columns(*(h.__table__.c[name] for name in FACETS[:-2]), h.region_code,
+                                      h.deal_modes_mask).cte("facet_rows")
 
 
 def _facets_in_one_pass(rows: Any) -> tuple[dict[str, dict[str, int]], int]:
