@@ -1,11 +1,13 @@
 """Hall search benchmark: N generated bilingual listings, the public search service against naive LIKE.
 
-    .venv/bin/python bench/search.py --n 200000 [--backends sqlite,postgresql] [--experiments]
+    .venv/bin/python bench/search.py --n 200000 [--backends sqlite,postgresql] [--experiments] [--reuse]
 
 Loads the same deterministic listings (bench/generate.py) into a fresh SQLite file and a fresh PostgreSQL database
-(both migrated to head), times the full-text index build, then runs a fixed query mix
-through ``hall.services.publishing.hall.search_hall`` (``hall``: total and page only; ``hall_with_facets``: with the
-facet counts too, as the API answers by default) and the same queries as LIKE '%…%' scans. Progress goes to stderr;
+(both migrated to head), times the full-text index build and the count of the kept facet counts, then runs a fixed
+query mix through ``hall.services.publishing.hall.search_hall`` (``hall``: total and page only; ``hall_with_facets``: with the
+facet counts too, as the API answers by default) and the same queries as LIKE '%…%' scans; apart from the mix,
+``browse_with_facets`` times pages without text and with at most one facet filter. ``--reuse`` measures the
+databases an earlier run left instead (upgraded to head first, timed). Progress goes to stderr;
 the last line of stdout is one JSON object with the figures.
 Only 127.0.0.1 is used and only the named bench database is touched.
 """
@@ -38,7 +40,13 @@ from hall import create_app  # noqa: E402
 from hall.db import read_only_transactions  # noqa: E402
 from hall.extensions import db  # noqa: E402
 from hall.models import HallIndexEntry, HallText, Institution, Listing, ListingVersion, User  # noqa: E402
-from hall.search import COLUMN_WEIGHTS, TS_RANK_NORMALIZATION, TS_RANK_WEIGHTS, count_text_matches  # noqa: E402
+from hall.search import (  # noqa: E402
+    COLUMN_WEIGHTS,
+    TS_RANK_NORMALIZATION,
+    TS_RANK_WEIGHTS,
+    count_text_matches,
+    rebuild_hall_facets,
+)
 from hall.search.query import build_query, fts5_expression, tsquery_expression  # noqa: E402
 from hall.services.publishing.hall import HallFilter, search_hall  # noqa: E402
 
@@ -59,6 +67,10 @@ MIX: list[tuple[str, dict[str, Any], str]] = [
     ("sort", {"q": "石墨烯"}, "newest"), ("sort", {"q": "电池"}, "price_asc"),
     ("sort", {"direction": "materials"}, "price_asc"),
 ]
+# Pages without text and with at most one facet filter, timed apart from the mix (their counts are kept per value).
+BROWSE: list[tuple[str, dict[str, Any], str]] = [
+    ("browse", {}, "newest"), ("browse", {"direction": "energy"}, "newest"), ("browse", {"kind": "first_of_kind"}, R),
+    ("browse", {"region": "440000"}, "price_asc"), ("browse", {"deal_mode": "transfer"}, "newest")]
 TEXT_COLUMNS = ("title_zh", "title_en", "summary_zh", "summary_en", "description_zh", "description_en")
 _spec = importlib.util.spec_from_file_location("migration_0019", ROOT / "migrations/versions/0019_search_text.py")
 MIGRATION_0019 = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
@@ -95,24 +107,45 @@ def label(entry: tuple[str, dict[str, Any], str]) -> str:
     return f"{category}:{json.dumps(kwargs, ensure_ascii=False, sort_keys=True)}:{sort}"
 
 
+def database_url(backend: str, args: argparse.Namespace) -> str:
+    """The bench database's URL (PostgreSQL: only a local database with "bench" in its name)."""
+    if backend == "sqlite":
+        return f"sqlite:///{args.sqlite_path}"
+    url_obj = make_url(args.pg_url).set(drivername="postgresql+psycopg")
+    assert "bench" in (url_obj.database or "") and url_obj.host in ("127.0.0.1", "localhost"), "a local *bench* db"
+    return url_obj.render_as_string(hide_password=False)
+
+
+def reuse(backend: str, args: argparse.Namespace) -> tuple[Any, float]:
+    """The database a previous run left, migrated to head (which fills what a newer migration adds): the app and
+    the seconds the upgrade took."""
+    app = create_app({"HALL_ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_url(backend, args)})
+    with app.app_context():
+        found = db.session.scalar(text("SELECT count(*) FROM hall_index"))
+        db.session.rollback()
+        if found != args.n:
+            sys.exit(f"--reuse: the {backend} bench database holds {found} listings in the hall, not --n {args.n}")
+        t0 = time.perf_counter()
+        upgrade()
+        return app, time.perf_counter() - t0
+
+
 def prepare(backend: str, args: argparse.Namespace) -> Any:
     """A freshly created, migrated database with the full-text index taken down for the bulk load; the app."""
+    url = database_url(backend, args)
     if backend == "sqlite":
         path = Path(args.sqlite_path)
         path.parent.mkdir(parents=True, exist_ok=True)
         for suffix in ("", "-wal", "-shm"):
             Path(str(path) + suffix).unlink(missing_ok=True)
-        url = f"sqlite:///{path}"
     else:
-        url_obj = make_url(args.pg_url).set(drivername="postgresql+psycopg")
+        url_obj = make_url(url)
         name = url_obj.database or ""
-        assert "bench" in name and url_obj.host in ("127.0.0.1", "localhost"), "only a local *bench* database"
         admin = create_engine(url_obj.set(database="postgres"), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         admin.dispose()
-        url = url_obj.render_as_string(hide_password=False)
     app = create_app({"HALL_ENV": "testing", "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         upgrade()
@@ -167,6 +200,10 @@ def build_index(backend: str, app: Any) -> dict[str, Any]:
     VACUUM ANALYZE. Returns timings and the database size."""
     out: dict[str, Any] = {}
     with app.app_context():
+        t0 = time.perf_counter()  # what `flask hall rebuild-facets` does after a bulk load
+        out["facet_count_rows"] = rebuild_hall_facets()
+        db.session.commit()
+        out["facet_counts_s"] = round(time.perf_counter() - t0, 2)
         engine = db.engine
         if backend == "sqlite":
             t0 = time.perf_counter()
@@ -216,7 +253,8 @@ def build_index(backend: str, app: Any) -> dict[str, Any]:
 
 def run_hall(entry: tuple[str, dict[str, Any], str], facets: bool = False) -> int:
     _category, kwargs, sort = entry
-    page = search_hall(HallFilter(**kwargs), sort=sort, page=1, per_page=20, with_facets=facets)
+    # version=None: no result kept per hall version, every run computes
+    page = search_hall(HallFilter(**kwargs), sort=sort, page=1, per_page=20, with_facets=facets, version=None)
     db.session.rollback()
     return page.total
 
@@ -247,13 +285,14 @@ def run_like(entry: tuple[str, dict[str, Any], str], dialect: str) -> int:
     return total
 
 
-def hall_mix(repeat: int, facets: bool = False) -> tuple[list[int], dict[int, list[float]]]:
+def hall_mix(repeat: int, facets: bool = False,
+             mix: list[tuple[str, dict[str, Any], str]] = MIX) -> tuple[list[int], dict[int, list[float]]]:
     """One warm-up round of the mix through search_hall (gives the totals), then ``repeat`` timed rounds; with
     ``facets``, each search also counts its facets, as the API's answer does by default."""
-    totals = [run_hall(entry, facets) for entry in MIX]
-    times: dict[int, list[float]] = {i: [] for i in range(len(MIX))}
+    totals = [run_hall(entry, facets) for entry in mix]
+    times: dict[int, list[float]] = {i: [] for i in range(len(mix))}
     for _ in range(repeat):
-        for i, entry in enumerate(MIX):
+        for i, entry in enumerate(mix):
             t0 = time.perf_counter()
             run_hall(entry, facets)
             times[i].append(time.perf_counter() - t0)
@@ -275,6 +314,7 @@ def measure(backend: str, app: Any, args: argparse.Namespace) -> dict[str, Any]:
     with app.app_context(), read_only_transactions():
         totals, hall_times = hall_mix(args.repeat)
         _totals, facet_times = hall_mix(args.repeat, facets=True)
+        _totals, browse_times = hall_mix(args.repeat, facets=True, mix=BROWSE)
         log(f"{backend}: hall mix done (without and with facets)")
         dialect = db.engine.dialect.name
         db.session.execute(text("SELECT count(*) FROM listing_versions WHERE description_en LIKE '%zzqx%'"))
@@ -294,6 +334,7 @@ def measure(backend: str, app: Any, args: argparse.Namespace) -> dict[str, Any]:
         log(f"{backend}: LIKE baseline done in {time.perf_counter() - started:.0f}s (truncated={truncated})")
         out["hall"], out["like"] = mix_summary(hall_times), mix_summary(like_times)
         out["hall_with_facets"] = mix_summary(facet_times)
+        out["browse_with_facets"] = summary([t for ts in browse_times.values() for t in ts])
         out["like"].update(truncated=truncated, time_limit_s=args.time_limit, runs_per_query=args.like_runs)
         if out["like"]["text_only"]["runs"]:
             out["speedup_p95"] = round(out["like"]["p95_ms"] / out["hall"]["p95_ms"], 1)
@@ -415,6 +456,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=5000)
     parser.add_argument("--workers", type=int, default=1, help="processes generating and tokenizing listings")
     parser.add_argument("--experiments", action="store_true", help="also time labelled scratch query variants")
+    parser.add_argument("--reuse", action="store_true",
+                        help="measure the databases an earlier run left (of the same --n), upgraded to head")
     args = parser.parse_args()
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     started = time.perf_counter()
@@ -424,14 +467,23 @@ def main() -> None:
     result["tokenizer"] = generate.tokenizer_cost(args.seed)
     result["tokenizer"]["app_projected_s"] = round(result["tokenizer"]["app_us_per_listing"] * args.n / 1e6)
     log(f"tokenizer: {result['tokenizer']}")
-    apps = {backend: prepare(backend, args) for backend in backends}
-    timing = load(apps, args)
-    result["data"] = {"generate_s": round(timing["generate_s"], 1), "tokenize_s": round(timing["tokenize_s"], 1),
-                      "common_term": generate.COMMON_TERM[0], "common_share": timing["common_share"]}
+    upgraded: dict[str, float] = {}
+    if args.reuse:
+        apps = {}
+        for backend in backends:
+            apps[backend], upgraded[backend] = reuse(backend, args)
+    else:
+        apps = {backend: prepare(backend, args) for backend in backends}
+        timing = load(apps, args)
+        result["data"] = {"generate_s": round(timing["generate_s"], 1), "tokenize_s": round(timing["tokenize_s"], 1),
+                          "common_term": generate.COMMON_TERM[0], "common_share": timing["common_share"]}
     result["memory"] = {"after_load": memory()}
     for backend, app in apps.items():
-        log(f"{backend}: building the full-text index")
-        figures = {"load_s": round(timing[backend], 1), **build_index(backend, app)}
+        if args.reuse:
+            figures: dict[str, Any] = {"reused": True, "upgrade_s": round(upgraded[backend], 1)}
+        else:
+            log(f"{backend}: building the full-text index")
+            figures = {"load_s": round(timing[backend], 1), **build_index(backend, app)}
         figures.update(measure(backend, app, args))
         if args.experiments:
             with app.app_context():

@@ -1,5 +1,6 @@
 """``flask hall reindex-hall``: write every published listing's hall index entry again with the current search
-rules (after an upgrade that changes the tokenizer, the synonym list or the index's columns)."""
+rules (after an upgrade that changes the tokenizer, the synonym list or the index's columns).
+``flask hall rebuild-facets``: count the kept facet counts again from the hall index (after a bulk load)."""
 from __future__ import annotations
 
 import click
@@ -30,3 +31,13 @@ def reindex_hall(batch: int) -> None:
         _commit()
         after = ids[-1]
     click.echo(f"{done} listing(s) reindexed.")
+
+
+@hall_cli.command("rebuild-facets")
+def rebuild_facets() -> None:
+    """Count the hall's kept facet counts again from the hall index, in one transaction."""
+    from hall.search import rebuild_hall_facets
+
+    rows = rebuild_hall_facets()
+    _commit()
+    click.echo(f"{rows} facet count(s) written.")

@@ -12,7 +12,15 @@ from hall.models.data_rooms import AccessRequest, DownloadLog, ListingDataRoom, 
 from hall.models.demands import Demand, DemandIndexEntry, DemandIndexField
 from hall.models.inbox import Notification, NotificationPreference
 from hall.models.ledger import LedgerEntry
-from hall.models.listings import HallIndexEntry, HallState, HallText, Listing, ListingAttachment, ListingVersion
+from hall.models.listings import (
+    HallFacetCount,
+    HallIndexEntry,
+    HallState,
+    HallText,
+    Listing,
+    ListingAttachment,
+    ListingVersion,
+)
 from hall.models.mail import OutboxMail
 from hall.models.matching import MatchFeedback
 from hall.models.orders import ExclusiveClaim, IdempotencyRecord, Order, Payment, ProviderEvent
@@ -36,6 +44,7 @@ __all__ = [
     "Direction",
     "DownloadLog",
     "ExclusiveClaim",
+    "HallFacetCount",
     "HallIndexEntry",
     "HallState",
     "HallText",

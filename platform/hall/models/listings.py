@@ -231,3 +231,21 @@ class HallState(Model):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     version: Mapped[int] = mapped_column(BigInteger, default=0)
     token: Mapped[str] = mapped_column(String(32))
+
+
+class HallFacetCount(Model):
+    """How many listings of the hall index fall under a facet's value, kept in the same transaction as
+    ``hall_index`` (``hall.search.facet_counts``), so the pages without text and with at most one facet filter
+    read their counts instead of counting rows.
+
+    ``scope_facet``/``scope_value``: the listings counted, ``('', '')`` for the whole hall or one facet's value
+    (``('direction_code', 'energy')``); ``facet``/``value``: what is counted among them, ``('', '')`` for all of
+    them (the scope's total). A count that fell to 0 stays as a row of 0 (the readers skip it)."""
+
+    __tablename__ = "hall_facet_counts"
+
+    scope_facet: Mapped[str] = mapped_column(String(24), primary_key=True)
+    scope_value: Mapped[str] = mapped_column(String(60), primary_key=True)
+    facet: Mapped[str] = mapped_column(String(24), primary_key=True)
+    value: Mapped[str] = mapped_column(String(60), primary_key=True)
+    listings: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from hall.extensions import db
 from hall.models import Direction, HallIndexEntry, HallState, HallText, IndustryField, Listing, ListingVersion
 from hall.models.listings import LANGUAGES, deal_modes_mask
+from hall.search.facet_counts import entry_facets, note_change, rebuild_facet_counts, write_pending
 from hall.search.query import (
     Unit,
     build_query,
@@ -93,12 +94,14 @@ def index_listing(listing: Listing, names: dict[str, str] | None = None) -> Hall
         published_at=listing.published_at,
     )
     entry = db.session.get(HallIndexEntry, listing.id)
+    before = None if entry is None else entry_facets(entry)
     if entry is None:
         entry = HallIndexEntry(listing_id=listing.id, **values)
         db.session.add(entry)
     else:
         for key, value in values.items():
             setattr(entry, key, value)
+    note_change(before, entry_facets(entry))
     columns = version_text(version, taxonomy_names() if names is None else names)
     text_row = db.session.get(HallText, listing.id)
     if text_row is None:
@@ -113,6 +116,9 @@ def index_listing(listing: Listing, names: dict[str, str] | None = None) -> Hall
 
 def unindex_listing(listing: Listing) -> None:
     """Take the listing out of the hall index, in this transaction."""
+    entry = db.session.get(HallIndexEntry, listing.id)
+    if entry is not None:
+        note_change(entry_facets(entry), None)
     db.session.execute(delete(HallText).where(HallText.listing_id == listing.id))
     db.session.execute(delete(HallIndexEntry).where(HallIndexEntry.listing_id == listing.id))
     hall_changed()
@@ -169,6 +175,16 @@ def _bump_before_commit(session: Session) -> None:
     if session.info.pop(_CHANGED, False):
         _raise_version(session)
         session.info[_RAISED] = True
+    write_pending(session)  # the facet counts' rows after the version's: one lock order for every writer
+
+
+def rebuild_hall_facets() -> int:
+    """Count the hall's kept facet counts again from ``hall_index`` (``facet_counts.rebuild_facet_counts``), in
+    this transaction; the hall's version is raised first, so its row lock comes before the counts' as in every
+    other writer. Returns the number of count rows."""
+    _raise_version(db.session())
+    db.session.info[_RAISED] = True
+    return rebuild_facet_counts()
 
 
 @event.listens_for(Session, "after_commit")

@@ -32,6 +32,7 @@ from hall.models import Direction, HallIndexEntry, Institution, Listing, Listing
 from hall.models.listings import DEAL_MODES
 from hall.models.types import utcnow
 from hall.search import Mode, count_text_matches, hall_version, is_postgresql, ranked, text_condition
+from hall.search.facet_counts import TOTAL, Key, maintained_facets
 from hall.search.query import Unit, build_query, highlight_terms
 from hall.services.core.errors import NotFound
 from hall.services.publishing.hall_facets import FACETS, facet_counts, facets_and_total
@@ -158,6 +159,31 @@ def _conditions(f: HallFilter) -> list[Any]:
     return conditions
 
 
+def facet_scope(f: HallFilter) -> Key | None:
+    """The scope of the kept facet counts that is exactly ``f``'s listings: ``TOTAL`` for no filter, a facet's
+    value for one facet filter; None for text, several filters or one that no facet value matches (a price
+    range, a currency, an institution, a city)."""
+    if f.q or any(value is not None for value in (f.price_min, f.price_max, f.currency, f.institution_id)):
+        return None
+    scopes: list[Key] = [(name, value) for name, value in (
+        ("kind", f.kind), ("direction_code", f.direction), ("field_code", f.field), ("price_mode", f.price_mode),
+        ("product_kind", f.product_kind), ("recognition_level", f.recognition_level), ("deal_mode", f.deal_mode))
+        if value is not None]
+    if f.state_funded is not None:
+        scopes.append(("state_funded", "true" if f.state_funded else "false"))
+    if f.trl_min is not None or f.trl_max is not None:
+        if f.trl_min != f.trl_max:
+            return None
+        scopes.append(("trl", str(f.trl_min)))
+    if f.region:
+        if len(f.region) != 6 or not f.region.endswith("0000"):
+            return None
+        scopes.append(("province", f.region[:2]))
+    if len(scopes) > 1:
+        return None
+    return scopes[0] if scopes else TOTAL
+
+
 def region_prefix(code: str) -> str:
     """A province (110000) or city (110100) code covers every code under it; a county code is exact."""
     if code.endswith("0000"):
@@ -242,7 +268,11 @@ def _search_index(f: HallFilter, terms: list[Unit], sort: str, page: int, per_pa
     A query of several units that fewer than a page of listings match in full is widened to the listings that
     match any of them: those matching every unit first (``matched_all`` of them), then by how many they match."""
     known: dict[str, dict[str, int]] | None = None
-    if with_facets and is_postgresql():  # one pass there gives the facets and the total: the text is matched once
+    scope = facet_scope(f)
+    if scope is not None:  # no text and at most one facet filter: the kept counts
+        kept, total = maintained_facets(scope)
+        known = kept if with_facets else None
+    elif with_facets and is_postgresql():  # one pass there gives the facets and the total: the text is matched once
         known, total = facets_and_total(filtered_selection(f, terms, "all"))
     else:
         total = _count(f, terms, "all")
@@ -324,12 +354,8 @@ def public_rows(ids: Sequence[tuple[int, float | None]]) -> list[tuple[HallIndex
 
 
 def direction_counts() -> dict[str, int]:
-    """How many public listings each direction has (the home page's tiles), in one grouped query."""
-    ids = filtered_selection(HallFilter(), [], "all").subquery()
-    h = HallIndexEntry
-    rows = db.session.execute(select(h.direction_code, func.count()).join(ids, ids.c.listing_id == h.listing_id)
-                              .group_by(h.direction_code)).all()
-    return {code: int(count) for code, count in rows if code}
+    """How many public listings each direction has (the home page's tiles), from the kept facet counts."""
+    return maintained_facets(TOTAL)[0]["direction_code"]
 
 
 def taxonomy() -> list[Direction]:

@@ -1,6 +1,8 @@
 """The hall's facet counts: how many of the filtered listings fall under each value of each facet, in one
 statement (issue 14). PostgreSQL groups every facet in one pass of GROUPING SETS and gives the total with it;
-SQLite, which has no GROUPING SETS, runs a UNION ALL of grouped branches over one CTE of the filtered rows."""
+SQLite, which has no GROUPING SETS, runs a UNION ALL of grouped branches over one CTE of the filtered rows.
+The pages these counts are kept for (no text, at most one facet filter) read them instead:
+``hall.search.facet_counts``."""
 from __future__ import annotations
 
 from typing import Any
@@ -11,9 +13,9 @@ from hall.extensions import db
 from hall.models import HallIndexEntry
 from hall.models.listings import DEAL_MODES
 from hall.search import is_postgresql
+from hall.search.facet_counts import FACETS
 
-FACETS = ("kind", "direction_code", "field_code", "trl", "price_mode", "product_kind", "recognition_level",
-          "state_funded", "province", "deal_mode")
+__all__ = ["FACETS", "facet_counts", "facets_and_total"]
 
 
 def facet_counts(filtered: Select[Any]) -> dict[str, dict[str, int]]:
