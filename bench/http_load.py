@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/http_load.py [--backend sqlite|postgresql|both] [--workers 2] [--connections 8]
                                    [--duration 10] [--baseline-root DIR] [--time-limit 900]
-                                   [--pg-url postgresql://postgres@127.0.0.1:5432]
+                                   [--pg-url postgresql://postgres@127.0.0.1:5432] [--database-url URL]
 
 Everything runs on 127.0.0.1 on free ports, under gunicorn with ``--workers`` sync workers:
 - a hello-world Flask app (one route answering a small JSON object), written to a temporary directory: the ceiling
@@ -10,6 +10,8 @@ Everything runs on 127.0.0.1 on free ports, under gunicorn with ``--workers`` sy
 - the platform (``wsgi:app``, production settings, rate limits in memory) on a fresh database per backend (a SQLite
   file, or the PostgreSQL database ``hall_bench_http_<pid>``, created and dropped here), migrated and loaded with
   the demo data by the commands the README gives (``flask db upgrade``, ``flask hall seed-demo``);
+- with ``--database-url URL`` instead, an existing database (say the 1M listings ``bench/search.py`` leaves),
+  upgraded to head, neither seeded nor dropped;
 - with ``--baseline-root DIR``, the same for another source tree (e.g. ``git archive <base commit>`` unpacked, with
   its translations compiled), on its own fresh databases, so before and after are measured in the same run.
 
@@ -17,7 +19,8 @@ Each target is loaded for ``--duration`` seconds with ``--connections`` connecti
 Lua ``done`` hook prints the figures as JSON): the hello-world app (at the start and again at the end: the ceiling
 is their mean), ``/healthz``, ``/api/v1/hall/listings``, ``?q=电池``, ``?direction=energy&sort=newest``, a
 listing's detail, and the browse and the detail with ``If-None-Match`` set to the ETag they answered (304s, when the
-tree sends ETags). Per target: requests/s, mean and p95 latency, answers that were not 2xx/3xx, and the ratio to
+tree sends ETags) and with a cookie (``*_flask``: answered by Flask, not by the recent answers kept in front of
+it). Per target: requests/s, mean and p95 latency, answers that were not 2xx/3xx, and the ratio to
 the ceiling; per platform target also the SQL statements one request runs, counted in a separate process through
 the test client on the same database (a ``before_cursor_execute`` listener; SQLite's BEGIN not counted), the first
 time ("cold") and again ("warm", when the tree keeps results per hall version).
@@ -57,6 +60,9 @@ TARGETS = {  # name → path (the detail's id is filled in from the browse)
     "detail": "/api/v1/hall/listings/{listing_id}",
 }
 CONDITIONAL = ("browse", "detail")  # loaded again with If-None-Match
+# loaded again with a cookie: an anonymous caller with one (a language, a consent) is answered by Flask, never by the
+# recent answers kept in front of it (hall.recent_answers)
+THROUGH_FLASK = ("browse", "detail")
 GOALS = {"browse": 0.40, "search": 0.40, "direction": 0.40, "detail": 0.60}
 
 HELLO_APP = '''from flask import Flask, jsonify
@@ -225,14 +231,18 @@ def platform(tree: str, root: Path, backend: str, workdir: Path, args: argparse.
              deadline: Deadline) -> dict[str, Any]:
     """Seed a fresh database for ``root``, serve it, load every target; the figures by target."""
     stem = f"http_{tree}"
-    url, name = make_database(backend, args.pg_url, workdir, stem)
+    if args.database_url:
+        url, name = args.database_url, None
+    else:
+        url, name = make_database(backend, args.pg_url, workdir, stem)
     port = free_port()
     env = tree_env(root, url, workdir / stem, port)
     proc = None
     try:
-        flask_command(root, env, "db", "upgrade", timeout=300)
-        flask_command(root, env, "hall", "seed-demo", "--credentials", str(workdir / f"{stem}-credentials.txt"),
-                      timeout=300)
+        flask_command(root, env, "db", "upgrade", timeout=3600)
+        if name is not None:
+            flask_command(root, env, "hall", "seed-demo", "--credentials", str(workdir / f"{stem}-credentials.txt"),
+                          timeout=300)
         proc = start_gunicorn("wsgi:app", root, env, port, args.workers, workdir / f"{stem}-{backend}.log")
         wait_ready(proc, port, "/healthz")
         status, _headers, body = get(port, TARGETS["browse"] + "?sort=newest")
@@ -248,6 +258,8 @@ def platform(tree: str, root: Path, backend: str, workdir: Path, args: argparse.
                 conditional = {"If-None-Match": get(port, path)[1]["ETag"]}
                 assert get(port, path, conditional)[0] == 304, target
                 figures[f"{target}_304"] = load(port, path, args, script, deadline, conditional)
+            if target in THROUGH_FLASK:
+                figures[f"{target}_flask"] = load(port, path, args, script, deadline, {"Cookie": "bench=1"})
             log(f"{tree}/{backend} {target}: {figures[target]['rps']} req/s")
         stop(proc)
         proc = None
@@ -258,7 +270,8 @@ def platform(tree: str, root: Path, backend: str, workdir: Path, args: argparse.
         return figures
     finally:
         stop(proc)
-        drop_database(backend, args.pg_url, name)
+        if name is not None:
+            drop_database(backend, args.pg_url, name)
 
 
 def main() -> None:
@@ -270,7 +283,11 @@ def main() -> None:
     parser.add_argument("--baseline-root", type=Path, help="another source tree to measure in the same run")
     parser.add_argument("--time-limit", type=float, default=900)
     parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432")
+    parser.add_argument("--database-url", help="serve this existing database (upgraded to head, not seeded, not "
+                                               "dropped; e.g. the one bench/search.py left) with --backend its kind")
     args = parser.parse_args()
+    if args.database_url and (args.baseline_root or args.backend == "both"):
+        sys.exit("--database-url measures one tree on one backend")
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install -y wrk")
     deadline = Deadline(args.time_limit)

@@ -3,12 +3,12 @@
     .venv/bin/python bench/search.py --n 200000 [--backends sqlite,postgresql] [--experiments] [--reuse]
 
 Loads the same deterministic listings (bench/generate.py) into a fresh SQLite file and a fresh PostgreSQL database
-(both migrated to head), times the full-text index build and the count of the kept facet counts, then runs a fixed
-query mix through ``hall.services.publishing.hall.search_hall`` (``hall``: total and page only; ``hall_with_facets``: with the
-facet counts too, as the API answers by default) and the same queries as LIKE '%…%' scans; apart from the mix,
-``browse_with_facets`` times pages without text and with at most one facet filter. ``--reuse`` measures the
-databases an earlier run left instead (upgraded to head first, timed). Progress goes to stderr;
-the last line of stdout is one JSON object with the figures.
+(both migrated to head), times the full-text index build and the count of the kept facet counts, then runs a
+fixed query mix through ``hall.services.publishing.hall.search_hall`` (``hall``: total and page only;
+``hall_with_facets``: with the facet counts too, as the API answers by default) and the same queries as
+LIKE '%…%' scans; apart from the mix, ``browse_with_facets`` times pages without text and with at most one facet
+filter. ``--reuse`` measures the databases an earlier run left instead (upgraded to head first, timed). Progress
+goes to stderr; the last line of stdout is one JSON object with the figures.
 Only 127.0.0.1 is used and only the named bench database is touched.
 """
 from __future__ import annotations

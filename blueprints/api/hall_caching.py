@@ -30,6 +30,8 @@ from typing import Any
 from flask import Response, current_app, g, make_response, request
 from flask_login import current_user
 
+from hall import recent_answers
+from hall.search import hall_version_read_at
 from hall.services.policy import hall_detail
 from hall.services.publishing.hall import index_version
 
@@ -40,15 +42,27 @@ def _max_age() -> int:
     return int(current_app.config.get("HALL_CACHE_MAX_AGE", 60))
 
 
+def _fresh_within() -> float:
+    return float(current_app.config.get("HALL_VERSION_FRESH_WITHIN", 0.0))
+
+
 def _version_etag(lang: str) -> str:
     """The search's ETag: hall version, max-age period, and a digest of the path, the query and the language."""
-    version = index_version(float(current_app.config.get("HALL_VERSION_FRESH_WITHIN", 0.0)))
+    fresh_within = _fresh_within()
+    version = index_version(fresh_within)
     g.hall_version = version  # the search reuses it: one read of the version per request
     token, number = version or ("0", 0)
     query = sorted(request.args.items(multi=True))
     digest = hashlib.blake2b(repr((request.path, query, lang)).encode(), digest_size=8).hexdigest()
     period = int(time.time() // max(1, _max_age()))
+    _answer_holds(hall_version_read_at(), fresh_within, period)
     return f"hall-{token[:8]}-{number}-{period}-{digest}"
+
+
+def _answer_holds(read_at: float | None, fresh_within: float, period: int | None) -> None:
+    """Note how long the answer about to be made holds without asking the database again: as long as the version
+    or stamp it comes from, read at ``read_at``, is taken (``recent_answers``)."""
+    g.hall_answer_holds = (read_at + fresh_within if read_at is not None and fresh_within > 0 else None, period)
 
 
 class _Answers:
@@ -106,10 +120,11 @@ def search_etag(lang: str) -> str | None:
 def detail_etag(listing_id: int, lang: str) -> str | None:
     """A listing detail's ETag from its stamp (``hall_detail.detail_stamp``, taken within HALL_VERSION_FRESH_WITHIN
     as the hall's version is); None when it is not public."""
-    stamp = hall_detail.detail_stamp(listing_id,
-                                     fresh_within=float(current_app.config.get("HALL_VERSION_FRESH_WITHIN", 0.0)))
+    fresh_within = _fresh_within()
+    stamp = hall_detail.detail_stamp(listing_id, fresh_within=fresh_within)
     if stamp is None:
         return None
+    _answer_holds(hall_detail.stamp_read_at(listing_id), fresh_within, None)
     query = sorted(request.args.items(multi=True))
     digest = hashlib.blake2b(repr((request.path, query, lang)).encode(), digest_size=8).hexdigest()
     return f"detail-{listing_id}-{stamp}-{digest}"
@@ -134,4 +149,7 @@ def _anonymous(view: Any, etag: str | None, args: Any, kwargs: Any) -> Response:
             response.add_etag(weak=True)
         response.make_conditional(request)
     response.headers["Cache-Control"] = f"public, max-age={_max_age()}"
+    if etag is not None and response.status_code == 200 and "hall_answer_holds" in g:
+        valid_until, period = g.hall_answer_holds
+        recent_answers.offer(request.environ, etag, valid_until, period, max(1, _max_age()))
     return response

@@ -32,6 +32,7 @@ def create_app(config: Any = None) -> Flask:
     register_request_hooks(app)
     register_commands(app)
     skip_idle_rate_limit_check(app)
+    answer_recent_hall_reads(app)
     return app
 
 
@@ -100,6 +101,16 @@ def skip_idle_rate_limit_check(app: Flask) -> None:
     hooks = app.before_request_funcs.get(None, [])
     if idle and limiter._check_request_limit in hooks:
         hooks.remove(limiter._check_request_limit)
+
+
+def answer_recent_hall_reads(app: Flask) -> None:
+    """Put ``recent_answers`` in front of the application, unless it has limits that must count every request
+    (an application-wide or default limit keeps Flask-Limiter's before-request check in place)."""
+    from hall.extensions import limiter
+    from hall.recent_answers import RecentAnswers
+
+    if limiter._check_request_limit not in app.before_request_funcs.get(None, []):
+        app.wsgi_app = RecentAnswers(app.wsgi_app)  # type: ignore[method-assign]
 
 
 def _migrations_dir() -> str:

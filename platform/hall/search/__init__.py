@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from hall import recent_answers
 from hall.extensions import db
 from hall.models import Direction, HallIndexEntry, HallState, HallText, IndustryField, Listing, ListingVersion
 from hall.models.listings import LANGUAGES, deal_modes_mask
@@ -159,6 +160,12 @@ def hall_version(fresh_within: float = 0.0) -> tuple[str, int] | None:
 _RECENT: weakref.WeakKeyDictionary[Any, tuple[float, tuple[str, int] | None]] = weakref.WeakKeyDictionary()
 
 
+def hall_version_read_at() -> float | None:
+    """When (``time.monotonic()``) this process last read the hall's version from this database, if it has."""
+    recent = _RECENT.get(db.engine)
+    return recent[0] if recent is not None else None
+
+
 _VERSION_QUERY = text("SELECT token, version FROM hall_state WHERE id = 1")  # plain text: the cheapest read
 
 
@@ -191,6 +198,7 @@ def rebuild_hall_facets() -> int:
 def _forget_after_commit(session: Session) -> None:
     if session.info.pop(_RAISED, False):
         _RECENT.clear()  # this process's next reader asks the database (one read per engine in this process)
+        recent_answers.forget()
 
 
 def _units(query: Query) -> list[Unit]:

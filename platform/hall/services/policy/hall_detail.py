@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Select, TextClause, bindparam, event, func, select
 from sqlalchemy.orm import ORMExecuteState, Session, aliased
 
+from hall import recent_answers
 from hall.extensions import db
 from hall.models import Institution, Listing, ListingVersion
 from hall.models.evaluations import EvaluationEngagement
@@ -50,6 +51,12 @@ def detail_stamp(listing_id: int, now: datetime | None = None, fresh_within: flo
     return stamp
 
 
+def stamp_read_at(listing_id: int) -> float | None:
+    """When (``time.monotonic()``) this process last read the stamp of ``listing_id`` that it keeps, if it does."""
+    kept = _RECENT.get(db.engine, {}).get(listing_id)
+    return kept[0] if kept is not None else None
+
+
 # Stamps this process read, per engine, by listing: (when, stamp). Forgotten after any commit of this process
 # that wrote anything, so this process's own changes show at once.
 _RECENT: weakref.WeakKeyDictionary[Any, dict[int, tuple[float, str | None]]] = weakref.WeakKeyDictionary()
@@ -74,6 +81,7 @@ def _note_statement(state: ORMExecuteState) -> None:
 def _forget_after_commit(session: Session) -> None:
     if session.info.pop(_WROTE, False):
         _RECENT.clear()
+        recent_answers.forget()
 
 
 @cache
