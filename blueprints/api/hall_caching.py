@@ -132,7 +132,9 @@ def detail_etag(listing_id: int, lang: str) -> str | None:
 
 def _anonymous(view: Any, etag: str | None, args: Any, kwargs: Any) -> Response:
     kept = _ANSWERS.get(etag) if etag is not None else None
-    if etag is not None and request.if_none_match.contains_weak(etag):
+    valid_until, period = g.get("hall_answer_holds", (None, None))
+    kept_in_front = etag is not None and recent_answers.takes_offer(request.environ, valid_until)
+    if etag is not None and not kept_in_front and request.if_none_match.contains_weak(etag):
         response = current_app.response_class(status=304)
         response.set_etag(etag, weak=True)
     elif etag is not None and kept is not None:
@@ -147,9 +149,9 @@ def _anonymous(view: Any, etag: str | None, args: Any, kwargs: Any) -> Response:
             _ANSWERS.put(etag, response.get_data())
         else:
             response.add_etag(weak=True)
-        response.make_conditional(request)
+        if not kept_in_front:  # else the middleware keeps the 200 answer and answers 304 itself
+            response.make_conditional(request)
     response.headers["Cache-Control"] = f"public, max-age={_max_age()}"
-    if etag is not None and response.status_code == 200 and "hall_answer_holds" in g:
-        valid_until, period = g.hall_answer_holds
-        recent_answers.offer(request.environ, etag, valid_until, period, max(1, _max_age()))
+    if kept_in_front and etag is not None and response.status_code == 200:
+        recent_answers.offer(request.environ, etag, valid_until, period, max(1, _max_age()))  # it answers 304
     return response

@@ -81,12 +81,14 @@ class RecentAnswers:
         captured: list[Any] = []
 
         def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            captured[:] = [status, headers]
-            return start_response(status, headers, exc_info)
+            captured[:] = [status, headers, exc_info]
+            return _no_write
 
         body = self.app(environ, capture)
         offered = environ.get(_OFFER)
         if offered is None or not captured or not captured[0].startswith("200"):
+            if captured:  # passed on as it came (a server needs the status only before the body's first bytes)
+                start_response(*captured)
             return body
         try:
             data = b"".join(body)
@@ -96,12 +98,14 @@ class RecentAnswers:
                 close()
         etag, valid_until, period, period_seconds = offered
         headers = [(name, value) for name, value in captured[1] if name.lower() not in _NOT_REPLAYED]
+        answer = _Answer(captured[0], headers, data, etag, valid_until, period, period_seconds)
         with self.lock:
-            self.entries[key] = _Answer(captured[0], headers, data, etag, valid_until, period, period_seconds)
+            self.entries[key] = answer
             self.entries.move_to_end(key)
             while len(self.entries) > self.size:
                 self.entries.popitem(last=False)
-        return [data]
+        request_id = next((value for name, value in captured[1] if name.lower() == "x-request-id"), None)
+        return _replay(answer, environ, start_response, request_id)
 
     def clear(self) -> None:
         """Forget every answer."""
@@ -122,9 +126,17 @@ def _key(environ: dict[str, Any]) -> Key | None:
     return path, environ.get("QUERY_STRING", ""), environ.get("HTTP_ACCEPT_LANGUAGE", "")
 
 
-def _replay(answer: _Answer, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-    incoming = environ.get("HTTP_X_REQUEST_ID", "")
-    request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+def _no_write(_data: bytes) -> None:
+    raise RuntimeError("hall answers are returned, not written")
+
+
+def _replay(answer: _Answer, environ: dict[str, Any], start_response: Callable[..., Any],
+            request_id: str | None = None) -> Iterable[bytes]:
+    """The answer (304 when If-None-Match names its ETag) under this request's id (``request_id``: the one
+    Flask gave, when Flask made the answer for this request)."""
+    if request_id is None:
+        incoming = environ.get("HTTP_X_REQUEST_ID", "")
+        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
     if "HTTP_IF_NONE_MATCH" in environ and parse_etags(environ["HTTP_IF_NONE_MATCH"]).contains_weak(answer.etag):
         headers = [(name, value) for name, value in answer.headers if name.lower() not in _NOT_IN_304]
         start_response("304 NOT MODIFIED", [*headers, ("X-Request-ID", request_id)])
@@ -133,12 +145,18 @@ def _replay(answer: _Answer, environ: dict[str, Any], start_response: Callable[.
     return [answer.body]
 
 
+def takes_offer(environ: dict[str, Any], valid_until: float | None) -> bool:
+    """Whether this request's 200 answer, holding until ``valid_until`` (``time.monotonic()``; None: not at all),
+    would be kept in front of Flask: then Flask makes the 200 answer even for a matching If-None-Match, and the
+    middleware answers that with 304 itself."""
+    return _OFFER in environ and valid_until is not None and valid_until > time.monotonic()
+
+
 def offer(environ: dict[str, Any], etag: str, valid_until: float | None, period: int | None,
           period_seconds: int) -> None:
     """Offer Flask's 200 answer to this request for answering again in front of Flask until ``valid_until``
-    (``time.monotonic()``; None: not at all) and, with ``period``, while ``time.time() // period_seconds`` is it.
-    Only a request the middleware let through as a candidate takes the offer."""
-    if _OFFER in environ and valid_until is not None and valid_until > time.monotonic():
+    and, with ``period``, while ``time.time() // period_seconds`` is it (``takes_offer``)."""
+    if takes_offer(environ, valid_until):
         environ[_OFFER] = (etag, valid_until, period, period_seconds)
 
 

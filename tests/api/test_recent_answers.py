@@ -71,6 +71,15 @@ def test_a_recent_answer_is_given_again_without_flask(database_url: str) -> None
             assert conditional.status_code == 304 and conditional.data == b""
             assert conditional.headers["ETag"] == first.headers["ETag"]
 
+        newest = "/api/v1/hall/listings?sort=newest"
+        with_cookie = app.test_client()
+        with_cookie.set_cookie("consent", "1")
+        etag = with_cookie.get(newest).headers["ETag"]  # through Flask, not kept in front of it
+        with flask_runs(app) as runs:  # callers that only ever ask conditionally: Flask once, then 304s here
+            answers = [client.get(newest, headers={"If-None-Match": etag}) for _ in range(3)]
+        assert [a.status_code for a in answers] == [304, 304, 304] and len(runs) == 1
+        assert all(a.headers["ETag"] == etag and a.data == b"" for a in answers)
+
         with flask_runs(app) as runs:  # another language is another answer
             chinese = client.get(SEARCH, headers={"Accept-Language": "zh-CN"})
             client.get(SEARCH, headers={"Accept-Language": "zh-CN"})
