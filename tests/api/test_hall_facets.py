@@ -103,3 +103,17 @@ def test_a_hall_page_runs_a_fixed_small_number_of_statements(app: Flask, hall_id
             seen.add(len(without_begin(statements)))
     assert max(cold) <= 6, cold  # version, count, page ids, facets, rows, their attachments
     assert max(warm) <= 3, warm  # version, rows, their attachments: the rest is known for this version
+
+
+def test_every_page_and_sort_of_a_search_shares_its_total_and_facets(app: Flask, hall_ids: dict[str, int]) -> None:
+    with app.app_context():
+        f = HallFilter(q="电池")
+        first = search_hall(f, page=1, per_page=2)
+        assert first.total > 2
+        for sort, page in (("relevance", 2), ("newest", 1), ("price_asc", 2)):
+            with counted() as statements:
+                other = search_hall(f, sort=sort, page=page, per_page=2)
+            sql = [statement.lower() for statement in without_begin(statements)]
+            assert not any("count(" in statement for statement in sql), (sort, page, sql)  # counted once
+            assert (other.total, other.facets) == (first.total, first.facets)
+            assert other.rows

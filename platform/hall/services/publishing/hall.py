@@ -237,8 +237,9 @@ def search_hall(f: HallFilter, *, sort: str = "relevance", page: int = 1, per_pa
     """Public listings matching ``f``: ranked by relevance (title above body), newest or price.
 
     Only ids (and scores) are sorted; the rows of the one page shown are fetched afterwards. The total, the ids
-    and the facet counts come from the hall index alone, so they are kept (``_RESULTS``) under the hall's version
-    and asked again only when the index has changed; the rows are always read anew (the clock may have ended a
+    and the facet counts come from the hall index alone, so they are kept under the hall's version and asked
+    again only when the index has changed: the total and facets once for every page and sort of the same filter
+    (``_COUNTS``), the ids per page (``_RESULTS``); the rows are always read anew (the clock may have ended a
     listing's term since). ``version``: the ``index_version()`` the caller read in this transaction, if it did.
     """
     terms = build_query(f.q) if f.q else []
@@ -248,25 +249,30 @@ def search_hall(f: HallFilter, *, sort: str = "relevance", page: int = 1, per_pa
     key = (version, astuple(f), sort, page, per_page, with_facets, window) if version is not None else None
     found = _RESULTS.get(key) if key is not None else None
     if found is None:
-        found = _search_index(f, terms, sort, page, per_page, with_facets)
+        counts_key = (version, astuple(f), per_page, with_facets) if version is not None else None
+        counts = _COUNTS.get(counts_key) if counts_key is not None else None
+        if counts is None:
+            counts = _counts(f, terms, per_page, with_facets)
+            if counts_key is not None:
+                _COUNTS.put(counts_key, counts)
+        found = (*counts, _ids(f, terms, sort, page, per_page, counts))
         if key is not None:
             _RESULTS.put(key, found)
-    total, ids, facets, matched_all = found
+    total, matched_all, _mode, facets, ids = found
     return HallPage(rows=public_rows(ids), total=total, terms=highlight_terms(terms),
-                    facets={name: dict(counts) for name, counts in facets.items()},
+                    facets={name: dict(counts) for name, counts in (facets or {}).items()},
                     matched_all=matched_all if terms else None)
 
 
-SearchResult = tuple[int, list[tuple[int, float | None]], dict[str, dict[str, int]], int | None]
+# (total, how many match every unit, the mode the total counts, the facet counts or None when not asked)
+Counts = tuple[int, int, Mode, dict[str, dict[str, int]] | None]
 
 
-def _search_index(f: HallFilter, terms: list[Unit], sort: str, page: int, per_page: int,
-                  with_facets: bool) -> SearchResult:
-    """The total, the page's (id, score) pairs, the facet counts and how many match every unit, read from the
-    hall index.
+def _counts(f: HallFilter, terms: list[Unit], per_page: int, with_facets: bool) -> Counts:
+    """The total, how many match every unit, the mode counted and the facet counts, from the hall index.
 
     A query of several units that fewer than a page of listings match in full is widened to the listings that
-    match any of them: those matching every unit first (``matched_all`` of them), then by how many they match."""
+    match any of them (mode ``any``): those matching every unit come first (``matched_all`` of them)."""
     known: dict[str, dict[str, int]] | None = None
     scope = facet_scope(f)
     if scope is not None:  # no text and at most one facet filter: the kept counts
@@ -282,42 +288,45 @@ def _search_index(f: HallFilter, terms: list[Unit], sort: str, page: int, per_pa
         widened = _count(f, terms, "any")
         if widened > total:
             mode, total, known = "any", widened, None
+    if with_facets and known is None:
+        known = facet_counts(filtered_selection(f, terms, mode)) if total else {name: {} for name in FACETS}
+    return total, matched_all, mode, known
+
+
+def _ids(f: HallFilter, terms: list[Unit], sort: str, page: int, per_page: int,
+         counts: Counts) -> list[tuple[int, float | None]]:
+    """The page's (listing id, score) pairs; in mode ``any`` by relevance, those matching every unit first, then
+    by how many units they match."""
+    total, matched_all, mode, _facets = counts
     offset = (page - 1) * per_page
     if not total:
-        ids: list[tuple[int, float | None]] = []
-    elif mode == "any" and sort == "relevance" and matched_all:
+        return []
+    if mode == "any" and sort == "relevance" and matched_all:
         full = list(_page_ids(f, terms, "all", sort, matched_all, 0, matched_all))
         seen = {listing_id for listing_id, _score in full}
         rest = [pair for pair in _page_ids(f, terms, "any", sort, offset + per_page + matched_all, 0, total)
                 if pair[0] not in seen]
-        ids = (full + rest)[offset:offset + per_page]
-    else:
-        ids = list(_page_ids(f, terms, mode, sort, per_page, offset, total))
-    if not with_facets:
-        return total, ids, {}, matched_all
-    if known is not None:
-        return total, ids, known, matched_all
-    facets = facet_counts(filtered_selection(f, terms, mode)) if total else {name: {} for name in FACETS}
-    return total, ids, facets, matched_all
+        return (full + rest)[offset:offset + per_page]
+    return list(_page_ids(f, terms, mode, sort, per_page, offset, total))
 
 
 class _ResultCache:
-    """A small least-recently-used map, per process, of search results by (hall version, query); an entry of an
-    older version is never asked for again and ages out."""
+    """A small least-recently-used map, per process, of what a search found by (hall version, query); an entry of
+    an older version is never asked for again and ages out."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self.entries: OrderedDict[Any, SearchResult] = OrderedDict()
+        self.entries: OrderedDict[Any, Any] = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, key: Any) -> SearchResult | None:
+    def get(self, key: Any) -> Any | None:
         with self.lock:
             found = self.entries.get(key)
             if found is not None:
                 self.entries.move_to_end(key)
             return found
 
-    def put(self, key: Any, value: SearchResult) -> None:
+    def put(self, key: Any, value: Any) -> None:
         with self.lock:
             self.entries[key] = value
             self.entries.move_to_end(key)
@@ -325,7 +334,8 @@ class _ResultCache:
                 self.entries.popitem(last=False)
 
 
-_RESULTS = _ResultCache(512)
+_RESULTS = _ResultCache(512)  # (Counts..., ids) by (version, filter, sort, page, per page, facets, window)
+_COUNTS = _ResultCache(512)  # Counts by (version, filter, per page, facets)
 
 
 def public_entries(listing_ids: Sequence[int], *, with_text: bool = False) -> dict[int, HallIndexEntry]:
