@@ -15,6 +15,7 @@ from flask import Flask, request_started
 from sqlalchemy import create_engine, text
 
 from hall import recent_answers
+from hall.extensions import limiter
 from hall.recent_answers import RecentAnswers
 from tests.support.factories import make_people
 from tests.support.listing_data import achievement
@@ -136,8 +137,13 @@ def test_an_answer_holds_no_longer_than_its_window_its_period_or_a_commit_here(d
 
 
 def test_not_installed_under_application_wide_limits_and_idle_without_a_window(database_url: str) -> None:
-    with app_with(database_url, RATELIMIT_DEFAULT="1000 per minute") as app:
-        assert not isinstance(app.wsgi_app, RecentAnswers)
+    try:
+        with app_with(database_url, RATELIMIT_DEFAULT="1000 per minute") as app:
+            assert not isinstance(app.wsgi_app, RecentAnswers)
+    finally:  # the limiter is one object for every app of the process: take the default limits off again
+        limiter.limit_manager.set_default_limits([])
+    with app_with(database_url) as app:
+        assert isinstance(app.wsgi_app, RecentAnswers)
     with app_with(database_url, HALL_VERSION_FRESH_WITHIN=0.0) as app:
         published(app)
         client = app.test_client()
