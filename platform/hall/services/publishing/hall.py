@@ -246,19 +246,19 @@ def search_hall(f: HallFilter, *, sort: str = "relevance", page: int = 1, per_pa
     if version is _UNREAD:
         version = hall_version()
     window = int(current_app.config.get("SEARCH_RANK_WINDOW", 5000))
-    key = (version, astuple(f), sort, page, per_page, with_facets, window) if version is not None else None
-    found = _RESULTS.get(key) if key is not None else None
-    if found is None:
-        counts_key = (version, astuple(f), per_page, with_facets) if version is not None else None
-        counts = _COUNTS.get(counts_key) if counts_key is not None else None
-        if counts is None:
-            counts = _counts(f, terms, per_page, with_facets)
-            if counts_key is not None:
-                _COUNTS.put(counts_key, counts)
-        found = (*counts, _ids(f, terms, sort, page, per_page, counts))
+    counts_key = (version, astuple(f), per_page, with_facets) if version is not None else None
+    counts = _COUNTS.get(counts_key) if counts_key is not None else None
+    if counts is None:
+        counts = _counts(f, terms, per_page, with_facets)
+        if counts_key is not None:
+            _COUNTS.put(counts_key, counts)
+    key = (counts_key, sort, page, window) if counts_key is not None else None
+    ids = _RESULTS.get(key) if key is not None else None
+    if ids is None:
+        ids = _ids(f, terms, sort, page, per_page, counts)
         if key is not None:
-            _RESULTS.put(key, found)
-    total, matched_all, _mode, facets, ids = found
+            _RESULTS.put(key, ids)
+    total, matched_all, _mode, facets = counts
     return HallPage(rows=public_rows(ids), total=total, terms=highlight_terms(terms),
                     facets={name: dict(counts) for name, counts in (facets or {}).items()},
                     matched_all=matched_all if terms else None)
@@ -334,7 +334,7 @@ class _ResultCache:
                 self.entries.popitem(last=False)
 
 
-_RESULTS = _ResultCache(512)  # (Counts..., ids) by (version, filter, sort, page, per page, facets, window)
+_RESULTS = _ResultCache(512)  # a page's ids by (the Counts' key, sort, page, window)
 _COUNTS = _ResultCache(512)  # Counts by (version, filter, per page, facets)
 
 
