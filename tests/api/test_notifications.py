@@ -138,6 +138,19 @@ def test_mail_follows_the_preference_of_each_person(app: Flask) -> None:
     assert len(inbox_of(app, people["owner"], "test.pref")) == 1
 
 
+def test_a_preference_of_another_group_neither_stops_the_mail_nor_repeats_the_notice(app: Flask) -> None:
+    with app.app_context():
+        people = make_people()
+    client, headers = _signed_in(app, people["owner"])
+    changed = client.put(f"{API}/preferences", json={"matches": False, "orders": True}, headers=headers)
+    assert changed.status_code == 200
+    with app.app_context():
+        assert inbox.notify("test.other", group="notices", title="t", body="b", institution_id=people["org"]) == 2
+        db.session.commit()
+    assert len(mails_of(app, people["owner"], "test.other")) == 1
+    assert len(inbox_of(app, people["owner"], "test.other")) == 1
+
+
 # --- The events ---------------------------------------------------------------------------------------------------
 
 

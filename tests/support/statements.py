@@ -27,5 +27,5 @@ def counted() -> Iterator[list[str]]:
 
 
 def without_begin(statements: list[str]) -> list[str]:
-    """The statements but SQLite's own BEGIN."""
-    return [s for s in statements if s.strip().upper() != "BEGIN"]
+    """The statements but SQLite's own BEGIN (deferred or IMMEDIATE)."""
+    return [s for s in statements if s.strip().upper() not in ("BEGIN", "BEGIN IMMEDIATE", "BEGIN DEFERRED")]

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from limits import RateLimitItem, parse
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from hall.extensions import db, limiter
 from hall.models import ApiToken, AuthSession, User
@@ -72,7 +73,9 @@ def start_session(user: User, *, ip_address: str | None, user_agent: str | None)
 def user_for_session(key: str) -> User | None:
     """The active person behind an open, unexpired session key, or None."""
     row = db.session.execute(
-        select(AuthSession, User).join(User, AuthSession.user_id == User.id).where(
+        select(AuthSession, User).join(User, AuthSession.user_id == User.id)
+        .options(joinedload(User.institution))  # nearly every signed-in request asks for it
+        .where(
             AuthSession.key_hash == _digest(key), AuthSession.ended_at.is_(None),
             AuthSession.expires_at > utcnow(), User.status == "active",
         )
@@ -142,7 +145,7 @@ def user_for_api_token(secret: str) -> User | None:
         return None
     now = utcnow()
     return db.session.scalar(
-        select(User).join(ApiToken, ApiToken.user_id == User.id).where(
+        select(User).join(ApiToken, ApiToken.user_id == User.id).options(joinedload(User.institution)).where(
             ApiToken.token_hash == _digest(secret), ApiToken.revoked_at.is_(None),
             (ApiToken.expires_at.is_(None)) | (ApiToken.expires_at > now), User.status == "active",
         )

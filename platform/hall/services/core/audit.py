@@ -99,14 +99,21 @@ def record_event(
     to_state: str | None = None,
     reason: str | None = None,
     details: dict[str, Any] | None = None,
+    created: bool = False,
 ) -> AuditEvent:
-    """Append one event to its object's stream in the current transaction and flush it (see the lock order)."""
+    """Append one event to its object's stream in the current transaction and flush it (see the lock order).
+
+    ``created``: the object was inserted in this transaction, so its stream is empty and no one else can append to
+    it before the commit; the event is the stream's first without taking the lock or reading the head (the unique
+    (stream, seq) would still refuse a second first event)."""
     session = db.session
     stream = stream_of(object_type, object_id)
-    lock_stream(stream)
-    session.flush()
-    head = session.execute(select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.stream == stream)
-                           .order_by(AuditEvent.seq.desc()).limit(1)).first()
+    head = None
+    if not created:
+        lock_stream(stream)
+        session.flush()
+        head = session.execute(select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.stream == stream)
+                               .order_by(AuditEvent.seq.desc()).limit(1)).first()
     event = AuditEvent(
         occurred_at=utcnow(),
         actor_id=actor.id if actor is not None else None,

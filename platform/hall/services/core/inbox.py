@@ -12,7 +12,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import force_locale, gettext
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from hall.extensions import db
@@ -33,17 +33,22 @@ def _render(template: str, params: Mapping[str, Any], locale: str) -> str:
         return gettext(template, **values) if values else gettext(template)
 
 
-def _recipients(institution_id: int | None, user_ids: Sequence[int], exclude_user_id: int | None) -> list[User]:
+def _recipients(institution_id: int | None, user_ids: Sequence[int], exclude_user_id: int | None,
+                group: str) -> list[tuple[User, bool]]:
+    """The active people to tell, each with whether they want mail for ``group`` (no preference row: yes)."""
     ids = {int(user_id) for user_id in user_ids}
     conditions: list[ColumnElement[bool]] = [User.id.in_(ids)] if ids else []
     if institution_id is not None:
         conditions.append(User.institution_id == institution_id)
     if not conditions:
         return []
-    query = select(User).where(User.status == "active", or_(*conditions))
+    query = (select(User, NotificationPreference.mail)
+             .outerjoin(NotificationPreference, and_(NotificationPreference.user_id == User.id,
+                                                     NotificationPreference.group == group))
+             .where(User.status == "active", or_(*conditions)))
     if exclude_user_id is not None:
         query = query.where(User.id != exclude_user_id)
-    return list(db.session.scalars(query.order_by(User.id)))
+    return [(user, mail is not False) for user, mail in db.session.execute(query.order_by(User.id))]
 
 
 def notify(event: str, *, group: str, title: str, body: str, institution_id: int | None = None,
@@ -53,21 +58,18 @@ def notify(event: str, *, group: str, title: str, body: str, institution_id: int
     ``exclude_user_id``), and queue a mail for those whose preference allows it; returns how many people."""
     if group not in GROUPS:
         raise ValueError(f"unknown notification group {group!r}")
-    recipients = _recipients(institution_id, user_ids, exclude_user_id)
+    recipients = _recipients(institution_id, user_ids, exclude_user_id, group)
     if not recipients:
         return 0
     params = dict(params or {})
     texts = {locale: (_render(title, params, locale)[:TITLE_LENGTH], _render(body, params, locale))
              for locale in ("zh_CN", "en")}
-    mail_off = set(db.session.scalars(select(NotificationPreference.user_id).where(
-        NotificationPreference.user_id.in_([user.id for user in recipients]),
-        NotificationPreference.group == group, NotificationPreference.mail.is_(False))))
     base = str(current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
-    for user in recipients:
+    for user, wants_mail in recipients:
         db.session.add(Notification(
             user_id=user.id, event=event[:64], group=group, title_zh=texts["zh_CN"][0], title_en=texts["en"][0],
             body_zh=texts["zh_CN"][1], body_en=texts["en"][1], link=link))
-        if user.id in mail_off:
+        if not wants_mail:
             continue
         subject, text = texts["en"] if user.locale == "en" else texts["zh_CN"]
         if link:

@@ -124,9 +124,14 @@ def release_claim(order: Order) -> None:
     )
 
 
+def takes_stock(order: Order) -> bool:
+    """Whether the order holds units of stock (a product purchase) rather than a scope."""
+    return order.kind == "first_of_kind" and order.deal_mode == "purchase"
+
+
 def reserve(order: Order) -> None:
     """Take what the order needs: stock for a product purchase, a scope claim for a transfer or licence."""
-    if order.kind == "first_of_kind" and order.deal_mode == "purchase":
+    if takes_stock(order):
         take_stock(order)
     elif order.is_scoped:
         claim_scope(order)

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from hall.extensions import db
 from hall.labels import state_word
@@ -100,6 +101,16 @@ def _open_duplicate(buyer_id: int, listing_id: int, key: str) -> Order | None:
                                                  Order.status.in_(OPEN_STATUSES)))
 
 
+def _locked_listing(listing_id: int) -> Listing | None:
+    """The listing with its published version and institution, its row locked, in one statement: the listing is
+    the first row a new order locks (lock order: hall.services.core.audit), so one buyer at a time decides."""
+    db.session.flush()
+    return db.session.scalar(
+        select(Listing).where(Listing.id == listing_id)
+        .options(joinedload(Listing.published_version), joinedload(Listing.institution))
+        .with_for_update(of=Listing).execution_options(populate_existing=True))
+
+
 def create_order(actor: User, listing_id: int, values: dict[str, Any]) -> tuple[Order, bool]:
     """Order from a published listing at the platform's price; returns (order, created).
 
@@ -108,8 +119,7 @@ def create_order(actor: User, listing_id: int, values: dict[str, Any]) -> tuple[
     (created False) instead of a second one.
     """
     buyer_id = _buyer_institution(actor)
-    lock_row(Listing, listing_id)  # the listing first (lock order: hall.services.core.audit): one buyer at a time
-    listing = db.session.get(Listing, listing_id)
+    listing = _locked_listing(listing_id)
     if listing is None or listing.status != "published" or listing.published_version is None:
         raise NotFound(_("No such listing in the hall."))
     if listing.institution_id == buyer_id:
@@ -130,6 +140,8 @@ def create_order(actor: User, listing_id: int, values: dict[str, Any]) -> tuple[
     order = Order(
         reference=new_reference(), buyer_institution_id=buyer_id, seller_institution_id=listing.institution_id,
         listing_id=listing.id, listing_version_id=version.id, created_by_id=actor.id, kind=listing.kind,
+        # the loaded rows themselves, so that the answer and the notices read them instead of loading them again
+        listing=listing, listing_version=version, seller=listing.institution, buyer=actor.institution,
         terms_key=key, buyer_note=values.get("note"), currency=version.currency, fee_rate_bp=rate, **terms,
         price_mode="fixed" if amount is not None else "negotiated",
         unit_price=version.price_amount if amount is not None else None, amount=amount,
@@ -140,8 +152,11 @@ def create_order(actor: User, listing_id: int, values: dict[str, Any]) -> tuple[
     )
     if order.status == "requested":
         inventory.check_scope_free(order)  # a quote for a scope that is taken: refused now (reserve decides later)
+    stock_first = order.status == "accepted" and inventory.takes_stock(order)
     try:
         with db.session.begin_nested():
+            if stock_first:  # taken before the INSERT, which then writes stock_taken (undone with the savepoint)
+                inventory.take_stock(order)
             db.session.add(order)
             db.session.flush()
     except IntegrityError:
@@ -150,9 +165,9 @@ def create_order(actor: User, listing_id: int, values: dict[str, Any]) -> tuple[
         if existing is None:
             raise
         return existing, False
-    if order.status == "accepted":
+    if order.status == "accepted" and not stock_first:
         inventory.reserve(order)
-    record_event("order.create", "order", order.id, actor=actor, to_state=order.status,
+    record_event("order.create", "order", order.id, actor=actor, to_state=order.status, created=True,
                  details={"listing_id": listing.id, "deal_mode": order.deal_mode, "quantity": order.quantity,
                           "amount": order.amount, "currency": order.currency})
     order_notices.tell(order, "order.created" if amount is not None else "order.requested", "seller",
