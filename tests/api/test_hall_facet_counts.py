@@ -2,7 +2,8 @@
 suspension and reinstatement and the expiry sweep, the counts kept in the same transaction as the hall index are
 the counts the index gives when counted anew, for the whole hall and every facet value as a scope; a rollback
 leaves them as they were; the migration fills them from an existing index; the pages without text and with at most
-one facet filter read them instead of counting listings."""
+one facet filter read them instead of counting listings, and those with two facet conditions or a TRL range their
+total."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -19,7 +20,15 @@ from hall.search import index_listing, rebuild_hall_facets, unindex_listing
 from hall.search.facet_counts import FACETS, TOTAL, maintained_facets
 from hall.services.accounts.institutions import review_institution
 from hall.services.publishing import listing_review, listings
-from hall.services.publishing.hall import HallFilter, direction_counts, facet_counts, facet_scope, filtered_selection
+from hall.services.publishing.hall import (
+    HallFilter,
+    direction_counts,
+    facet_counts,
+    facet_scope,
+    filtered_selection,
+    search_hall,
+)
+from hall.services.publishing.hall_scopes import kept_total
 from tests.support.hall_listings import build_hall
 from tests.support.statements import counted, without_begin
 
@@ -195,3 +204,31 @@ def test_scoped_pages_read_the_kept_counts(app: Flask, hall_ids: dict[str, int])
             facets, total = maintained_facets(scope)
             assert facets == facet_counts(filtered_selection(f, [], "all")), f
             assert total == sum(facets["kind"].values()), f
+
+
+def _counted_total(f: HallFilter) -> int:
+    return db.session.scalar(select(db.func.count()).select_from(filtered_selection(f, [], "all").subquery())) or 0
+
+
+def test_two_facet_conditions_or_a_trl_range_read_their_total_from_the_kept_counts(
+        app: Flask, hall_ids: dict[str, int]) -> None:
+    held = [HallFilter(kind="achievement", direction="energy"), HallFilter(direction="energy", trl_min=4),
+            HallFilter(trl_min=3, trl_max=7), HallFilter(trl_max=5), HallFilter(region="110000", deal_mode="transfer"),
+            HallFilter(state_funded=False, price_mode="fixed"), HallFilter(field="energy.storage", trl_min=6,
+                                                                          trl_max=9),
+            HallFilter(direction="materials", region="440000"), HallFilter(kind="first_of_kind", trl_min=9)]
+    not_held = [HallFilter(q="电池", kind="achievement"), HallFilter(kind="achievement", direction="energy", trl_min=3),
+                HallFilter(region="440305", kind="achievement"), HallFilter(currency="CNY", trl_min=3),
+                HallFilter(price_min=1, direction="energy"), HallFilter(kind="achievement"), HallFilter()]
+    with app.app_context():
+        assert any(_counted_total(f) for f in held)  # the demo hall has listings under some of them
+        for f in held:
+            assert facet_scope(f) is None and kept_total(f) == _counted_total(f), f
+            with counted() as statements:
+                page = search_hall(f, with_facets=False, version=None)
+            sql = [statement.lower() for statement in without_begin(statements)]
+            assert not any("count(" in statement for statement in sql), (f, sql)  # the total is not counted
+            assert page.total == _counted_total(f), f
+            assert search_hall(f, version=None).facets == facet_counts(filtered_selection(f, [], "all")), f
+        for f in not_held:
+            assert kept_total(f) is None, f

@@ -32,10 +32,11 @@ from hall.models import Direction, HallIndexEntry, Institution, Listing, Listing
 from hall.models.listings import DEAL_MODES
 from hall.models.types import utcnow
 from hall.search import Mode, count_text_matches, hall_version, is_postgresql, ranked, text_condition
-from hall.search.facet_counts import TOTAL, Key, maintained_facets
+from hall.search.facet_counts import TOTAL, maintained_facets
 from hall.search.query import Unit, build_query, highlight_terms
 from hall.services.core.errors import NotFound
 from hall.services.publishing.hall_facets import FACETS, facet_counts, facets_and_total
+from hall.services.publishing.hall_scopes import facet_scope, kept_total
 
 SORTS = ("relevance", "newest", "price_asc", "price_desc")
 
@@ -159,31 +160,6 @@ def _conditions(f: HallFilter) -> list[Any]:
     return conditions
 
 
-def facet_scope(f: HallFilter) -> Key | None:
-    """The scope of the kept facet counts that is exactly ``f``'s listings: ``TOTAL`` for no filter, a facet's
-    value for one facet filter; None for text, several filters or one that no facet value matches (a price
-    range, a currency, an institution, a city)."""
-    if f.q or any(value is not None for value in (f.price_min, f.price_max, f.currency, f.institution_id)):
-        return None
-    scopes: list[Key] = [(name, value) for name, value in (
-        ("kind", f.kind), ("direction_code", f.direction), ("field_code", f.field), ("price_mode", f.price_mode),
-        ("product_kind", f.product_kind), ("recognition_level", f.recognition_level), ("deal_mode", f.deal_mode))
-        if value is not None]
-    if f.state_funded is not None:
-        scopes.append(("state_funded", "true" if f.state_funded else "false"))
-    if f.trl_min is not None or f.trl_max is not None:
-        if f.trl_min != f.trl_max:
-            return None
-        scopes.append(("trl", str(f.trl_min)))
-    if f.region:
-        if len(f.region) != 6 or not f.region.endswith("0000"):
-            return None
-        scopes.append(("province", f.region[:2]))
-    if len(scopes) > 1:
-        return None
-    return scopes[0] if scopes else TOTAL
-
-
 def region_prefix(code: str) -> str:
     """A province (110000) or city (110100) code covers every code under it; a county code is exact."""
     if code.endswith("0000"):
@@ -281,7 +257,8 @@ def _counts(f: HallFilter, terms: list[Unit], per_page: int, with_facets: bool) 
     elif with_facets and is_postgresql():  # one pass there gives the facets and the total: the text is matched once
         known, total = facets_and_total(filtered_selection(f, terms, "all"))
     else:
-        total = _count(f, terms, "all")
+        kept_sum = kept_total(f)  # two facet conditions, or a TRL range: the total is kept, the facets counted
+        total = kept_sum if kept_sum is not None else _count(f, terms, "all")
     matched_all = total
     mode: Mode = "all"
     if terms and len(terms) > 1 and total < per_page:

@@ -1,0 +1,88 @@
+"""Which hall filters the kept facet counts (``hall.search.facet_counts``) answer without counting listings.
+
+The counts hold, for the whole hall and for each facet value taken as a scope, how many listings have each value of
+each facet. So a filter without text whose conditions are facet values — a kind, a direction, a field, a TRL or a
+range of TRLs, a price mode, a product kind, a recognition level, state funding, a province, a deal mode — reads:
+
+* with at most one condition, its total and every facet (``facet_scope``);
+* with two, one of which may be a TRL range, its total alone (``kept_total``): the first condition's scope, the
+  second condition's facet, summed over the values it accepts. Its facets would need a third dimension and are
+  still counted.
+
+Anything else (text, a price range, a currency, an institution, a city or county) is counted.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from hall.extensions import db
+from hall.models import HallFacetCount
+from hall.search.facet_counts import TOTAL, Key
+
+if TYPE_CHECKING:
+    from hall.services.publishing.hall import HallFilter
+
+TrlRange = tuple[int, int]
+
+
+def _facet_conditions(f: HallFilter) -> tuple[list[Key], TrlRange | None] | None:
+    """``f``'s conditions as facet values, and a TRL range that is not one value; None when ``f`` has anything the
+    kept counts cannot answer."""
+    if f.q or any(value is not None for value in (f.price_min, f.price_max, f.currency, f.institution_id)):
+        return None
+    values: list[Key] = [(name, value) for name, value in (
+        ("kind", f.kind), ("direction_code", f.direction), ("field_code", f.field), ("price_mode", f.price_mode),
+        ("product_kind", f.product_kind), ("recognition_level", f.recognition_level), ("deal_mode", f.deal_mode))
+        if value is not None]
+    if f.state_funded is not None:
+        values.append(("state_funded", "true" if f.state_funded else "false"))
+    trl_range: TrlRange | None = None
+    if f.trl_min is not None and f.trl_min == f.trl_max:
+        values.append(("trl", str(f.trl_min)))
+    elif f.trl_min is not None or f.trl_max is not None:
+        trl_range = (f.trl_min if f.trl_min is not None else -1, f.trl_max if f.trl_max is not None else 99)
+    if f.region:
+        if len(f.region) != 6 or not f.region.endswith("0000"):
+            return None
+        values.append(("province", f.region[:2]))
+    return values, trl_range
+
+
+def facet_scope(f: HallFilter) -> Key | None:
+    """The scope of the kept facet counts that is exactly ``f``'s listings: ``TOTAL`` for no filter, a facet's
+    value for one facet filter; None for text, several filters or one that no facet value matches (a price
+    range, a currency, an institution, a city, a range of TRLs)."""
+    conditions = _facet_conditions(f)
+    if conditions is None:
+        return None
+    values, trl_range = conditions
+    if trl_range is not None or len(values) > 1:
+        return None
+    return values[0] if values else TOTAL
+
+
+def kept_total(f: HallFilter) -> int | None:
+    """How many listings meet ``f``, from the kept counts, for a filter of two facet conditions or of a TRL range
+    with at most one other; None when they do not hold it (``facet_scope`` answers zero or one condition)."""
+    conditions = _facet_conditions(f)
+    if conditions is None:
+        return None
+    values, trl_range = conditions
+    if trl_range is not None and len(values) <= 1:
+        low, high = trl_range
+        scope, facet = (values[0] if values else TOTAL), "trl"
+        return _summed(scope, facet, lambda value: value.isdigit() and low <= int(value) <= high)
+    if trl_range is None and len(values) == 2:
+        scope, (facet, wanted) = values
+        return _summed(scope, facet, lambda value: value == wanted)
+    return None
+
+
+def _summed(scope: Key, facet: str, accepts: Callable[[str], bool]) -> int:
+    c = HallFacetCount
+    rows = db.session.execute(select(c.value, c.listings).where(
+        c.scope_facet == scope[0], c.scope_value == scope[1], c.facet == facet, c.listings > 0))
+    return sum(int(listings) for value, listings in rows if accepts(value))
