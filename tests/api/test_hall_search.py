@@ -10,6 +10,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from hall.extensions import db
+from hall.search import build_query, ranked
+from hall.services.publishing.hall import HallFilter, filtered_selection
 from tests.support.factories import make_people
 from tests.support.hall_listings import PUBLISHED, UNPUBLISHED, build_hall
 from tests.support.listing_data import achievement
@@ -63,6 +66,27 @@ def test_a_query_that_few_match_in_full_is_widened_to_partial_matches_after_the_
     assert names(hall_ids, page)[0] == "graphene" and page["matched_all"] == 1 and page["total"] > 1
     assert search(client, "q=钙钛矿")["matched_all"] == search(client, "q=钙钛矿")["total"] == 1
     assert search(client, "direction=energy")["matched_all"] is None
+
+
+@pytest.mark.parametrize("q", ["石墨烯 battery 钙钛矿 脑机接口", "基于钙钛矿材料的高效太阳能电池制备",
+                               "graphene 铝合金 量子通信"])
+def test_the_widened_ranking_orders_by_units_met_then_score_then_newest(app: Flask, hall_ids: dict[str, int],
+                                                                        q: str) -> None:
+    with app.app_context():
+        units = build_query(q)
+        matches = set(db.session.scalars(filtered_selection(HallFilter(), units, "any")))
+        met = {listing_id: sum(listing_id in set(db.session.scalars(filtered_selection(HallFilter(), [unit], "all")))
+                               for unit in units) for listing_id in matches}
+        for window in (None, 2):  # every match ranked, or only the newest two
+            found = ranked(units, "any", [], 50, 0, window=window)
+            ranked_ids = [listing_id for listing_id, _score in found]
+            expected = matches if window is None else set(sorted(matches, reverse=True)[:window])
+            assert set(ranked_ids) == expected and len(ranked_ids) == len(expected), (q, window)
+            keys = [(-met[listing_id], -score, -listing_id) for listing_id, score in found]
+            assert keys == sorted(keys), (q, window, found, met)
+            assert ranked(units, "any", [], 2, 1, window=window) == found[1:3]  # a page of it
+        assert len({count for count in met.values()}) > 1, met  # some listings meet more units than others
+        db.session.remove()
 
 
 def test_a_long_chinese_phrase_ranks_the_perovskite_listing_first(client: FlaskClient,

@@ -8,6 +8,8 @@ from __future__ import annotations
 import secrets
 import time
 import weakref
+from collections import Counter
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from sqlalchemy import (
@@ -327,8 +329,30 @@ def ranked(query: Query, mode: Mode, conditions: list[Any], limit: int, offset: 
         query_ = select(matches.c.listing_id, score)
         if conditions and window is None:
             query_ = query_.join(h, h.listing_id == matches.c.listing_id).where(*conditions)
+    if by_coverage and not is_postgresql():
+        return _by_coverage_sqlite(units, db.session.execute(query_).all(), limit, offset)
     order: list[Any] = [_coverage(units, listing_id).desc()] if by_coverage else []
     ordered = query_.order_by(*order, score.desc(), listing_id.desc())
     rows = db.session.execute(ordered.limit(limit).offset(offset)).all()
     return [(int(row_id), float(value)) for row_id, value in rows]
 
+
+
+def _by_coverage_sqlite(units: list[Unit], candidates: Sequence[Any], limit: int,
+                        offset: int) -> list[tuple[int, float]]:
+    """The widened search's candidates (the ranking window, or every match) ordered by how many units each meets,
+    then score, then newest. Each unit's matches are read only between the candidates' lowest and highest rowid:
+    FTS5 seeks that range in its doclists, where a set of all of a common unit's matches (``_coverage``) would
+    read hundreds of thousands."""
+    if not candidates:
+        return []
+    ids = [int(row[0]) for row in candidates]
+    rowid: ColumnClause[Any] = literal_column("rowid")
+    met: Counter[int] = Counter()
+    for unit in units:
+        met.update(int(found) for found in db.session.scalars(
+            select(rowid).select_from(table("hall_fts"))
+            .where(_FTS.op("MATCH")(fts5_unit(unit)), rowid >= min(ids), rowid <= max(ids))))
+    ordered = sorted(((int(row_id), float(value)) for row_id, value in candidates),
+                     key=lambda pair: (-met[pair[0]], -pair[1], -pair[0]))
+    return ordered[offset:offset + limit]
