@@ -6,8 +6,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Boolean, ColumnElement, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.visitors import InternalTraversal
 
 # SQLite takes its write lock at BEGIN IMMEDIATE, so a read-then-write transaction never fails half-way with
 # "database is locked". Requests that cannot write (GET, HEAD, OPTIONS) begin DEFERRED so readers do not queue.
@@ -71,8 +73,10 @@ def reset_transaction_mode(token: contextvars.Token[str]) -> None:
 
 
 # Full-text search structures made by hand in migrations 0002, 0009 and 0019 (FTS5 tables and their shadow tables
-# on SQLite, generated tsvector columns and their GIN indexes on PostgreSQL); the models do not describe them.
+# on SQLite, generated tsvector columns and their GIN indexes on PostgreSQL) and the price-order expression indexes
+# of 0021; the models do not describe them.
 HAND_MADE_SEARCH_OBJECTS = ("hall_fts", "search_vector", "gram_vector", "ix_hall_index_search_vector",
+                            "ix_hall_index_price_asc", "ix_hall_index_price_desc",
                             "ix_hall_text_search_vector", "ix_hall_text_gram_vector",
                             "demand_fts", "ix_demand_index_search_vector")
 
@@ -80,3 +84,28 @@ HAND_MADE_SEARCH_OBJECTS = ("hall_fts", "search_vector", "gram_vector", "ix_hall
 def include_in_autogenerate(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
     """Alembic ``include_object`` hook: leave the hand-made full-text structures out of model comparison."""
     return not (name or "").startswith(HAND_MADE_SEARCH_OBJECTS)
+
+
+class _NotFromAnIndex(ColumnElement[bool]):
+    inherit_cache = True
+    _traverse_internals = [("condition", InternalTraversal.dp_clauseelement)]  # in the statement's cache key
+
+    def __init__(self, condition: ColumnElement[bool]) -> None:
+        self.condition = condition
+        self.type = Boolean()
+
+
+@compiles(_NotFromAnIndex)
+def _compile_condition(element: _NotFromAnIndex, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.condition, **kw))
+
+
+@compiles(_NotFromAnIndex, "sqlite")
+def _compile_unary_plus(element: _NotFromAnIndex, compiler: Any, **kw: Any) -> str:
+    return f"+({compiler.process(element.condition, **kw)})"
+
+
+def not_from_an_index(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    """The same condition, which SQLite's planner will not answer from an index (``+(…)``), so that it walks the
+    index of the ORDER BY instead and stops at the LIMIT; unchanged on other databases."""
+    return _NotFromAnIndex(condition)

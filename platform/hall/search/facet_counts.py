@@ -99,6 +99,13 @@ def maintained_facets(scope: Key) -> tuple[dict[str, dict[str, int]], int]:
     return facets, total
 
 
+def scope_total(scope: Key) -> int:
+    """How many listings ``scope`` holds (``TOTAL``: the whole hall), from the kept counts: one row."""
+    c = HallFacetCount
+    return int(db.session.scalar(select(c.listings).where(
+        c.scope_facet == scope[0], c.scope_value == scope[1], c.facet == "", c.value == "")) or 0)
+
+
 def _expressions() -> list[tuple[str, ColumnElement[Any]]]:
     """Each facet as SQL over ``hall_index``: its value as text, NULL where the listing has none (the deal modes:
     one expression per mode)."""

@@ -16,6 +16,8 @@ The directory, an export, applies the rule in SQL.
 from __future__ import annotations
 
 import threading
+import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import astuple, dataclass, field
@@ -27,18 +29,20 @@ from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from hall.db import not_from_an_index
 from hall.extensions import db
 from hall.models import Direction, HallIndexEntry, Institution, Listing, ListingAttachment, ListingVersion
 from hall.models.listings import DEAL_MODES
 from hall.models.types import utcnow
 from hall.search import Mode, count_text_matches, hall_version, is_postgresql, ranked, text_condition
-from hall.search.facet_counts import TOTAL, maintained_facets
+from hall.search.facet_counts import TOTAL, maintained_facets, scope_total
 from hall.search.query import Unit, build_query, highlight_terms
 from hall.services.core.errors import NotFound
 from hall.services.publishing.hall_facets import FACETS, facet_counts, facets_and_total
 from hall.services.publishing.hall_scopes import facet_scope, kept_total
 
 SORTS = ("relevance", "newest", "price_asc", "price_desc")
+WALK_ENTRIES = 20_000  # index entries a sorted page may expect to walk in SQLite (``_walks_the_order``)
 
 @dataclass
 class HallFilter:
@@ -190,13 +194,41 @@ def _page_ids(f: HallFilter, terms: list[Unit], mode: Mode, sort: str, limit: in
         window = int(current_app.config.get("SEARCH_RANK_WINDOW", 5000))
         return ranked(terms, mode, _conditions(f), limit, offset,
                       window=max(window, offset + limit) if total > window else None)
-    if sort in ("price_asc", "price_desc"):
+    if sort in ("price_asc", "price_desc"):  # the order of the indexes of migration 0021
         price = h.price_amount.asc() if sort == "price_asc" else h.price_amount.desc()
         order: list[ColumnElement[Any]] = [h.price_amount.is_(None), price, h.published_at.desc()]
     else:
         order = [h.published_at.desc(), h.listing_id.desc()]
-    query = filtered_selection(f, terms, mode).order_by(*order).limit(limit).offset(offset)
+    conditions = _conditions(f) + ([text_condition(terms, mode)] if terms else [])
+    if _walks_the_order(total, limit + offset):
+        conditions = [not_from_an_index(condition) for condition in conditions]
+    query = select(h.listing_id).where(*conditions).order_by(*order).limit(limit).offset(offset)
     return [(listing_id, None) for listing_id in db.session.scalars(query)]
+
+
+def _walks_the_order(total: int, wanted: int) -> bool:
+    """Whether SQLite should walk the sort's own index and test each listing against the filter and the text until
+    the page is full, rather than find every match and sort them: when matches are dense enough that about
+    ``wanted × hall size / total`` index entries, at most WALK_ENTRIES, give the page. SQLite's planner has no
+    such estimate for a full-text match and sorts, at 1M listings 100–150 ms for a common word or a direction;
+    PostgreSQL's has its statistics."""
+    if not total or is_postgresql():
+        return False
+    return wanted * _hall_size() <= total * WALK_ENTRIES
+
+
+_SIZE: weakref.WeakKeyDictionary[Any, tuple[float, int]] = weakref.WeakKeyDictionary()
+
+
+def _hall_size() -> int:
+    """How many listings the hall holds, for ``_walks_the_order``'s estimate only: read from the kept counts at
+    most once a minute per process and database (a stale size can make a page slower, never different)."""
+    engine = db.engine
+    known = _SIZE.get(engine)
+    if known is None or time.monotonic() - known[0] > 60:
+        known = (time.monotonic(), scope_total(TOTAL))
+        _SIZE[engine] = known
+    return known[1]
 
 
 def index_version(fresh_within: float = 0.0) -> tuple[str, int] | None:
