@@ -13,11 +13,11 @@ from flask import Flask
 from sqlalchemy import select
 
 from hall.extensions import db
-from hall.models import HallIndexEntry, User
+from hall.models import HallIndexEntry
 from hall.models.listings import DEAL_MODES
 from hall.search import query_terms
 from hall.services.publishing.hall import FACETS, HallFilter, facet_counts, filtered_selection, search_hall
-from tests.support.hall_listings import add_listing, build_hall
+from tests.support.hall_listings import add_to_hall, build_hall
 from tests.support.listing_data import achievement
 from tests.support.statements import counted, without_begin
 
@@ -28,20 +28,15 @@ REGIONS = ("110108", "440305", "320102", "310115", "440106", "330106")
 
 @pytest.fixture
 def hall_ids(app: Flask) -> dict[str, int]:
-    ids = build_hall(app)
     rng = random.Random(14)
-    with app.app_context():
-        admin = db.session.scalar(select(User).where(User.is_admin.is_(True)))
-        author = db.session.scalar(select(User).where(User.institution_id == ids["org_b"]))
-        assert admin is not None and author is not None
-        for n in range(6):
-            direction = rng.choice(sorted(DIRECTIONS))
-            ids[f"extra{n}"] = add_listing(author, admin, achievement(
-                title_zh=f"电池储能系统{n}", direction_code=direction, field_code=rng.choice(DIRECTIONS[direction]),
-                region_code=rng.choice(REGIONS), trl=rng.randint(1, 9), state_funded=rng.random() < 0.5,
-                deal_modes=rng.sample(DEAL_MODES[:7], rng.randint(1, 3))))
-        db.session.remove()
-    return ids
+    bodies = {}
+    for n in range(6):
+        direction = rng.choice(sorted(DIRECTIONS))
+        bodies[f"extra{n}"] = achievement(
+            title_zh=f"电池储能系统{n}", direction_code=direction, field_code=rng.choice(DIRECTIONS[direction]),
+            region_code=rng.choice(REGIONS), trl=rng.randint(1, 9), state_funded=rng.random() < 0.5,
+            deal_modes=rng.sample(DEAL_MODES[:7], rng.randint(1, 3)))
+    return add_to_hall(app, build_hall(app), bodies)
 
 
 def per_facet(f: HallFilter) -> dict[str, dict[str, int]]:

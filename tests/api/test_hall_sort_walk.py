@@ -12,11 +12,10 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import select, text
 
 from hall.extensions import db
-from hall.models import User
 from hall.search.query import build_query
 from hall.services.publishing import hall
 from hall.services.publishing.hall import HallFilter, search_hall
-from tests.support.hall_listings import add_listing, build_hall
+from tests.support.hall_listings import add_to_hall, build_hall
 from tests.support.listing_data import achievement
 from tests.support.statements import counted
 
@@ -25,21 +24,15 @@ PRICE_INDEXES = {"ix_hall_index_price_asc", "ix_hall_index_price_desc"}
 
 @pytest.fixture
 def priced_hall(app: Flask) -> dict[str, int]:
-    ids = build_hall(app)
     rng = random.Random(21)
-    with app.app_context():
-        admin = db.session.scalar(select(User).where(User.is_admin.is_(True)))
-        author = db.session.scalar(select(User).where(User.institution_id == ids["org_b"]))
-        assert admin is not None and author is not None
-        for n in range(10):  # tied prices, and negotiable ones without a price
-            negotiable = n % 4 == 3
-            ids[f"priced{n}"] = add_listing(author, admin, achievement(
-                title_zh=f"储能电池管理系统{n}", direction_code="energy", field_code="energy.storage",
-                trl=rng.randint(3, 9),
-                price_mode="negotiable" if negotiable else "fixed",
-                price_amount=None if negotiable else rng.choice([100_000_00, 250_000_00, 250_000_00, 900_000_00])))
-        db.session.remove()
-    return ids
+    bodies = {}
+    for n in range(10):  # tied prices, and negotiable ones without a price
+        negotiable = n % 4 == 3
+        bodies[f"priced{n}"] = achievement(
+            title_zh=f"储能电池管理系统{n}", direction_code="energy", field_code="energy.storage",
+            trl=rng.randint(3, 9), price_mode="negotiable" if negotiable else "fixed",
+            price_amount=None if negotiable else rng.choice([100_000_00, 250_000_00, 250_000_00, 900_000_00]))
+    return add_to_hall(app, build_hall(app), bodies)
 
 
 def _index_names() -> set[str]:

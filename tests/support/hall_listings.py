@@ -1,11 +1,13 @@
 """The published hall of the search tests: eight published listings of two institutions with chosen words,
 fields, regions, prices and deal modes, and four unpublished ones that hold every searched word, created through
-the services (``build_hall``); ``topic`` and ``add_listing`` build further listings of the same kind."""
+the services (``build_hall``); ``topic``, ``add_listing`` and ``add_to_hall`` build further listings of the same
+kind."""
 from __future__ import annotations
 
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import select
 
 from hall.extensions import db
 from hall.models import User
@@ -124,3 +126,15 @@ def build_hall(app: Flask) -> dict[str, int]:
 
 
 PUBLISHED = tuple(hall_listings())  # the names of the eight published listings, in creation order
+
+
+def add_to_hall(app: Flask, ids: dict[str, int], bodies: dict[str, dict[str, Any]]) -> dict[str, int]:
+    """Publish more listings into ``build_hall``'s hall, by its second institution's owner: ``ids`` with their
+    names → ids added."""
+    with app.app_context():
+        admin = db.session.scalar(select(User).where(User.is_admin.is_(True)))
+        author = db.session.scalar(select(User).where(User.institution_id == ids["org_b"]))
+        assert admin is not None and author is not None
+        ids |= {name: add_listing(author, admin, body) for name, body in bodies.items()}
+        db.session.remove()
+    return ids
