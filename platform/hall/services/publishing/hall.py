@@ -39,32 +39,11 @@ from hall.search.facet_counts import TOTAL, maintained_facets, scope_total
 from hall.search.query import Unit, build_query, highlight_terms
 from hall.services.core.errors import NotFound
 from hall.services.publishing.hall_facets import FACETS, facet_counts, facets_and_total
+from hall.services.publishing.hall_filter import HallFilter
 from hall.services.publishing.hall_scopes import facet_scope, kept_total
 
 SORTS = ("relevance", "newest", "price_asc", "price_desc")
 WALK_ENTRIES = 20_000  # index entries a sorted page may expect to walk in SQLite (``_walks_the_order``)
-
-@dataclass
-class HallFilter:
-    """What a visitor asks the hall for (all optional)."""
-
-    q: str | None = None
-    kind: str | None = None
-    direction: str | None = None
-    field: str | None = None
-    trl_min: int | None = None
-    trl_max: int | None = None
-    deal_mode: str | None = None
-    price_mode: str | None = None
-    price_min: int | None = None
-    price_max: int | None = None
-    currency: str | None = None
-    region: str | None = None
-    institution_id: int | None = None
-    product_kind: str | None = None
-    recognition_level: str | None = None
-    state_funded: bool | None = None
-
 
 @dataclass
 class HallPage:

@@ -14,16 +14,13 @@ Anything else (text, a price range, a currency, an institution, a city or county
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from hall.extensions import db
 from hall.models import HallFacetCount
 from hall.search.facet_counts import TOTAL, Key
-
-if TYPE_CHECKING:
-    from hall.services.publishing.hall import HallFilter
+from hall.services.publishing.hall_filter import HallFilter
 
 TrlRange = tuple[int, int]
 
