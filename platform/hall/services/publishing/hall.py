@@ -45,6 +45,7 @@ from hall.services.publishing.hall_scopes import facet_scope, kept_total
 SORTS = ("relevance", "newest", "price_asc", "price_desc")
 WALK_ENTRIES = 20_000  # index entries a sorted page may expect to walk in SQLite (``_walks_the_order``)
 
+
 @dataclass
 class HallPage:
     """One page of results: (index entry, public version, score) rows, the total and the facet counts;
