@@ -99,11 +99,17 @@ def maintained_facets(scope: Key) -> tuple[dict[str, dict[str, int]], int]:
     return facets, total
 
 
+def kept_values(scope: Key, facet: str) -> dict[str, int]:
+    """How many listings of ``scope`` have each value of ``facet`` (``""``: the scope's total, under ``""``), from
+    the kept counts; values with none are left out."""
+    c = HallFacetCount
+    return {value: int(listings) for value, listings in db.session.execute(select(c.value, c.listings).where(
+        c.scope_facet == scope[0], c.scope_value == scope[1], c.facet == facet, c.listings > 0))}
+
+
 def scope_total(scope: Key) -> int:
     """How many listings ``scope`` holds (``TOTAL``: the whole hall), from the kept counts: one row."""
-    c = HallFacetCount
-    return int(db.session.scalar(select(c.listings).where(
-        c.scope_facet == scope[0], c.scope_value == scope[1], c.facet == "", c.value == "")) or 0)
+    return kept_values(scope, "").get("", 0)
 
 
 def _expressions() -> list[tuple[str, ColumnElement[Any]]]:

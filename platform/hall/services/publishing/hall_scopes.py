@@ -15,11 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import select
-
-from hall.extensions import db
-from hall.models import HallFacetCount
-from hall.search.facet_counts import TOTAL, Key
+from hall.search.facet_counts import TOTAL, Key, kept_values
 from hall.services.publishing.hall_filter import HallFilter
 
 TrlRange = tuple[int, int]
@@ -79,7 +75,4 @@ def kept_total(f: HallFilter) -> int | None:
 
 
 def _summed(scope: Key, facet: str, accepts: Callable[[str], bool]) -> int:
-    c = HallFacetCount
-    rows = db.session.execute(select(c.value, c.listings).where(
-        c.scope_facet == scope[0], c.scope_value == scope[1], c.facet == facet, c.listings > 0))
-    return sum(int(listings) for value, listings in rows if accepts(value))
+    return sum(listings for value, listings in kept_values(scope, facet).items() if accepts(value))
