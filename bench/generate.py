@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import hall.search.tokenizer as tokenizer
+from hall.models import HallIndexEntry
 from hall.models.listings import deal_modes_mask
 from hall.search import version_text
+from hall.search.facet_terms import entry_terms
 from hall.services.core.validation import credit_code_check_character
 
 COMMON_TERM = ("电池", "battery")
@@ -269,7 +271,7 @@ class _Version:
         return self.__dict__.get(f"{name}_{lang}")
 
 
-TEXT_COLUMNS = ("title_tokens", "keyword_tokens", "body_tokens", "taxonomy_tokens", "gram_tokens")
+TEXT_COLUMNS = ("title_tokens", "keyword_tokens", "body_tokens", "taxonomy_tokens", "gram_tokens", "facet_tokens")
 TAXONOMY_FILE = Path(__file__).resolve().parents[1] / "migrations" / "data" / "future_industries_2024.json"
 
 
@@ -286,12 +288,13 @@ def index_row(item: dict[str, Any]) -> dict[str, Any]:
     (same tokens), in one dict: ``split_index_row`` parts them."""
     v, row = item["version"], item["listing"]
     text = version_text(_Version(v), taxonomy_names())  # type: ignore[arg-type]
-    return dict(listing_id=row["id"], version_id=v["id"], institution_id=row["institution_id"], kind=row["kind"],
-                direction_code=v["direction_code"], field_code=v["field_code"], region_code=v["region_code"],
-                trl=v["trl"], deal_modes_mask=deal_modes_mask(v["deal_modes"]), price_mode=v["price_mode"],
-                price_amount=v["price_amount"], currency=v["currency"], state_funded=v["state_funded"],
-                product_kind=v["product_kind"], recognition_level=v["recognition_level"],
-                published_at=row["published_at"], **text)
+    entry = dict(listing_id=row["id"], version_id=v["id"], institution_id=row["institution_id"], kind=row["kind"],
+                 direction_code=v["direction_code"], field_code=v["field_code"], region_code=v["region_code"],
+                 trl=v["trl"], deal_modes_mask=deal_modes_mask(v["deal_modes"]), price_mode=v["price_mode"],
+                 price_amount=v["price_amount"], currency=v["currency"], state_funded=v["state_funded"],
+                 product_kind=v["product_kind"], recognition_level=v["recognition_level"],
+                 published_at=row["published_at"])
+    return dict(entry, **text, facet_tokens=entry_terms(HallIndexEntry(**entry)))
 
 
 def split_index_row(row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

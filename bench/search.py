@@ -184,7 +184,8 @@ def load(apps: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
                     conn.execute(insert(Listing.__table__), [item["listing"] for item in batch])
                     conn.execute(insert(ListingVersion.__table__), [item["version"] for item in batch])
                     conn.execute(insert(HallIndexEntry.__table__), list(index_rows))
-                    conn.execute(insert(HallText.__table__), list(text_rows))
+                    conn.execute(insert(HallText.__table__), list(text_rows) if backend == "sqlite" else
+                                 [dict(row, facet_tokens="") for row in text_rows])  # (as index_listing writes)
                     conn.execute(text("UPDATE listings SET published_version_id = id, working_version_id = id "
                                       "WHERE id BETWEEN :low AND :high"), {"low": low, "high": high})
                 timing[backend] += time.perf_counter() - t0

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text, false
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hall.extensions import Model
@@ -208,7 +208,9 @@ class HallText(Model):
     and field; and the CJK character bigrams of all the text (for fragments and words segmented differently in
     context). The full-text index over them is made by hand (migration 0019): FTS5 ``hall_fts`` on SQLite; on
     PostgreSQL the generated ``search_vector`` (the words, weighted, for matching and ranking) and ``gram_vector``
-    (the bigrams, without positions, for matching only), each with a GIN index."""
+    (the bigrams, without positions, for matching only), each with a GIN index. ``facet_tokens``: the listing's
+    filter values as words (``hall.search.facet_terms``), which SQLite's FTS5 matches with the text (migration
+    0022); empty on PostgreSQL, whose planner joins ``hall_index`` instead."""
 
     __tablename__ = "hall_text"
 
@@ -218,6 +220,7 @@ class HallText(Model):
     body_tokens: Mapped[str] = mapped_column(Text, default="")
     taxonomy_tokens: Mapped[str] = mapped_column(Text, default="")
     gram_tokens: Mapped[str] = mapped_column(Text, default="")
+    facet_tokens: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
 
 
 class HallState(Model):

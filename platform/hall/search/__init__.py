@@ -36,6 +36,7 @@ from hall.extensions import db
 from hall.models import Direction, HallIndexEntry, HallState, HallText, IndustryField, Listing, ListingVersion
 from hall.models.listings import LANGUAGES, deal_modes_mask
 from hall.search.facet_counts import entry_facets, note_change, rebuild_facet_counts, write_pending
+from hall.search.facet_terms import entry_terms
 from hall.search.query import (
     Unit,
     build_query,
@@ -53,9 +54,9 @@ __all__ = ["build_query", "count_text_matches", "hall_version", "highlight", "in
 Mode = Literal["all", "any"]
 Query = list[Unit] | list[str]  # units (build_query) or plain index tokens (units_of_terms)
 
-# bm25 column weights on SQLite (title, keywords, body, taxonomy, bigrams); PostgreSQL weighs A, B, C, D the same
-# way and ranks by the words alone (its bigrams are in gram_vector, for matching only).
-COLUMN_WEIGHTS = (10.0, 4.0, 1.0, 0.5, 0.5)
+# bm25 column weights on SQLite (title, keywords, body, taxonomy, bigrams, facet words); PostgreSQL weighs A, B, C,
+# D the same way and ranks by the words alone (its bigrams are in gram_vector, for matching only).
+COLUMN_WEIGHTS = (10.0, 4.0, 1.0, 0.5, 0.5, 0.0)
 TS_RANK_WEIGHTS = "{0.05, 0.1, 0.4, 1.0}"  # D, C, B, A
 TS_RANK_NORMALIZATION = 1  # divide by 1 + log(document length): a long text's many words weigh less each
 
@@ -106,6 +107,7 @@ def index_listing(listing: Listing, names: dict[str, str] | None = None) -> Hall
             setattr(entry, key, value)
     note_change(before, entry_facets(entry))
     columns = version_text(version, taxonomy_names() if names is None else names)
+    columns["facet_tokens"] = "" if is_postgresql() else entry_terms(entry)
     text_row = db.session.get(HallText, listing.id)
     if text_row is None:
         db.session.add(HallText(listing_id=listing.id, **columns))
@@ -218,9 +220,11 @@ def tsquery(query: Query, mode: str) -> Any:
     return func.to_tsquery(literal_column("'simple'"), tsquery_expression(_units(query), mode))
 
 
-def fts5_query(query: Query, mode: str) -> str:
-    """SQLite FTS5's MATCH expression for ``query`` (every unit, or any)."""
-    return fts5_expression(_units(query), mode)
+def fts5_query(query: Query, mode: str, facets: str | None = None) -> str:
+    """SQLite FTS5's MATCH expression for ``query`` (every unit, or any); with ``facets`` (an expression over the
+    facet words, ``facet_terms``), of the listings that also meet it."""
+    expression = fts5_expression(_units(query), mode)
+    return f"({expression}) AND {facets}" if facets else expression
 
 
 _VECTOR: ColumnClause[Any] = literal_column("hall_text.search_vector")
@@ -255,19 +259,28 @@ def _fts_ids(expression: str) -> Any:
     return select(literal_column("rowid")).select_from(table("hall_fts")).where(_FTS.op("MATCH")(expression))
 
 
-def text_condition(query: Query, mode: Mode = "all") -> Any:
-    """A condition on ``hall_index`` rows: their text matches ``query`` (answered by the full-text index)."""
+def text_condition(query: Query, mode: Mode = "all", facets: str | None = None) -> Any:
+    """A condition on ``hall_index`` rows: their text matches ``query`` (answered by the full-text index);
+    ``facets``: filter values matched with it, SQLite only (``fts5_query``)."""
     if is_postgresql():
+        _no_facets(facets)
         return HallIndexEntry.listing_id.in_(select(HallText.listing_id).where(_pg_match(query, mode)))
-    return HallIndexEntry.listing_id.in_(_fts_ids(fts5_query(query, mode)))
+    return HallIndexEntry.listing_id.in_(_fts_ids(fts5_query(query, mode, facets)))
 
 
-def count_text_matches(query: Query, mode: Mode = "all") -> int:
-    """How many published listings match ``query`` (read from the full-text index alone)."""
+def count_text_matches(query: Query, mode: Mode = "all", facets: str | None = None) -> int:
+    """How many published listings match ``query`` (and ``facets``, as ``text_condition``), read from the
+    full-text index alone."""
     if is_postgresql():
+        _no_facets(facets)
         return db.session.scalar(select(func.count()).select_from(HallText).where(_pg_match(query, mode))) or 0
     return db.session.scalar(select(func.count()).select_from(table("hall_fts"))
-                             .where(_FTS.op("MATCH")(fts5_query(query, mode)))) or 0
+                             .where(_FTS.op("MATCH")(fts5_query(query, mode, facets)))) or 0
+
+
+def _no_facets(facets: str | None) -> None:
+    if facets:  # PostgreSQL's planner joins hall_index with its statistics; its vectors hold no facet words
+        raise ValueError("facet words are matched by SQLite's FTS5 only")
 
 
 def _coverage(units: list[Unit], listing_id: Any) -> ColumnElement[Any]:
@@ -284,7 +297,7 @@ def _coverage(units: list[Unit], listing_id: Any) -> ColumnElement[Any]:
 
 
 def ranked(query: Query, mode: Mode, conditions: list[Any], limit: int, offset: int,
-           window: int | None = None) -> list[tuple[int, float]]:
+           window: int | None = None, facets: str | None = None) -> list[tuple[int, float]]:
     """(listing_id, score) of the best matches that also meet ``conditions``; a higher score is better.
 
     Relevance: title above keywords above body above taxonomy names and bigrams, each unit counted once
@@ -293,13 +306,14 @@ def ranked(query: Query, mode: Mode, conditions: list[Any], limit: int, offset: 
     Ties go to the newer listing. Only ids and scores are sorted; the caller fetches the rows of the one page it
     shows. With ``window``, only the newest ``window`` matches that meet ``conditions`` are ranked: for a very
     common word scoring hundreds of thousands of matches costs seconds, and the newest are what a visitor wants
-    first.
+    first. ``facets``: filter values matched with the text, SQLite only (``fts5_query``).
     """
     units = _units(query)
     h = HallIndexEntry
     # by units met only for a query's units: the matching service's many plain words are ranked by relevance alone
     by_coverage = mode == "any" and len(units) > 1 and isinstance(query[0], Unit)
     if is_postgresql():
+        _no_facets(facets)
         condition = _pg_match(units, mode)
         score: ColumnElement[Any] = func.ts_rank(literal_column(f"'{TS_RANK_WEIGHTS}'::float4[]"), _VECTOR,
                                                  _pg_rank_query(units), TS_RANK_NORMALIZATION).label("score")
@@ -313,7 +327,7 @@ def ranked(query: Query, mode: Mode, conditions: list[Any], limit: int, offset: 
     else:
         rowid: ColumnClause[Any] = literal_column("hall_fts.rowid")
         matching = (select(rowid.label("listing_id"), (-func.bm25(_FTS, *COLUMN_WEIGHTS)).label("score"))
-                    .select_from(table("hall_fts")).where(_FTS.op("MATCH")(fts5_query(units, mode))))
+                    .select_from(table("hall_fts")).where(_FTS.op("MATCH")(fts5_query(units, mode, facets))))
         if window is not None and not conditions:
             # FTS5 walks the matches newest first and scores only the ones it visits. (A rowid IN (…) list
             # beside MATCH would re-run the match for every id.)

@@ -39,8 +39,8 @@ from hall.search.facet_counts import TOTAL, maintained_facets, scope_total
 from hall.search.query import Unit, build_query, highlight_terms
 from hall.services.core.errors import NotFound
 from hall.services.publishing.hall_facets import FACETS, facet_counts, facets_and_total
-from hall.services.publishing.hall_filter import HallFilter
-from hall.services.publishing.hall_scopes import facet_scope, kept_total
+from hall.services.publishing.hall_filter import HallFilter, region_prefix
+from hall.services.publishing.hall_scopes import facet_scope, fts_facets, kept_total
 
 SORTS = ("relevance", "newest", "price_asc", "price_desc")
 WALK_ENTRIES = 20_000  # index entries a sorted page may expect to walk in SQLite (``_walks_the_order``)
@@ -133,53 +133,65 @@ def _conditions(f: HallFilter) -> list[Any]:
         conditions.append(h.trl >= f.trl_min)
     if f.trl_max is not None:
         conditions.append(h.trl <= f.trl_max)
-    if f.price_min is not None:
-        conditions.append(h.price_amount >= f.price_min)
-    if f.price_max is not None:
-        conditions.append(h.price_amount <= f.price_max)
     if f.deal_mode is not None:
         conditions.append(h.deal_modes_mask.op("&")(1 << DEAL_MODES.index(f.deal_mode)) != 0)
     if f.region:
         conditions.append(h.region_code.startswith(region_prefix(f.region), autoescape=True))
-    return conditions
+    return conditions + _price_conditions(f)
 
 
-def region_prefix(code: str) -> str:
-    """A province (110000) or city (110100) code covers every code under it; a county code is exact."""
-    if code.endswith("0000"):
-        return code[:2]
-    if code.endswith("00"):
-        return code[:4]
-    return code
+def _price_conditions(f: HallFilter) -> list[Any]:
+    h = HallIndexEntry
+    return ([h.price_amount >= f.price_min] if f.price_min is not None else []) + \
+        ([h.price_amount <= f.price_max] if f.price_max is not None else [])
+
+
+@dataclass(frozen=True)
+class _Search:
+    """How a filter with text is asked: ``conditions`` on ``hall_index``, and ``facets``, the rest of the filter as
+    FTS5's expression over the facet words, matched with the text (SQLite only)."""
+
+    conditions: list[Any]
+    facets: str | None = None
+
+
+def _search(f: HallFilter, terms: list[Unit]) -> _Search:
+    """On SQLite, a filter with text leaves to SQL only a price range: the rest is matched in the full-text index
+    (``hall_scopes.fts_facets``), which at 1M listings is 5–10× faster than joining a common word's matches."""
+    facets = fts_facets(f) if terms and not is_postgresql() else None
+    return _Search(_price_conditions(f) if facets else _conditions(f), facets)
 
 
 def filtered_selection(f: HallFilter, terms: list[Unit], mode: Mode = "all") -> Select[Any]:
     """The ids of published listings that meet the filter and, with ``terms`` (``build_query``), match the text."""
-    conditions = _conditions(f)
+    search = _search(f, terms)
+    conditions = list(search.conditions)
     if terms:
-        conditions.append(text_condition(terms, mode))
+        conditions.append(text_condition(terms, mode, search.facets))
     return select(HallIndexEntry.listing_id).where(*conditions)
 
 
 def _count(f: HallFilter, terms: list[Unit], mode: Mode) -> int:
-    if terms and not _conditions(f):
-        return count_text_matches(terms, mode)
+    search = _search(f, terms)
+    if terms and not search.conditions:
+        return count_text_matches(terms, mode, search.facets)
     return db.session.scalar(select(func.count()).select_from(filtered_selection(f, terms, mode).subquery())) or 0
 
 
 def _page_ids(f: HallFilter, terms: list[Unit], mode: Mode, sort: str, limit: int, offset: int,
               total: int) -> Sequence[tuple[int, float | None]]:
     h = HallIndexEntry
+    search = _search(f, terms)
     if terms and sort == "relevance":
         window = int(current_app.config.get("SEARCH_RANK_WINDOW", 5000))
-        return ranked(terms, mode, _conditions(f), limit, offset,
-                      window=max(window, offset + limit) if total > window else None)
+        return ranked(terms, mode, search.conditions, limit, offset,
+                      window=max(window, offset + limit) if total > window else None, facets=search.facets)
     if sort in ("price_asc", "price_desc"):  # the order of the indexes of migration 0021
         price = h.price_amount.asc() if sort == "price_asc" else h.price_amount.desc()
         order: list[ColumnElement[Any]] = [h.price_amount.is_(None), price, h.published_at.desc()]
     else:
         order = [h.published_at.desc(), h.listing_id.desc()]
-    conditions = _conditions(f) + ([text_condition(terms, mode)] if terms else [])
+    conditions = search.conditions + ([text_condition(terms, mode, search.facets)] if terms else [])
     if _walks_the_order(total, limit + offset):
         conditions = [not_from_an_index(condition) for condition in conditions]
     query = select(h.listing_id).where(*conditions).order_by(*order).limit(limit).offset(offset)

@@ -24,3 +24,12 @@ class HallFilter:
     product_kind: str | None = None
     recognition_level: str | None = None
     state_funded: bool | None = None
+
+
+def region_prefix(code: str) -> str:
+    """A province (110000) or city (110100) code covers every code under it; a county code is exact."""
+    if code.endswith("0000"):
+        return code[:2]
+    if code.endswith("00"):
+        return code[:4]
+    return code

@@ -10,13 +10,17 @@ range of TRLs, a price mode, a product kind, a recognition level, state funding,
   still counted.
 
 Anything else (text, a price range, a currency, an institution, a city or county) is counted.
+
+With text, on SQLite, every condition but a price range is also a word of the full-text index
+(``hall.search.facet_terms``): ``fts_facets`` gives the filter as FTS5's expression, matched with the text.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from hall.search.facet_counts import TOTAL, Key, kept_values
-from hall.services.publishing.hall_filter import HallFilter
+from hall.search.facet_terms import fts5_facets
+from hall.services.publishing.hall_filter import HallFilter, region_prefix
 
 TrlRange = tuple[int, int]
 
@@ -76,3 +80,32 @@ def kept_total(f: HallFilter) -> int | None:
 
 def _summed(scope: Key, facet: str, accepts: Callable[[str], bool]) -> int:
     return sum(listings for value, listings in kept_values(scope, facet).items() if accepts(value))
+
+
+TRLS = range(1, 10)  # the TRLs a listing may have (the check constraint trl_range)
+_REGION_FACETS = {2: "province", 4: "city", 6: "county"}  # by the length of the filter's region prefix
+
+
+def fts_facets(f: HallFilter) -> str | None:
+    """``f``'s conditions but a price range as FTS5's expression over the facet words (``facet_terms``); None
+    when it has no such condition, or a region that is not a province's, city's or county's code."""
+    required: list[Key] = [(name, value) for name, value in (
+        ("kind", f.kind), ("direction_code", f.direction), ("field_code", f.field), ("price_mode", f.price_mode),
+        ("product_kind", f.product_kind), ("recognition_level", f.recognition_level), ("deal_mode", f.deal_mode),
+        ("currency", f.currency)) if value is not None]
+    if f.institution_id is not None:
+        required.append(("institution", str(f.institution_id)))
+    if f.state_funded is not None:
+        required.append(("state_funded", "true" if f.state_funded else "false"))
+    if f.region:
+        prefix = region_prefix(f.region)
+        if len(prefix) not in _REGION_FACETS:
+            return None  # not a region code: left to SQL's prefix match
+        required.append((_REGION_FACETS[len(prefix)], prefix))
+    any_of: list[list[Key]] = []
+    if f.trl_min is not None or f.trl_max is not None:
+        low, high = f.trl_min or TRLS[0], f.trl_max or TRLS[-1]
+        any_of.append([("trl", str(trl)) for trl in TRLS if low <= trl <= high] or [("trl", "none")])
+    if not required and not any_of:
+        return None
+    return fts5_facets(required, any_of)
