@@ -7,7 +7,7 @@ import pytest
 
 from hall.search.lexicon import american
 from hall.search.query import build_query, fts5_expression, highlight_terms, tsquery_expression
-from hall.search.tokenizer import compound_parts, gram_tokens, index_tokens, query_terms
+from hall.search.tokenizer import compound_parts, gram_tokens, index_tokens, is_domain_term, query_terms
 
 
 def alternatives(q: str) -> list[set[tuple[str, ...]]]:
@@ -59,10 +59,20 @@ def test_latin_tokens_shorter_than_three_characters_are_not_prefixes() -> None:
 
 
 def test_a_chinese_word_is_also_its_bigram_phrase_in_the_extras_column() -> None:
-    expression = fts5_expression(build_query("固态电池"), "all")
-    assert 'gram_tokens : "固态 态电 电池"' in expression
-    assert "('固态' & '态电' & '电池')" in tsquery_expression(build_query("固态电池"), "all")  # GIN alone: no re-read
+    assert not is_domain_term("互联网")
+    expression = fts5_expression(build_query("互联网"), "all")
+    assert 'gram_tokens : "互联 联网"' in expression
+    assert "('互联' & '联网')" in tsquery_expression(build_query("互联网"), "all")  # GIN alone: no re-read
     assert gram_tokens("高安全固态电池") == "高安 安全 全固 固态 态电 电池"
+
+
+def test_a_domain_term_is_matched_as_its_word_alone() -> None:
+    """The index holds a domain term whole wherever it stands, even where the segmenter cut it otherwise
+    (高安|全固态电池): its bigram phrase would find nothing more, and would cost reading four bigrams' positions."""
+    assert is_domain_term("固态电池") and "固态电池" in index_tokens("高安全固态电池").split()
+    expression = fts5_expression(build_query("固态电池"), "all")
+    assert "gram_tokens" not in expression and '"固态电池"' in expression
+    assert "'态电'" not in tsquery_expression(build_query("固态电池"), "all")
 
 
 def test_a_fragment_is_matched_as_its_bigrams() -> None:

@@ -4,7 +4,8 @@ A query is a list of units: a Latin word, a code, a Chinese word, or a name from
 when any of its alternatives does:
 - the word itself in the title, keyword or body columns (an English word of 3 letters or more as a prefix);
 - for a Chinese word, the phrase of its character bigrams in the bigram column (the word as a substring of the
-  text, however the text was segmented), and for a long compound its shorter words anywhere in the text;
+  text, however the text was segmented; not for a domain term, which the index holds whole wherever it stands),
+  and for a long compound its shorter words anywhere in the text;
 - for a name of the synonym list, each of its other names (LiDAR, 激光雷达, laser radar);
 - for a code, its joined form or the phrase of its parts (GX-3000, GX3000, GX 3000).
 "All" asks every unit, "any" at least one; ``coverage`` counts how many a listing meets, for the any-word fallback.
@@ -15,7 +16,16 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from hall.search.lexicon import synonym_groups
-from hall.search.tokenizer import alnum_parts, bigrams, chinese_words, compound_parts, is_cjk, latin_token, query_runs
+from hall.search.tokenizer import (
+    alnum_parts,
+    bigrams,
+    chinese_words,
+    compound_parts,
+    is_cjk,
+    is_domain_term,
+    latin_token,
+    query_runs,
+)
 
 PREFIX_MIN = 3  # shorter Latin tokens are matched whole: "ai" must not find "aircraft"
 SYNONYM_SPAN = 6  # the longest name of the synonym list, in tokens
@@ -52,7 +62,8 @@ def _word_alternatives(tokens: tuple[str, ...]) -> list[Alternative]:
     """A word (or a name of several tokens) as written, and a Chinese one as the phrase of its bigrams."""
     out: list[Alternative] = [(Phrase(tokens),)]
     if len(tokens) == 1 and is_cjk(tokens[0]) and len(tokens[0]) > 2:  # (two characters: the word is its bigram)
-        out.append((Phrase(tuple(bigrams(tokens[0])), grams=True),))
+        if not is_domain_term(tokens[0]):  # (a domain term's bigrams find nothing its word does not: less to read)
+            out.append((Phrase(tuple(bigrams(tokens[0])), grams=True),))
         parts = compound_parts(tokens[0]) if len(tokens[0]) > 3 else []
         if parts:  # a compound the segmenter keeps whole: its words anywhere in the text
             out.append(tuple(Phrase((part,)) for part in parts))

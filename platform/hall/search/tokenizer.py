@@ -61,6 +61,12 @@ def _terms_by_length() -> dict[int, frozenset[str]]:
     return {length: frozenset(t for t in chinese if len(t) == length) for length in {len(t) for t in chinese}}
 
 
+def is_domain_term(word: str) -> bool:
+    """True when ``word`` is a Chinese domain term: the index holds it whole wherever its characters stand together
+    in a text (``_embedded_terms``), however the segmenter cut them."""
+    return word in _terms_by_length().get(len(word), frozenset())
+
+
 def _embedded_terms(run: str) -> list[str]:
     """Every domain term that occurs inside ``run``."""
     return [run[i:i + length] for length, terms in _terms_by_length().items()
