@@ -2,8 +2,8 @@
 
 On SQLite a search with text and filters becomes one FTS5 match (hall.search.facet_terms): the filter values' doclists
 are intersected with the text's inside the index, instead of joining each match to its hall_index row. The column
-is filled here from hall_index (the words as facet_terms.entry_terms makes them at this revision) and hall_fts is
-made again with it (its rebuild reads hall_text). PostgreSQL gets the column, empty: it does not use it.
+is filled here from hall_index (the words as facet_terms.entry_terms makes them at this revision, padded to the
+same number in every row) and hall_fts is made again with it (its rebuild reads hall_text). PostgreSQL gets the column, empty: it does not use it.
 
 Revision ID: 0022_hall_facet_words
 Revises: 0021_hall_sort_indexes
@@ -29,6 +29,7 @@ COLUMNS = _0019.COLUMNS + ("facet_tokens",)
 DEAL_MODES = ("transfer", "exclusive_license", "sole_license", "non_exclusive_license", "equity", "joint_development",
               "technical_service", "purchase")  # their bits in deal_modes_mask
 FACET_COLUMNS = ("kind", "direction_code", "field_code", "trl", "price_mode", "product_kind", "recognition_level")
+SLOTS = 13 + len(DEAL_MODES)  # the words of a row, with the filler word φ
 
 
 def _term(name, value_sql=None, value=None):
@@ -55,9 +56,11 @@ def _fill_sql():
     parts.append(f"CASE WHEN length(region_code) = 6 THEN {_term('county', 'region_code')} ELSE '' END")
     parts.append(_term("currency", "currency"))
     parts.append(_term("institution", "CAST(institution_id AS TEXT)"))
-    words = " || ".join(parts)
-    return (f"UPDATE hall_text SET facet_tokens = (SELECT ltrim({words}, ' ') FROM hall_index "
-            "WHERE hall_index.listing_id = hall_text.listing_id)")
+    words = f"ltrim({' || '.join(parts)}, ' ')"
+    # padded with the filler word φ to SLOTS words (each word is followed by one space but the last)
+    padding = f"substr('{' φ' * SLOTS}', 1, 2 * ({SLOTS} - 1 - (length(w) - length(replace(w, ' ', '')))))"
+    return (f"UPDATE hall_text SET facet_tokens = (SELECT w || {padding} FROM (SELECT {words} AS w FROM hall_index "
+            "WHERE hall_index.listing_id = hall_text.listing_id) AS words)")
 
 
 def _drop_fts():

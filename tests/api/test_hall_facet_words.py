@@ -15,7 +15,7 @@ from blueprints.api import hall_caching
 from hall.extensions import db
 from hall.models import HallIndexEntry, HallText
 from hall.search import build_query, fts5_query
-from hall.search.facet_terms import MARK, entry_terms, facet_term
+from hall.search.facet_terms import MARK, SLOTS, entry_terms, facet_term
 from hall.search.tokenizer import query_runs
 from hall.services.publishing import hall as hall_service
 from tests.support.hall_listings import build_hall
@@ -99,6 +99,8 @@ def test_the_words_of_an_entry_and_no_query_reaches_them() -> None:
                            state_funded=True, product_kind="equipment", recognition_level="national",
                            institution_id=42)
     words = entry_terms(entry).split()
+    assert len(words) == SLOTS and words[15:] == [MARK] * (SLOTS - 15)  # as many words in every row
+    words = words[:15]
     assert words == ["φkindφfirstφ5fofφ5fkind", "φdirectionφ5fcodeφenergy", "φfieldφ5fcodeφenergyφ2estorage",
                      "φtrlφ7", "φpriceφ5fmodeφfixed", "φproductφ5fkindφequipment",
                      "φrecognitionφ5flevelφnational", "φstateφ5ffundedφtrue", "φprovinceφ44",

@@ -6,16 +6,19 @@ row to test the filter cost seconds at 1M listings.
 A facet word is ``φ<facet>φ<value>`` with any character but a–z and 0–9 written as ``φ`` and its hex code:
 the query side only ever makes words of a–z, 0–9 and CJK (``tokenizer.query_runs``), so no text a visitor types
 can match one, and FTS5's unicode61 tokenizer keeps the whole as one token (φ is a letter). The column weighs
-nothing in the ranking (``COLUMN_WEIGHTS``).
+nothing in the ranking (``COLUMN_WEIGHTS``), and every row has as many of its words (``entry_terms``).
 """
 from __future__ import annotations
 
 import re
 
 from hall.models import HallIndexEntry
+from hall.models.listings import DEAL_MODES
 from hall.search.facet_counts import Key, entry_facets
 
 MARK = "φ"
+# one word per facet of hall_scopes.fts_facets at most, the deal modes one each: the words of a listing, padded
+SLOTS = 13 + len(DEAL_MODES)
 _OTHER = re.compile("[^a-z0-9]")
 
 
@@ -40,8 +43,12 @@ def entry_keys(entry: HallIndexEntry) -> list[Key]:
 
 
 def entry_terms(entry: HallIndexEntry) -> str:
-    """``hall_text.facet_tokens`` of an index entry: its filter values as index words."""
-    return " ".join(facet_term(name, value) for name, value in entry_keys(entry))
+    """``hall_text.facet_tokens`` of an index entry: its filter values as index words, and a filler word (``φ``)
+    up to SLOTS words in all. FTS5's bm25 weighs a match by the length of the whole row, this column's included:
+    with the same number of words in every row, every row is the same few words longer and the order the text
+    alone would give is kept (a listing with more deal modes would otherwise rank below an equal one)."""
+    words = [facet_term(name, value) for name, value in entry_keys(entry)]
+    return " ".join(words + [MARK] * (SLOTS - len(words)))
 
 
 def fts5_facets(required: list[Key], any_of: list[list[Key]]) -> str:
