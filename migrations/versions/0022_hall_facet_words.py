@@ -3,7 +3,7 @@
 On SQLite a search with text and filters becomes one FTS5 match (hall.search.facet_terms): the filter values' doclists
 are intersected with the text's inside the index, instead of joining each match to its hall_index row. The column
 is filled here from hall_index (the words as facet_terms.entry_terms makes them at this revision, padded to the
-same number in every row) and hall_fts is made again with it (its rebuild reads hall_text). PostgreSQL gets the column, empty: it does not use it.
+same number in every row; in Python, in batches) and hall_fts is made again with it (its rebuild reads hall_text). PostgreSQL gets the column, empty: it does not use it.
 
 Revision ID: 0022_hall_facet_words
 Revises: 0021_hall_sort_indexes
@@ -32,35 +32,41 @@ FACET_COLUMNS = ("kind", "direction_code", "field_code", "trl", "price_mode", "p
 SLOTS = 13 + len(DEAL_MODES)  # the words of a row, with the filler word φ
 
 
-def _term(name, value_sql=None, value=None):
-    """SQL for ' φname φvalue' (facet_terms.facet_term) of a column's value or of a constant."""
-    def encode(part):
-        return re.sub("[^a-z0-9]", lambda m: f"φ{ord(m.group()):x}", part.lower())
-    head = f"' φ{encode(name)}φ"
-    if value is not None:
-        return f"{head}{encode(value)}'"
-    # the vocabularies' values hold a–z, 0–9, '.' and '_' only
-    return f"{head}' || replace(replace(lower({value_sql}), '.', 'φ2e'), '_', 'φ5f')"
+def _encode(part):
+    return re.sub("[^a-z0-9]", lambda m: f"φ{ord(m.group()):x}", part)
 
 
-def _fill_sql():
-    present = "{0} IS NOT NULL AND CAST({0} AS TEXT) <> ''"
-    parts = [f"CASE WHEN {present.format(column)} THEN {_term(column, f'CAST({column} AS TEXT)')} ELSE '' END"
-             for column in FACET_COLUMNS]
-    parts.append(f"CASE WHEN state_funded THEN {_term('state_funded', value='true')} "
-                 f"ELSE {_term('state_funded', value='false')} END")
-    parts.append(f"CASE WHEN region_code <> '' THEN {_term('province', 'substr(region_code, 1, 2)')} ELSE '' END")
-    parts += [f"CASE WHEN (deal_modes_mask & {1 << i}) <> 0 THEN {_term('deal_mode', value=mode)} ELSE '' END"
-              for i, mode in enumerate(DEAL_MODES)]
-    parts.append(f"CASE WHEN length(region_code) >= 4 THEN {_term('city', 'substr(region_code, 1, 4)')} ELSE '' END")
-    parts.append(f"CASE WHEN length(region_code) = 6 THEN {_term('county', 'region_code')} ELSE '' END")
-    parts.append(_term("currency", "currency"))
-    parts.append(_term("institution", "CAST(institution_id AS TEXT)"))
-    words = f"ltrim({' || '.join(parts)}, ' ')"
-    # padded with the filler word φ to SLOTS words (each word is followed by one space but the last)
-    padding = f"substr('{' φ' * SLOTS}', 1, 2 * ({SLOTS} - 1 - (length(w) - length(replace(w, ' ', '')))))"
-    return (f"UPDATE hall_text SET facet_tokens = (SELECT w || {padding} FROM (SELECT {words} AS w FROM hall_index "
-            "WHERE hall_index.listing_id = hall_text.listing_id) AS words)")
+def _words(row):
+    """facet_tokens of one hall_index row, as facet_terms.entry_terms makes them at this revision."""
+    keys = [(column, str(row[column])) for column in FACET_COLUMNS if row[column] is not None and str(row[column])]
+    keys.append(("state_funded", "true" if row["state_funded"] else "false"))
+    region = row["region_code"] or ""
+    if region:
+        keys.append(("province", region[:2]))
+    keys += [("deal_mode", mode) for i, mode in enumerate(DEAL_MODES) if (row["deal_modes_mask"] or 0) & (1 << i)]
+    if len(region) >= 4:
+        keys.append(("city", region[:4]))
+    if len(region) == 6:
+        keys.append(("county", region))
+    keys += [("currency", row["currency"] or ""), ("institution", str(row["institution_id"]))]
+    words = [f"φ{_encode(name)}φ{_encode(value)}" for name, value in keys]
+    return " ".join(words + ["φ"] * (SLOTS - len(words)))
+
+
+def _fill(batch=5000):
+    """Every hall_text row's words from its hall_index row, in batches of ``batch`` listings."""
+    bind = op.get_bind()
+    columns = ", ".join(("listing_id", "region_code", "deal_modes_mask", "state_funded", "currency",
+                         "institution_id", *FACET_COLUMNS))
+    update = sa.text("UPDATE hall_text SET facet_tokens = :words WHERE listing_id = :listing_id")
+    last = -1
+    while True:
+        rows = bind.execute(sa.text(f"SELECT {columns} FROM hall_index WHERE listing_id > :last "
+                                    "ORDER BY listing_id LIMIT :batch"), {"last": last, "batch": batch}).mappings().all()
+        if not rows:
+            return
+        bind.execute(update, [{"words": _words(row), "listing_id": row["listing_id"]} for row in rows])
+        last = rows[-1]["listing_id"]
 
 
 def _drop_fts():
@@ -74,7 +80,7 @@ def upgrade():
     if op.get_bind().dialect.name != "sqlite":
         return
     _drop_fts()  # first: the fill would otherwise run the update trigger for every row
-    op.execute(_fill_sql())
+    _fill()
     for statement in _0019._fts5_statements("hall_text", COLUMNS, "listing_id"):
         op.execute(statement)
 

@@ -105,7 +105,7 @@ def test_the_words_of_an_entry_and_no_query_reaches_them() -> None:
                      "φtrlφ7", "φpriceφ5fmodeφfixed", "φproductφ5fkindφequipment",
                      "φrecognitionφ5flevelφnational", "φstateφ5ffundedφtrue", "φprovinceφ44",
                      "φdealφ5fmodeφtransfer", "φdealφ5fmodeφsoleφ5flicense", "φcityφ4403", "φcountyφ440305",
-                     "φcurrencyφcny", "φinstitutionφ42"]
+                     "φcurrencyφφ43φ4eφ59", "φinstitutionφ42"]
     for word in words:  # a visitor typing a facet word gets none of its runs as one token
         assert word not in query_runs(word) and all(MARK not in run for run in query_runs(word))
     assert MARK not in fts5_query(build_query(" ".join(words)), "any")
@@ -126,3 +126,18 @@ def test_migration_0022_fills_the_words_of_listings_already_published(app: Flask
             found = db.session.scalars(text("SELECT rowid FROM hall_fts WHERE hall_fts MATCH :q ORDER BY rowid"),
                                        {"q": f'"{facet_term("direction_code", "energy")}"'}).all()
             assert found == sorted(energy) and len(energy) == 4
+
+
+@pytest.mark.parametrize("value", ['en"ergy', "energy OR materials", "*", "NEAR(a b)", "^energy", "能源", "", "ENERGY"])
+def test_any_filter_value_is_one_quoted_word_of_the_match(app: Flask, hall_ids: dict[str, int], value: str) -> None:
+    """A filter value goes into the FTS5 expression only as one encoded word: quotes, operators, prefixes and
+    non-ASCII characters neither break the match nor widen it (nothing in the hall has such a direction)."""
+    with app.app_context():
+        for q in ("电池", "石墨烯 battery"):
+            page = hall_service.search_hall(hall_service.HallFilter(q=q, direction=value, field=value),
+                                            version=None)
+            assert (page.total, page.rows) == (0, [])
+        assert hall_service.search_hall(hall_service.HallFilter(q="电池", direction="energy"),
+                                        version=None).total == 3
+        for other_case in ({"direction": "ENERGY"}, {"currency": "cny"}):  # as SQL's = : case counts
+            assert hall_service.search_hall(hall_service.HallFilter(q="电池", **other_case), version=None).total == 0

@@ -8,7 +8,9 @@ from flask import Flask
 
 from bench.relevance import evaluate, load_listings, read_corpus, read_queries, structure_problems
 
-P_AT_1_FLOOR = 0.90  # before the bigrams, synonyms and spelling folding (issue 14): 0.71 SQLite, 0.73 PostgreSQL
+# before the bigrams, synonyms and spelling folding (issue 14): 0.71 SQLite, 0.73 PostgreSQL; since a domain term
+# is matched as its word alone: 0.990 SQLite, 0.980 PostgreSQL
+P_AT_1_FLOOR = 0.95
 RECALL_AT_10_FLOOR = 0.95  # before: 0.82 on both
 
 

@@ -3,7 +3,8 @@ search with text and filters is one FTS5 match: the text's doclists are intersec
 the full-text index, where joining each of a common word's hundreds of thousands of matches to its ``hall_index``
 row to test the filter cost seconds at 1M listings.
 
-A facet word is ``φ<facet>φ<value>`` with any character but a–z and 0–9 written as ``φ`` and its hex code:
+A facet word is ``φ<facet>φ<value>`` with any character but a–z and 0–9 written as ``φ`` and its hex code (so
+``CNY`` and ``cny`` stay apart, as in SQL):
 the query side only ever makes words of a–z, 0–9 and CJK (``tokenizer.query_runs``), so no text a visitor types
 can match one, and FTS5's unicode61 tokenizer keeps the whole as one token (φ is a letter). The column weighs
 nothing in the ranking (``COLUMN_WEIGHTS``), and every row has as many of its words (``entry_terms``).
@@ -25,7 +26,7 @@ _OTHER = re.compile("[^a-z0-9]")
 def facet_term(name: str, value: str) -> str:
     """The index word of one filter value (``direction_code``, ``energy`` → ``φdirectionφ5fcodeφenergy``)."""
     def encode(part: str) -> str:
-        return _OTHER.sub(lambda m: f"{MARK}{ord(m.group()):x}", part.lower())
+        return _OTHER.sub(lambda m: f"{MARK}{ord(m.group()):x}", part)  # (FTS5 folds case: A is φ41)
     return f"{MARK}{encode(name)}{MARK}{encode(value)}"
 
 
