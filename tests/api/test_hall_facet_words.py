@@ -139,5 +139,6 @@ def test_any_filter_value_is_one_quoted_word_of_the_match(app: Flask, hall_ids: 
             assert (page.total, page.rows) == (0, [])
         assert hall_service.search_hall(hall_service.HallFilter(q="电池", direction="energy"),
                                         version=None).total == 3
-        for other_case in ({"direction": "ENERGY"}, {"currency": "cny"}):  # as SQL's = : case counts
-            assert hall_service.search_hall(hall_service.HallFilter(q="电池", **other_case), version=None).total == 0
+        for nothing in ({"direction": "ENERGY"}, {"currency": "cny"},  # as SQL's = : case counts
+                        {"trl_max": 0}, {"trl_min": 10}, {"trl_min": 7, "trl_max": 5}):  # (TRLs are 1–9)
+            assert hall_service.search_hall(hall_service.HallFilter(q="电池", **nothing), version=None).total == 0

@@ -157,7 +157,8 @@ class _Search:
 
 def _search(f: HallFilter, terms: list[Unit]) -> _Search:
     """On SQLite, a filter with text leaves to SQL only a price range: the rest is matched in the full-text index
-    (``hall_scopes.fts_facets``), which at 1M listings is 5–10× faster than joining a common word's matches."""
+    (``hall_scopes.fts_facets``), an intersection of doclists there instead of a join of each of a common word's
+    matches to its ``hall_index`` row (at 1M listings, 电池 + a direction + a TRL range: 225 → ~100 ms)."""
     facets = fts_facets(f) if terms and not is_postgresql() else None
     return _Search(_price_conditions(f) if facets else _conditions(f), facets)
 

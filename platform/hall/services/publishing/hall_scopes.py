@@ -104,7 +104,8 @@ def fts_facets(f: HallFilter) -> str | None:
         required.append((_REGION_FACETS[len(prefix)], prefix))
     any_of: list[list[Key]] = []
     if f.trl_min is not None or f.trl_max is not None:
-        low, high = f.trl_min or TRLS[0], f.trl_max or TRLS[-1]
+        low = f.trl_min if f.trl_min is not None else TRLS[0]
+        high = f.trl_max if f.trl_max is not None else TRLS[-1]
         any_of.append([("trl", str(trl)) for trl in TRLS if low <= trl <= high] or [("trl", "none")])
     if not required and not any_of:
         return None
