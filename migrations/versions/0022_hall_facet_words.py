@@ -9,6 +9,7 @@ Revision ID: 0022_hall_facet_words
 Revises: 0021_hall_sort_indexes
 Create Date: 2026-12-02 08:00:00
 """
+import functools
 import importlib.util
 import re
 from pathlib import Path
@@ -32,6 +33,7 @@ FACET_COLUMNS = ("kind", "direction_code", "field_code", "trl", "price_mode", "p
 SLOTS = 13 + len(DEAL_MODES)  # the words of a row, with the filler word φ
 
 
+@functools.lru_cache(maxsize=None)  # few distinct values, a million rows
 def _encode(part):
     return re.sub("[^a-z0-9]", lambda m: f"φ{ord(m.group()):x}", part)
 
