@@ -1,9 +1,10 @@
 """the hall's filter values as words of SQLite's full-text index: hall_text.facet_tokens, a sixth column of hall_fts
 
-On SQLite a search with text and filters becomes one FTS5 match (hall.search.facet_terms): the filter values' doclists
-are intersected with the text's inside the index, instead of joining each match to its hall_index row. The column
-is filled here from hall_index (the words as facet_terms.entry_terms makes them at this revision, padded to the
-same number in every row; in Python, in batches) and hall_fts is made again with it (its rebuild reads hall_text). PostgreSQL gets the column, empty: it does not use it.
+On SQLite a search with text and filters becomes one FTS5 match (hall.search.facet_terms): the filter values'
+doclists are intersected with the text's inside the index, instead of joining each match to its hall_index row.
+The column is filled here from hall_index (the words as facet_terms.entry_terms makes them at this revision, padded
+to the same number in every row; in Python, in batches) and hall_fts is made again with it (its rebuild reads
+hall_text). PostgreSQL gets the column, empty: it does not use it.
 
 Revision ID: 0022_hall_facet_words
 Revises: 0021_hall_sort_indexes
