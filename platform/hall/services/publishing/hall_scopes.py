@@ -25,17 +25,23 @@ from hall.services.publishing.hall_filter import HallFilter, region_prefix
 TrlRange = tuple[int, int]
 
 
+def _value_keys(f: HallFilter) -> list[Key]:
+    """``f``'s conditions that name one value of a facet of the kept counts, as (facet, value)."""
+    keys: list[Key] = [(name, value) for name, value in (
+        ("kind", f.kind), ("direction_code", f.direction), ("field_code", f.field), ("price_mode", f.price_mode),
+        ("product_kind", f.product_kind), ("recognition_level", f.recognition_level), ("deal_mode", f.deal_mode))
+        if value is not None]
+    if f.state_funded is not None:
+        keys.append(("state_funded", "true" if f.state_funded else "false"))
+    return keys
+
+
 def _facet_conditions(f: HallFilter) -> tuple[list[Key], TrlRange | None] | None:
     """``f``'s conditions as facet values, and a TRL range that is not one value; None when ``f`` has anything the
     kept counts cannot answer."""
     if f.q or any(value is not None for value in (f.price_min, f.price_max, f.currency, f.institution_id)):
         return None
-    values: list[Key] = [(name, value) for name, value in (
-        ("kind", f.kind), ("direction_code", f.direction), ("field_code", f.field), ("price_mode", f.price_mode),
-        ("product_kind", f.product_kind), ("recognition_level", f.recognition_level), ("deal_mode", f.deal_mode))
-        if value is not None]
-    if f.state_funded is not None:
-        values.append(("state_funded", "true" if f.state_funded else "false"))
+    values = _value_keys(f)
     trl_range: TrlRange | None = None
     if f.trl_min is not None and f.trl_min == f.trl_max:
         values.append(("trl", str(f.trl_min)))
@@ -89,14 +95,11 @@ _REGION_FACETS = {2: "province", 4: "city", 6: "county"}  # by the length of the
 def fts_facets(f: HallFilter) -> str | None:
     """``f``'s conditions but a price range as FTS5's expression over the facet words (``facet_terms``); None
     when it has no such condition, or a region that is not a province's, city's or county's code."""
-    required: list[Key] = [(name, value) for name, value in (
-        ("kind", f.kind), ("direction_code", f.direction), ("field_code", f.field), ("price_mode", f.price_mode),
-        ("product_kind", f.product_kind), ("recognition_level", f.recognition_level), ("deal_mode", f.deal_mode),
-        ("currency", f.currency)) if value is not None]
+    required = _value_keys(f)
+    if f.currency is not None:
+        required.append(("currency", f.currency))
     if f.institution_id is not None:
         required.append(("institution", str(f.institution_id)))
-    if f.state_funded is not None:
-        required.append(("state_funded", "true" if f.state_funded else "false"))
     if f.region:
         prefix = region_prefix(f.region)
         if len(prefix) not in _REGION_FACETS:
